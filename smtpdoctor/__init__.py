@@ -1,0 +1,63 @@
+"""smtpdoctor: find out why email cannot be sent — which SMTP step fails, why, what to do.
+
+The names here are the API for plugin authors: write a :class:`Check`, return an
+:class:`Outcome`, register it with :data:`hookimpl`.  They are loaded on first use, so that
+``smtpdoctor --help`` does not pay for ssl and cryptography.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from smtpdoctor._version import __version__
+
+if TYPE_CHECKING:
+    from smtpdoctor.check import (
+        Check,
+        CheckContext,
+        RegisterCheck,
+        Stash,
+        StashKey,
+        reply_outcome,
+    )
+    from smtpdoctor.hookspecs import hookimpl
+    from smtpdoctor.results import CheckResult, Hint, Outcome, Report, Status
+
+_LAZY = {
+    "Check": "smtpdoctor.check",
+    "CheckContext": "smtpdoctor.check",
+    "RegisterCheck": "smtpdoctor.check",
+    "Stash": "smtpdoctor.check",
+    "StashKey": "smtpdoctor.check",
+    "reply_outcome": "smtpdoctor.check",
+    "hookimpl": "smtpdoctor.hookspecs",
+    "CheckResult": "smtpdoctor.results",
+    "Hint": "smtpdoctor.results",
+    "Outcome": "smtpdoctor.results",
+    "Report": "smtpdoctor.results",
+    "Status": "smtpdoctor.results",
+}
+
+__all__ = [
+    "Check",
+    "CheckContext",
+    "CheckResult",
+    "Hint",
+    "Outcome",
+    "RegisterCheck",
+    "Report",
+    "Stash",
+    "StashKey",
+    "Status",
+    "__version__",
+    "hookimpl",
+    "reply_outcome",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'smtpdoctor' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

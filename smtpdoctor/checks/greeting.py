@@ -1,0 +1,116 @@
+"""``greeting``: the server's first words — a 220 banner, or a reason it will not talk."""
+
+from __future__ import annotations
+
+from smtpdoctor.check import Check, CheckContext, RegisterCheck, reply_outcome
+from smtpdoctor.config import IMPLICIT_TLS_PORTS, RunConfig, TLSMode
+from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.protocol import RemoteProtocolError
+from smtpdoctor.results import DetailValue, Outcome, Status
+from smtpdoctor.transport import StepTimeout
+
+#: What other services say first, so we can name what is on the port instead of "not SMTP".
+OTHER_PROTOCOLS: tuple[tuple[bytes, str], ...] = (
+    (b"SSH-", "an SSH server"),
+    (b"HTTP/", "a web server"),
+    (b"+OK", "a POP3 server"),
+    (b"* OK", "an IMAP server"),
+    (b"220-FileZilla", "an FTP server"),
+    (b"\x15\x03", "a TLS server (it answered with a TLS alert)"),
+    (b"\x16\x03", "a TLS server"),
+)
+
+
+class Greeting(Check):
+    """Wait for the 220 greeting; explain 421/554 and anything that is not SMTP at all."""
+
+    id = "greeting"
+    title = "220 greeting"
+
+    @classmethod
+    def dependencies(cls, config: RunConfig) -> tuple[str, ...]:
+        return ("tls",) if config.tls_mode is TLSMode.IMPLICIT else ("tcp",)
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        session = ctx.session
+        start = session.elapsed()
+        try:
+            reply = session.read_reply("the greeting")
+        except StepTimeout:
+            return _silent(ctx.config)
+        except RemoteProtocolError as exc:
+            return _not_smtp(exc)
+        seconds = session.elapsed() - start
+        session.greeting = reply
+        details: dict[str, DetailValue] = {"banner": reply.text, "seconds": round(seconds, 6)}
+        if reply.code == 220:
+            return reply_outcome(
+                Status.PASS,
+                f"{reply.summary()} (after {seconds * 1000:.0f} ms)",
+                reply,
+                details=details,
+            )
+        if reply.code == 421:
+            return reply_outcome(
+                Status.FAIL,
+                f"the server is not accepting connections right now: {reply.summary()}",
+                reply,
+                finding="greeting.busy",
+                details=details,
+            )
+        if reply.code == 554 or reply.is_permanent:
+            return reply_outcome(
+                Status.FAIL,
+                f"the server refuses to talk to this client: {reply.summary()}",
+                reply,
+                finding="greeting.refused",
+                details=details,
+            )
+        if reply.is_transient:
+            return reply_outcome(
+                Status.FAIL,
+                f"the server refused the session for now: {reply.summary()}",
+                reply,
+                finding="greeting.busy",
+                details=details,
+            )
+        return reply_outcome(
+            Status.WARN,
+            f"greeting with code {reply.code} instead of 220: {reply.summary()}",
+            reply,
+            finding="greeting.unexpected-code",
+            details=details,
+        )
+
+
+def _silent(config: RunConfig) -> Outcome:
+    summary = f"connected, but the server said nothing for {config.timeout:g} s"
+    if config.port in IMPLICIT_TLS_PORTS and config.tls_mode is not TLSMode.IMPLICIT:
+        return Outcome(
+            Status.FAIL,
+            summary + f"; port {config.port} usually expects TLS from the first byte",
+            finding="greeting.silent-implicit-tls-port",
+        )
+    return Outcome(Status.FAIL, summary, finding="greeting.silent")
+
+
+def _not_smtp(exc: RemoteProtocolError) -> Outcome:
+    what = next((name for prefix, name in OTHER_PROTOCOLS if exc.data.startswith(prefix)), None)
+    if what is None:
+        return Outcome(
+            Status.FAIL,
+            f"this does not look like an SMTP server: {exc}",
+            finding="greeting.not-smtp",
+        )
+    return Outcome(
+        Status.FAIL,
+        f"this port is answered by {what}, not by a mail server",
+        finding="greeting.other-protocol",
+        details={"other_protocol": what},
+    )
+
+
+@hookimpl
+def smtpdoctor_register_checks(register: RegisterCheck) -> None:
+    """Register the ``greeting`` check."""
+    register(Greeting)

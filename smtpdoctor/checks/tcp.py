@@ -1,0 +1,73 @@
+"""``tcp``: resolve the host name and open the TCP connection."""
+
+from __future__ import annotations
+
+from smtpdoctor.check import Check, CheckContext, RegisterCheck
+from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.results import Outcome, Status
+from smtpdoctor.transport import ConnectError, ResolutionError
+
+#: Ports that clouds and ISPs block for outgoing connections more often than not.
+COMMONLY_BLOCKED_PORTS = frozenset({25})
+
+
+class TCPConnect(Check):
+    """Resolve the name and connect; tells DNS failure, refusal, timeout and no-route apart."""
+
+    id = "tcp"
+    title = "TCP connection"
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        host, port = ctx.config.host, ctx.config.port
+        try:
+            connected = ctx.session.connect()
+        except ResolutionError as exc:
+            return Outcome(
+                Status.FAIL,
+                f"DNS: {exc}",
+                finding=f"tcp.dns-{exc.kind}",
+                details={"host": host, "port": port},
+            )
+        except ConnectError as exc:
+            finding = f"tcp.{exc.kind}"
+            if exc.kind == "timeout" and port in COMMONLY_BLOCKED_PORTS:
+                finding = "tcp.timeout-port-25"
+            return Outcome(
+                Status.FAIL,
+                _connect_summary(host, port, exc),
+                finding=finding,
+                details={
+                    "host": host,
+                    "port": port,
+                    "attempts": tuple(f"{a.address}: {a.detail}" for a in exc.attempts),
+                },
+            )
+        return Outcome(
+            Status.PASS,
+            f"connected to {connected.address} port {connected.port} "
+            f"in {connected.seconds * 1000:.0f} ms",
+            details={
+                "address": connected.address,
+                "port": connected.port,
+                "seconds": round(connected.seconds, 6),
+            },
+        )
+
+
+def _connect_summary(host: str, port: int, exc: ConnectError) -> str:
+    if exc.kind == "refused":
+        return f"{host} refused the connection on port {port}: nothing is listening there"
+    if exc.kind == "timeout":
+        return (
+            f"no answer from {host} on port {port} before the timeout: a firewall is "
+            "silently dropping the connection (yours, your network's, or the server's)"
+        )
+    if exc.kind == "unreachable":
+        return f"no route to {host}: the network cannot reach it ({exc})"
+    return f"could not connect to {host} on port {port}: {exc}"
+
+
+@hookimpl
+def smtpdoctor_register_checks(register: RegisterCheck) -> None:
+    """Register the ``tcp`` check."""
+    register(TCPConnect)

@@ -1,0 +1,176 @@
+"""``tls``: encrypt the connection — STARTTLS on 25/587, implicit TLS on 465.
+
+When certificate verification refuses the server's certificate, the handshake is aborted (no
+password may cross such a connection).  To still tell the user *what* is wrong with the
+certificate, this check then reconnects once without verification and keeps the chain for the
+``certificate`` check, which reports the failure.
+"""
+
+from __future__ import annotations
+
+from smtpdoctor.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
+from smtpdoctor.config import RunConfig, TLSMode
+from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.protocol import RemoteProtocolError, StartTLS
+from smtpdoctor.results import Outcome, Status
+from smtpdoctor.session import Session
+from smtpdoctor.transport import TLSDetails, TLSError, TransportError
+
+#: Why verification refused the certificate (OpenSSL's words), for the ``certificate`` check.
+VERIFICATION_FAILURE: StashKey[str] = StashKey("tls.verification_failure")
+
+#: TLS versions a mail server should no longer offer (RFC 8996 deprecates 1.0 and 1.1).
+OUTDATED_VERSIONS = frozenset({"SSLv3", "TLSv1", "TLSv1.1"})
+#: OpenSSL's reasons when the two sides share no protocol version.
+OLD_PROTOCOL_REASONS = frozenset(
+    {"UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE"}
+)
+
+
+class TLS(Check):
+    """Negotiate TLS and report the protocol version and cipher."""
+
+    id = "tls"
+    title = "TLS"
+
+    @classmethod
+    def dependencies(cls, config: RunConfig) -> tuple[str, ...]:
+        return ("tcp",) if config.tls_mode is TLSMode.IMPLICIT else ("ehlo",)
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        mode = ctx.config.tls_mode
+        if mode is TLSMode.NONE:
+            return Outcome(Status.SKIP, "not attempted (--tls none): nothing is encrypted")
+        if mode is TLSMode.STARTTLS:
+            refusal = _request_starttls(ctx)
+            if refusal is not None:
+                return refusal
+        try:
+            details = ctx.session.start_tls(verify=not ctx.config.insecure)
+        except TLSError as exc:
+            if exc.kind != "certificate":
+                return _handshake_failure(exc, mode)
+            ctx.stash[VERIFICATION_FAILURE] = exc.verify_message or str(exc)
+            inspected = _inspect_without_verification(ctx.session, mode)
+            if inspected is None:
+                return Outcome(
+                    Status.FAIL,
+                    f"the certificate was refused ({exc.verify_message}) and could not be "
+                    "fetched again for inspection",
+                    finding="tls.certificate-refused",
+                )
+            details = inspected
+        if mode is TLSMode.STARTTLS:
+            again = ctx.session.ehlo()
+            if not again.is_success:
+                return reply_outcome(
+                    Status.FAIL,
+                    f"TLS works, but EHLO inside TLS was refused: {again.summary()}",
+                    again,
+                    finding="tls.ehlo-after-starttls",
+                )
+        return _verdict(ctx, details, mode)
+
+
+def _request_starttls(ctx: CheckContext) -> Outcome | None:
+    caps = ctx.session.capabilities
+    assert caps is not None  # "ehlo" passed
+    if not caps.supports("STARTTLS"):
+        if caps.masked:
+            return Outcome(
+                Status.FAIL,
+                f"STARTTLS is hidden: the EHLO reply shows {', '.join(caps.masked)} where an "
+                "extension should be — a firewall or proxy is stripping STARTTLS",
+                finding="tls.starttls-masked",
+                details={"masked": caps.masked},
+            )
+        on_submission = ctx.config.is_submission_port
+        return Outcome(
+            Status.FAIL if on_submission else Status.WARN,
+            "the server does not offer STARTTLS: mail and passwords would cross the network "
+            "in clear",
+            finding="tls.starttls-not-offered",
+        )
+    reply = ctx.session.command(StartTLS())
+    if reply.is_success:
+        return None
+    return reply_outcome(
+        Status.FAIL,
+        f"the server offers STARTTLS but refused it: {reply.summary()}",
+        reply,
+        finding="tls.starttls-refused",
+    )
+
+
+def _handshake_failure(exc: TLSError, mode: TLSMode) -> Outcome:
+    if exc.reason == "WRONG_VERSION_NUMBER" and mode is TLSMode.IMPLICIT:
+        return Outcome(
+            Status.FAIL,
+            "the server answered the TLS handshake in plaintext: this port speaks STARTTLS "
+            "(or no TLS), not implicit TLS",
+            finding="tls.plaintext-on-implicit-port",
+            details={"reason": exc.reason},
+        )
+    if exc.reason in OLD_PROTOCOL_REASONS:
+        return Outcome(
+            Status.FAIL,
+            "the server offers only TLS versions older than 1.2, which smtpdoctor (like every "
+            f"current client) refuses ({exc.reason})",
+            finding="tls.outdated-version",
+            details={"reason": exc.reason},
+        )
+    if exc.reason == "WRONG_VERSION_NUMBER":
+        return Outcome(
+            Status.FAIL,
+            "after agreeing to STARTTLS the server did not start TLS (it kept talking plaintext)",
+            finding="tls.no-tls-after-starttls",
+            details={"reason": exc.reason},
+        )
+    return Outcome(
+        Status.FAIL,
+        f"TLS handshake failed: {exc}",
+        finding="tls.handshake-failed",
+        details={"reason": exc.reason},
+    )
+
+
+def _inspect_without_verification(session: Session, mode: TLSMode) -> TLSDetails | None:
+    session.note("certificate refused; reconnecting once without verification to inspect it")
+    try:
+        session.connect()
+        if mode is TLSMode.STARTTLS:
+            if session.read_reply("the greeting").code != 220 or not session.ehlo().is_success:
+                return None
+            if not session.command(StartTLS()).is_success:
+                return None
+        return session.start_tls(verify=False)
+    except (TransportError, RemoteProtocolError):
+        return None
+
+
+def _verdict(ctx: CheckContext, details: TLSDetails, mode: TLSMode) -> Outcome:
+    how = "implicit TLS" if mode is TLSMode.IMPLICIT else "STARTTLS"
+    summary = f"{how}: {details.version}, {details.cipher} ({details.cipher_bits}-bit)"
+    facts = {
+        "mode": mode.value,
+        "version": details.version,
+        "cipher": details.cipher,
+        "cipher_bits": details.cipher_bits,
+        "verified": details.verified,
+    }
+    if ctx.config.insecure:
+        summary += "; certificate NOT verified (--insecure)"
+    if details.version in OUTDATED_VERSIONS:
+        return Outcome(
+            Status.WARN,
+            f"{summary}; {details.version} is outdated (RFC 8996), offer TLS 1.2 or newer",
+            finding="tls.outdated-version",
+            details=facts,
+        )
+    return Outcome(Status.PASS, summary, details=facts)
+
+
+@hookimpl
+def smtpdoctor_register_checks(register: RegisterCheck) -> None:
+    """Register the ``tls`` check."""
+    register(TLS)

@@ -1,0 +1,43 @@
+"""Where a password comes from: an environment variable, a file, or a hidden prompt — never
+the command line, where every user of the machine could read it in the process list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from smtpdoctor.config import ConfigError, Secret
+
+PASSWORD_ENV = "SMTPDOCTOR_PASSWORD"  # noqa: S105 - the variable's name, not a password
+
+
+def obtain_password(
+    *,
+    environ: Mapping[str, str],
+    password_file: Path | None,
+    prompt: Callable[[], str] | None,
+) -> Secret:
+    """The password from ``--password-file``, else ``$SMTPDOCTOR_PASSWORD``, else the prompt.
+
+    ``prompt`` is ``None`` when there is no terminal to ask on; then a missing password is a
+    :class:`ConfigError` that says how to provide one.
+    """
+    if password_file is not None:
+        try:
+            text = password_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the password file {password_file}: {exc.strerror}"
+            ) from None
+        password = text.rstrip("\r\n")
+        if not password:
+            raise ConfigError(f"the password file {password_file} is empty")
+        return Secret(password)
+    if environ.get(PASSWORD_ENV):
+        return Secret(environ[PASSWORD_ENV])
+    if prompt is None:
+        raise ConfigError(
+            f"--user needs a password: set {PASSWORD_ENV}, use --password-file, "
+            "or run on a terminal to be asked for it"
+        )
+    return Secret(prompt())

@@ -1,0 +1,74 @@
+"""The JSON document for machines.  Its shape is versioned: ``schema_version`` changes
+whenever a field is removed or changes meaning; new fields may appear at any time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from smtpdoctor.results import CheckResult, Hint, Report, TranscriptLine
+
+SCHEMA = "https://smtpdoctor.dev/schema/report"
+SCHEMA_VERSION = 1
+
+
+def render_json(report: Report, *, transcript: bool = False) -> str:
+    """The report as an indented JSON document (with the transcript when asked)."""
+    return json.dumps(report_to_dict(report, transcript=transcript), indent=2, ensure_ascii=False)
+
+
+def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any]:
+    """The report as plain JSON-compatible data."""
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "smtpdoctor", "version": report.tool_version},
+        "target": {
+            "host": report.target.host,
+            "port": report.target.port,
+            "tls_mode": report.target.tls_mode,
+        },
+        "started_at": report.started_at.isoformat(),
+        "duration_seconds": round(report.duration, 6),
+        "exit_code": int(report.exit_code),
+        "status": report.exit_code.name.lower(),
+        "certificate_verification": not report.verification_disabled,
+        "checks": [_check(result) for result in report.results],
+    }
+    if transcript:
+        document["transcript"] = [_line(line) for line in report.transcript]
+    return document
+
+
+def _check(result: CheckResult) -> dict[str, Any]:
+    outcome = result.outcome
+    reply = None
+    if outcome.reply_code is not None:
+        reply = {
+            "code": outcome.reply_code,
+            "enhanced_code": outcome.enhanced_code,
+            "text": outcome.reply_text,
+        }
+    return {
+        "id": result.check_id,
+        "title": result.title,
+        "status": result.status.value,
+        "summary": result.summary,
+        "finding": outcome.finding,
+        "reply": reply,
+        "details": {key: _jsonable(value) for key, value in outcome.details.items()},
+        "hints": [_hint(hint) for hint in result.hints],
+        "duration_seconds": result.duration,
+    }
+
+
+def _hint(hint: Hint) -> dict[str, Any]:
+    return {"title": hint.title, "steps": list(hint.steps), "url": hint.url}
+
+
+def _line(line: TranscriptLine) -> dict[str, Any]:
+    return {"at": line.at, "direction": line.direction, "text": line.text}
+
+
+def _jsonable(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value

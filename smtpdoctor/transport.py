@@ -1,0 +1,447 @@
+"""The only module that touches sockets: resolve, connect, send, receive, upgrade to TLS.
+
+Every blocking operation takes an absolute deadline (a :func:`time.monotonic` value) and never
+waits past it.  Failures are raised as :class:`TransportError` subclasses that say, in a
+machine-readable ``kind`` and in words, what happened: the checks turn them into diagnoses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import selectors
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from typing import Final
+
+#: How long to wait for one address before also trying the next (RFC 8305 suggests 250 ms).
+HAPPY_EYEBALLS_DELAY: Final = 0.25
+RECV_CHUNK: Final = 4096
+
+
+class TransportError(Exception):
+    """A network-level failure.  ``kind`` is a short stable identifier for matching."""
+
+    kind: str = "error"
+
+    def __init__(self, message: str, *, kind: str | None = None) -> None:
+        super().__init__(message)
+        if kind is not None:
+            self.kind = kind
+
+
+class ResolutionError(TransportError):
+    """The host name did not resolve: ``nxdomain``, ``no-address``, ``temporary`` or
+    ``timeout``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectAttempt:
+    """One address tried while connecting, and how it went (``kind`` as in ConnectError)."""
+
+    address: str
+    kind: str
+    detail: str
+
+
+class ConnectError(TransportError):
+    """No address accepted the connection.  ``kind`` summarises all attempts: ``refused``,
+    ``timeout``, ``unreachable`` or ``error``; ``attempts`` has each one."""
+
+    def __init__(self, message: str, *, kind: str, attempts: tuple[ConnectAttempt, ...]) -> None:
+        super().__init__(message, kind=kind)
+        self.attempts = attempts
+
+
+class StepTimeout(TransportError):
+    """A step took longer than its timeout (or the run's deadline passed)."""
+
+    kind = "timeout"
+
+
+class ConnectionClosed(TransportError):
+    """The server closed (``closed``) or reset (``reset``) the connection."""
+
+    kind = "closed"
+
+
+class TLSError(TransportError):
+    """The TLS handshake failed.  ``kind`` is ``certificate`` (verification refused the
+    server's certificate) or ``handshake`` (anything else); ``reason`` is OpenSSL's short
+    reason such as ``WRONG_VERSION_NUMBER`` when there is one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        reason: str | None = None,
+        verify_code: int | None = None,
+        verify_message: str | None = None,
+    ) -> None:
+        super().__init__(message, kind=kind)
+        self.reason = reason
+        self.verify_code = verify_code
+        self.verify_message = verify_message
+
+
+@dataclass(frozen=True, slots=True)
+class TLSDetails:
+    """What the handshake negotiated and the certificate chain the server sent (DER, leaf
+    first)."""
+
+    version: str
+    cipher: str
+    cipher_bits: int
+    peer_chain: tuple[bytes, ...]
+    verified: bool
+
+
+def client_context(*, verify: bool, ca_file: str | None, ca_data: str | None) -> ssl.SSLContext:
+    """A client TLS context: the system trust store plus any extra CAs, verification and
+    hostname checking on unless ``verify`` is False."""
+    context = ssl.create_default_context(cafile=ca_file, cadata=ca_data)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def local_hostname() -> str:
+    """This machine's host name, as the operating system knows it (no DNS lookup)."""
+    return socket.gethostname()
+
+
+def resolve(host: str, port: int, *, deadline_at: float) -> list[tuple[int, tuple[str, int]]]:
+    """Resolve ``host`` to ``(family, sockaddr)`` pairs, IPv6 and IPv4 interleaved.
+
+    ``getaddrinfo`` cannot be interrupted, so it runs in a daemon thread and we stop waiting
+    at the deadline.
+    """
+    outcome: list[object] = []
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=lookup, name="smtpdoctor-resolve", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline_at - time.monotonic()))
+    if not outcome:
+        raise ResolutionError(f"looking up {host} did not finish in time", kind="timeout")
+    result = outcome[0]
+    if isinstance(result, socket.gaierror):
+        raise _resolution_error(host, result) from None
+    if isinstance(result, OSError):
+        raise ResolutionError(f"looking up {host} failed: {result}", kind="error") from None
+    assert isinstance(result, list)
+    pairs = [(family, (str(addr[0]), int(addr[1]))) for family, _, _, _, addr in result]
+    return _interleave(list(dict.fromkeys(pairs)))
+
+
+def _resolution_error(host: str, exc: socket.gaierror) -> ResolutionError:
+    code = exc.args[0] if exc.args else None
+    if code == socket.EAI_NONAME:
+        return ResolutionError(f"the name {host} does not exist in DNS", kind="nxdomain")
+    if code == getattr(socket, "EAI_NODATA", object()) or code == socket.EAI_ADDRFAMILY:
+        return ResolutionError(f"{host} exists but has no address records", kind="no-address")
+    if code == socket.EAI_AGAIN:
+        return ResolutionError(
+            f"the DNS lookup of {host} failed temporarily (no answer from the resolver)",
+            kind="temporary",
+        )
+    return ResolutionError(f"looking up {host} failed: {exc.strerror}", kind="error")
+
+
+def _interleave(pairs: list[tuple[int, tuple[str, int]]]) -> list[tuple[int, tuple[str, int]]]:
+    """Alternate address families, starting with the resolver's first choice (RFC 8305)."""
+    if not pairs:
+        return pairs
+    first = [p for p in pairs if p[0] == pairs[0][0]]
+    other = [p for p in pairs if p[0] != pairs[0][0]]
+    merged: list[tuple[int, tuple[str, int]]] = []
+    for index in range(max(len(first), len(other))):
+        merged.extend(group[index] for group in (first, other) if index < len(group))
+    return merged
+
+
+def _describe_errno(code: int) -> tuple[str, str]:
+    if code == errno.ECONNREFUSED:
+        return "refused", "connection refused (nothing is listening on that port)"
+    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return "unreachable", f"no route to the host ({errno.errorcode.get(code, code)})"
+    if code == errno.ETIMEDOUT:
+        return "timeout", "the connection attempt timed out"
+    return "error", f"{errno.errorcode.get(code, str(code))}: {os.strerror(code)}"
+
+
+class Transport:
+    """A connected TCP (and possibly TLS) socket with deadline-bounded operations."""
+
+    def __init__(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        self._sock: socket.socket = sock
+        self._peer = peer
+        self._tls = False
+
+    @classmethod
+    def connect(
+        cls,
+        host: str,
+        port: int,
+        *,
+        deadline_at: float,
+    ) -> Transport:
+        """Resolve and connect, trying addresses Happy-Eyeballs style until one answers."""
+        addresses = resolve(host, port, deadline_at=deadline_at)
+        if not addresses:
+            raise ResolutionError(f"{host} has no usable address", kind="no-address")
+        sock, peer = _connect_first(addresses, deadline_at=deadline_at)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(sock, peer)
+
+    @property
+    def peer(self) -> tuple[str, int]:
+        """The address and port actually connected to."""
+        return self._peer
+
+    @property
+    def local_address(self) -> str:
+        """Our own address on this connection."""
+        return str(self._sock.getsockname()[0])
+
+    @property
+    def is_tls(self) -> bool:
+        """Whether the connection is encrypted."""
+        return self._tls
+
+    def sendall(self, data: bytes, *, deadline_at: float) -> None:
+        """Send all of ``data`` or raise."""
+        self._set_timeout(deadline_at, "sending")
+        try:
+            self._sock.sendall(data)
+        except TimeoutError:
+            raise StepTimeout("the server stopped accepting data (send timed out)") from None
+        except ssl.SSLError as exc:
+            raise ConnectionClosed(f"TLS error while sending: {exc.reason or exc}") from None
+        except OSError as exc:
+            raise _closed(exc) from None
+
+    def recv(self, *, deadline_at: float, what: str) -> bytes:
+        """Receive up to one chunk; ``b""`` means the server closed the connection.
+
+        ``what`` names the wait for the timeout message (``"the greeting"``).
+        """
+        self._set_timeout(deadline_at, what)
+        try:
+            data = self._sock.recv(RECV_CHUNK)
+        except TimeoutError:
+            raise StepTimeout(f"no complete reply while waiting for {what}") from None
+        except ssl.SSLError as exc:
+            raise ConnectionClosed(f"TLS error while reading: {exc.reason or exc}") from None
+        except OSError as exc:
+            raise _closed(exc) from None
+        return data
+
+    def start_tls(
+        self, context: ssl.SSLContext, *, server_hostname: str, deadline_at: float
+    ) -> TLSDetails:
+        """Run the TLS handshake on this connection, bounded by ``deadline_at`` as a whole.
+
+        A server that stalls or drips bytes mid-handshake cannot hold us past the deadline,
+        because the handshake runs non-blocking under a selector.
+        """
+        try:
+            tls_sock = context.wrap_socket(
+                self._sock, server_hostname=server_hostname, do_handshake_on_connect=False
+            )
+        except (ssl.SSLError, ValueError) as exc:
+            raise TLSError(f"could not start TLS: {exc}", kind="handshake") from None
+        self._sock = tls_sock
+        tls_sock.setblocking(False)
+        try:
+            with selectors.DefaultSelector() as selector:
+                _handshake(tls_sock, selector, deadline_at)
+        finally:
+            tls_sock.setblocking(True)
+        self._tls = True
+        cipher = tls_sock.cipher() or ("unknown", "unknown", 0)
+        return TLSDetails(
+            version=tls_sock.version() or "unknown",
+            cipher=cipher[0],
+            cipher_bits=int(cipher[2] or 0),
+            peer_chain=_peer_chain(tls_sock),
+            verified=context.verify_mode == ssl.CERT_REQUIRED,
+        )
+
+    def close(self) -> None:
+        """Close the connection; never raises."""
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def _set_timeout(self, deadline_at: float, what: str) -> None:
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise StepTimeout(f"out of time before {what}")
+        self._sock.settimeout(remaining)
+
+
+def _closed(exc: OSError) -> ConnectionClosed:
+    if isinstance(exc, ConnectionResetError):
+        return ConnectionClosed("the server reset the connection", kind="reset")
+    if isinstance(exc, BrokenPipeError | ConnectionAbortedError):
+        return ConnectionClosed("the server closed the connection", kind="closed")
+    return ConnectionClosed(f"network error: {exc.strerror or exc}", kind="error")
+
+
+def _connect_first(
+    addresses: list[tuple[int, tuple[str, int]]], *, deadline_at: float
+) -> tuple[socket.socket, tuple[str, int]]:
+    """Start a connection to each address in turn, 250 ms apart; keep the first that succeeds."""
+    attempts: list[ConnectAttempt] = []
+    pending: dict[socket.socket, tuple[str, int]] = {}
+    queue = list(addresses)
+    next_start = time.monotonic()
+    with selectors.DefaultSelector() as selector:
+        try:
+            while True:
+                now = time.monotonic()
+                if queue and (now >= next_start or not pending):
+                    family, address = queue.pop(0)
+                    sock = _start_connect(family, address, attempts)
+                    if sock is not None:
+                        pending[sock] = address
+                        selector.register(sock, selectors.EVENT_WRITE)
+                    next_start = now + HAPPY_EYEBALLS_DELAY
+                    continue
+                if not pending:
+                    raise _connect_error(attempts)
+                remaining = deadline_at - now
+                if remaining <= 0:
+                    attempts.extend(
+                        ConnectAttempt(_show(a), "timeout", "no answer before the timeout")
+                        for a in pending.values()
+                    )
+                    raise _connect_error(attempts)
+                wait = min(remaining, max(0.0, next_start - now)) if queue else remaining
+                for key, _ in selector.select(wait):
+                    ready = key.fileobj
+                    assert isinstance(ready, socket.socket)
+                    selector.unregister(ready)
+                    address = pending.pop(ready)
+                    sock = ready
+                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if code == 0:
+                        sock.setblocking(True)
+                        return sock, address
+                    kind, detail = _describe_errno(code)
+                    attempts.append(ConnectAttempt(_show(address), kind, detail))
+                    sock.close()
+        finally:
+            for sock in pending:
+                sock.close()
+
+
+def _start_connect(
+    family: int, address: tuple[str, int], attempts: list[ConnectAttempt]
+) -> socket.socket | None:
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        attempts.append(ConnectAttempt(_show(address), "unreachable", str(exc.strerror or exc)))
+        return None
+    sock.setblocking(False)
+    code = sock.connect_ex(address)
+    if code in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+        return sock
+    kind, detail = _describe_errno(code)
+    attempts.append(ConnectAttempt(_show(address), kind, detail))
+    sock.close()
+    return None
+
+
+def _connect_error(attempts: list[ConnectAttempt]) -> ConnectError:
+    kinds = {attempt.kind for attempt in attempts}
+    kind = next((k for k in ("refused", "timeout", "unreachable") if kinds == {k}), None)
+    if kind is None:
+        kind = "refused" if "refused" in kinds else next(iter(kinds), "error")
+    described = "; ".join(f"{a.address}: {a.detail}" for a in attempts)
+    return ConnectError(f"could not connect ({described})", kind=kind, attempts=tuple(attempts))
+
+
+def _show(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _handshake(sock: ssl.SSLSocket, selector: selectors.BaseSelector, deadline_at: float) -> None:
+    selector.register(sock, selectors.EVENT_READ)
+    while True:
+        try:
+            sock.do_handshake()
+            return
+        except ssl.SSLWantReadError:
+            selector.modify(sock, selectors.EVENT_READ)
+        except ssl.SSLWantWriteError:
+            selector.modify(sock, selectors.EVENT_WRITE)
+        except ssl.SSLCertVerificationError as exc:
+            raise TLSError(
+                f"the server's certificate was refused: {exc.verify_message}",
+                kind="certificate",
+                reason=exc.reason,
+                verify_code=exc.verify_code,
+                verify_message=exc.verify_message,
+            ) from None
+        except ssl.SSLEOFError:
+            raise TLSError(
+                "the server closed the connection during the TLS handshake",
+                kind="handshake",
+                reason="EOF",
+            ) from None
+        except ssl.SSLError as exc:
+            reason = exc.reason or "SSL_ERROR"
+            raise TLSError(
+                f"the TLS handshake failed: {reason}", kind="handshake", reason=reason
+            ) from None
+        except OSError as exc:
+            raise TLSError(
+                f"the connection broke during the TLS handshake: {exc.strerror or exc}",
+                kind="handshake",
+                reason="CONNECTION",
+            ) from None
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0 or not selector.select(remaining):
+            raise StepTimeout("the TLS handshake did not finish in time")
+
+
+def _peer_chain(sock: ssl.SSLSocket) -> tuple[bytes, ...]:
+    """The chain as the server sent it (leaf first), DER; just the leaf where unavailable."""
+    public = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
+    raw_chain = public() if public is not None else _private_chain(sock)
+    chain = tuple(_to_der(cert) for cert in raw_chain or ())
+    if chain:
+        return chain
+    leaf = sock.getpeercert(binary_form=True)
+    return (leaf,) if leaf else ()
+
+
+def _private_chain(sock: ssl.SSLSocket) -> list[object] | None:
+    sslobj = getattr(sock, "_sslobj", None)
+    getter = getattr(sslobj, "get_unverified_chain", None)  # Python 3.10-3.12, private
+    return list(getter() or ()) if getter is not None else None
+
+
+def _to_der(cert: object) -> bytes:
+    if isinstance(cert, bytes):
+        return cert
+    public_bytes = getattr(cert, "public_bytes", None)
+    if public_bytes is None:
+        raise TypeError(f"unexpected certificate object {type(cert).__name__}")
+    der = public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+    assert isinstance(der, bytes)
+    return der
