@@ -1,0 +1,258 @@
+"""The command line: what people type, what they see, and the exit codes monitors read."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from smtpdoctor.__main__ import main
+from smtpdoctor.demo.server import LocalSMTPServer
+
+PASSWORD = "correct horse battery staple"  # the conftest user's password
+USER = "alice@example.test"
+
+
+@pytest.fixture
+def ca_file(smtp_server: LocalSMTPServer, tmp_path: Path) -> Path:
+    path = tmp_path / "ca.pem"
+    path.write_text(smtp_server.ca_pem)
+    return path
+
+
+def target(server: LocalSMTPServer) -> str:
+    return f"{server.host}:{server.port}"
+
+
+def test_a_passing_check_prints_the_table_and_exits_0(
+    smtp_server: LocalSMTPServer, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", target(smtp_server), "--ca-file", str(ca_file)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    for check_id in ("tcp", "greeting", "ehlo", "tls", "certificate", "auth"):
+        assert check_id in out
+    assert "OK: 5 pass, 1 info" in out
+
+
+def test_the_password_comes_from_the_environment(
+    smtp_server: LocalSMTPServer,
+    ca_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SMTPDOCTOR_PASSWORD", PASSWORD)
+
+    code = main(["check", target(smtp_server), "--ca-file", str(ca_file), "--user", USER])
+
+    assert code == 0
+    assert f"logged in as {USER} with PLAIN" in capsys.readouterr().out
+
+
+def test_the_password_comes_from_a_file(
+    smtp_server: LocalSMTPServer, ca_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text(PASSWORD + "\n")
+
+    code = main(
+        ["check", target(smtp_server), "--ca-file", str(ca_file), "-u", USER]
+        + ["--password-file", str(password_file)]
+    )
+
+    assert code == 0
+    assert "logged in" in capsys.readouterr().out
+
+
+def test_a_wrong_password_exits_2_with_the_hint(
+    smtp_server: LocalSMTPServer,
+    ca_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SMTPDOCTOR_PASSWORD", "wrong")
+
+    code = main(["check", target(smtp_server), "--ca-file", str(ca_file), "--user", USER])
+
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "535 5.7.8" in out
+    assert "The user name or password is wrong" in out
+
+
+def test_without_a_terminal_a_missing_password_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SMTPDOCTOR_PASSWORD", raising=False)
+
+    code = main(["check", "127.0.0.1:2525", "--user", USER])
+
+    assert code == 3
+    assert "set SMTPDOCTOR_PASSWORD, use --password-file" in capsys.readouterr().err
+
+
+def test_json_output_is_a_versioned_document(
+    smtp_server: LocalSMTPServer, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", target(smtp_server), "--ca-file", str(ca_file), "--format", "json"])
+
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert document["schema_version"] == 1
+    assert document["exit_code"] == 0
+    assert document["target"] == {
+        "host": smtp_server.host,
+        "port": smtp_server.port,
+        "tls_mode": "starttls",
+    }
+    assert [check["id"] for check in document["checks"]] == [
+        "tcp",
+        "greeting",
+        "ehlo",
+        "tls",
+        "certificate",
+        "auth",
+    ]
+    assert "transcript" not in document
+
+
+def test_json_carries_the_transcript_on_request(
+    smtp_server: LocalSMTPServer, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["check", target(smtp_server), "--ca-file", str(ca_file), "-f", "json", "--transcript"])
+
+    document = json.loads(capsys.readouterr().out)
+    lines = [(line["direction"], line["text"]) for line in document["transcript"]]
+    assert ("C", "STARTTLS") in lines
+
+
+def test_transcript_follows_the_table(
+    smtp_server: LocalSMTPServer, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["check", target(smtp_server), "--ca-file", str(ca_file), "--transcript"])
+
+    out = capsys.readouterr().out
+    assert "Transcript (passwords redacted):" in out
+    assert " C EHLO " in out
+
+
+def test_an_untrusted_certificate_fails_without_ca_file(
+    smtp_server: LocalSMTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", target(smtp_server)])
+
+    assert code == 2
+    assert "certificate refused" in capsys.readouterr().out
+
+
+def test_insecure_says_so_in_the_heading(
+    smtp_server: LocalSMTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", target(smtp_server), "--insecure"])
+
+    out = capsys.readouterr().out
+    assert code == 1  # the certificate row warns that nothing was verified
+    assert "certificate verification is OFF (--insecure)" in out
+    assert "NOT verified (--insecure)" in out
+
+
+def test_a_refused_port_exits_2_in_words(
+    closed_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", f"127.0.0.1:{closed_port}"])
+
+    assert code == 2
+    assert "nothing is listening there" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check"], "Missing argument"),
+        (["check", "host", "--bogus"], "No such option"),
+        (["check", "host:99999"], "is not a port number"),
+        (["check", "host\r\nRCPT TO:<x>"], "contains a CR character"),
+        (["check", "alice@gmail.com"], "is an email address"),
+        (["check", "host", "--tls", "sometimes"], "Invalid value"),
+        (["check", "host", "--timeout", "0"], "Invalid value"),
+        (["check", "host", "--helo-name", "a b"], "is not a HELO name"),
+    ],
+)
+def test_usage_errors_exit_3_not_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(argv)
+
+    assert code == 3
+    assert message in capsys.readouterr().err
+
+
+def test_help_teaches_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--help"])
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    assert "0 all passed, 1 warnings, 2 a check failed, 3 could not run" in out
+
+
+def test_check_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", "--help"])
+
+    out = capsys.readouterr().out
+    for option in ("--user", "--password-file", "--tls", "--ca-file", "--insecure", "--format"):
+        assert option in out
+    assert "--password " not in out  # never on argv
+
+
+def test_the_console_script_and_python_m_agree_on_the_version() -> None:
+    module = subprocess.run(
+        [sys.executable, "-m", "smtpdoctor", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    script = subprocess.run(
+        [str(Path(sys.executable).with_name("smtpdoctor")), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert module.stdout == script.stdout
+    assert module.stdout.startswith("smtpdoctor ")
+
+
+def test_the_demo_passes_then_shows_the_wrong_password(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "OK: 6 pass" in out
+    assert "The user name or password is wrong" in out
+    assert "The server saw 2 TCP connections for these 2 checks" in out
+
+
+def test_a_plaintext_server_with_none_tls_reports_the_skip(
+    make_server: Callable[..., LocalSMTPServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = make_server(tls="none", users={})
+
+    code = main(["check", target(server), "--tls", "none"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "not attempted (--tls none)" in out
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

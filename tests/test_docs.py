@@ -1,0 +1,65 @@
+"""The docs keep up with the code: every hook, finding and hint is documented."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from smtpdoctor import hookspecs
+from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+HOOKS = sorted(
+    name
+    for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("smtpdoctor_")
+)
+FINDING = re.compile(r'"((?:tcp|greeting|ehlo|tls|certificate|auth)\.[a-z0-9-]+)"')
+
+
+def findings_in_code() -> list[str]:
+    found: set[str] = set()
+    for path in (ROOT / "smtpdoctor" / "checks").glob("*.py"):
+        found.update(FINDING.findall(path.read_text()))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_a_reference_section(hook: str) -> None:
+    assert f"### `{hook}(" in (DOCS / "plugins.md").read_text()
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_exercised_by_a_test(hook: str) -> None:
+    tests = [
+        path
+        for path in (ROOT / "tests").rglob("test_*.py")
+        if path.name != "test_docs.py" and f"def {hook}(" in path.read_text()
+    ]
+    assert tests, f"no test implements {hook}"
+
+
+@pytest.mark.parametrize("finding", findings_in_code())
+def test_every_finding_is_documented(finding: str) -> None:
+    assert f"`{finding}`" in (DOCS / "checks.md").read_text()
+
+
+@pytest.mark.parametrize("title", sorted({remedy.hint.title for remedy in KNOWLEDGE_BASE}))
+def test_every_hint_is_documented(title: str) -> None:
+    assert title in (DOCS / "checks.md").read_text()
+
+
+def test_the_readme_quick_start_is_the_two_make_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+
+    commands = [line.split("#")[0].strip() for line in quick_start.splitlines()]
+    assert [c for c in commands if c.startswith("make")] == ["make demo", "make test"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
