@@ -62,8 +62,16 @@ def test_the_password_comes_from_a_file(
     password_file.write_text(PASSWORD + "\n")
 
     code = main(
-        ["check", target(smtp_server), "--ca-file", str(ca_file), "-u", USER]
-        + ["--password-file", str(password_file)]
+        [
+            "check",
+            target(smtp_server),
+            "--ca-file",
+            str(ca_file),
+            "-u",
+            USER,
+            "--password-file",
+            str(password_file),
+        ]
     )
 
     assert code == 0

@@ -209,7 +209,7 @@ def test_malformed_registrations_are_refused_before_connecting(
 def test_registering_something_that_is_not_a_check_is_refused() -> None:
     registry = CheckRegistry()
 
-    with pytest.raises(RegistrationError, match="is not a subclass of smtpdoctor.Check"):
+    with pytest.raises(RegistrationError, match=r"is not a subclass of smtpdoctor\.Check"):
         registry.register(dict)  # type: ignore[arg-type]
 
 

@@ -58,8 +58,17 @@ def test_no_output_format_shows_the_password(
     monkeypatch.setenv("SMTPDOCTOR_PASSWORD", password)
 
     main(
-        ["check", f"{smtp_server.host}:{smtp_server.port}", "--ca-file", str(ca_file)]
-        + ["--user", USER, "--auth-mechanism", mechanism, *output]
+        [
+            "check",
+            f"{smtp_server.host}:{smtp_server.port}",
+            "--ca-file",
+            str(ca_file),
+            "--user",
+            USER,
+            "--auth-mechanism",
+            mechanism,
+            *output,
+        ]
     )
 
     captured = capsys.readouterr()
@@ -84,8 +93,18 @@ def test_a_server_that_breaks_mid_auth_does_not_make_us_echo_the_password(
     monkeypatch.setenv("SMTPDOCTOR_PASSWORD", PASSWORD)
 
     code = main(
-        ["check", f"{server.host}:{server.port}", "--tls", "none", "--allow-plaintext-auth"]
-        + ["--user", USER, "--transcript", "--timeout", "1"]
+        [
+            "check",
+            f"{server.host}:{server.port}",
+            "--tls",
+            "none",
+            "--allow-plaintext-auth",
+            "--user",
+            USER,
+            "--transcript",
+            "--timeout",
+            "1",
+        ]
     )
 
     captured = capsys.readouterr()

@@ -30,12 +30,11 @@ def run_demo(*, echo: Callable[[str], None], color: bool = False, width: int = 1
             "required before AUTH (PLAIN or LOGIN), and its certificate comes from a CA made "
             "a moment ago that only this demo trusts.\n"
         )
-        echo(
-            f"1. smtpdoctor check {server.host}:{server.port} --user {DEMO_USER}  (right password)\n"
-        )
+        target = f"{server.host}:{server.port}"
+        echo(f"1. smtpdoctor check {target} --user {DEMO_USER}  (right password)\n")
         good = _check(server, password)
         echo(render_table(good, color=color, width=width))
-        echo(f"\n2. The same with a wrong password\n")
+        echo("\n2. The same with a wrong password\n")
         bad = _check(server, "not-" + password)
         echo(render_table(bad, color=color, width=width))
         connections = server.connections
