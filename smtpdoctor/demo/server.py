@@ -1,0 +1,502 @@
+"""An SMTP server on 127.0.0.1 that runs inside this process, for the demo and the tests.
+
+:class:`LocalSMTPServer` wraps :mod:`aiosmtpd` (an optional dependency) and records what
+clients did to it: how many TCP connections it accepted, which messages it was given and
+which AUTH attempts succeeded.  It speaks STARTTLS, implicit TLS or plain SMTP with a
+:class:`~smtpdoctor.demo.pki.ThrowawayPKI` certificate, and leaves no files, threads or open
+sockets behind once stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+import socket
+import ssl
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any, Literal, Self
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import (
+    MISSING,
+    SMTP,
+    AuthResult,
+    Envelope,
+    LoginPassword,
+    Session,
+    TLSSetupException,
+)
+
+from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
+
+__all__ = ["CapturedMessage", "LocalSMTPServer", "TLSMode"]
+
+TLSMode = Literal["starttls", "implicit", "none"]
+"""How the server offers TLS: via the STARTTLS command, from the first byte, or not at all."""
+
+_NO_USERS: Mapping[str, str] = MappingProxyType({})
+_TLS_MODES: tuple[TLSMode, ...] = ("starttls", "implicit", "none")
+_SHUTDOWN_TIMEOUT = 5.0
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedMessage:
+    """One message the server accepted with ``250`` at the end of DATA."""
+
+    mail_from: str
+    """The reverse-path of MAIL FROM, without angle brackets."""
+    rcpt_tos: tuple[str, ...]
+    """The forward-paths of the accepted RCPT TO commands, in order."""
+    content: bytes
+    """The message exactly as received, dot-unstuffed, with CRLF line endings."""
+    peer: tuple[str, int]
+    """The client's address and port."""
+    queue_id: str
+    """The id the server announced in ``250 2.0.0 OK: queued as <queue_id>``."""
+
+
+class LocalSMTPServer:
+    """An aiosmtpd server on 127.0.0.1, a free port, and a background thread.
+
+    Use it as a context manager (or call :meth:`start` and :meth:`stop`)::
+
+        with LocalSMTPServer(users={"alice": "s3cret"}) as server:
+            check(server.host, server.port, cadata=server.ca_pem)
+            assert server.connections == 1
+
+    *tls* chooses STARTTLS (the default), implicit TLS, or plain SMTP; a
+    :class:`ThrowawayPKI` is made with :func:`make_pki` when TLS needs one and *pki* is not
+    given.  *users* maps user names to passwords for AUTH PLAIN and LOGIN; without users
+    the server does not offer AUTH at all.  *require_starttls* (STARTTLS mode only) answers
+    everything except EHLO, NOOP, STARTTLS and QUIT with ``530`` until TLS is up, as
+    RFC 3207 section 4 describes (so HELO is refused too).  *auth_require_tls* offers AUTH
+    only over TLS; an implicit-TLS connection always counts as TLS.  *auth_required* refuses
+    MAIL (and VRFY, HELP, ...) with ``530 5.7.0`` until the client authenticated.
+    *hostname* is the name the server greets with; *ident* the software string after it
+    (aiosmtpd's own by default).
+
+    Records are reset by every :meth:`start` and stay readable after :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        *,
+        tls: TLSMode = "starttls",
+        pki: ThrowawayPKI | None = None,
+        users: Mapping[str, str] = _NO_USERS,
+        require_starttls: bool = True,
+        auth_require_tls: bool = True,
+        auth_required: bool = False,
+        hostname: str = "localhost",
+        ident: str | None = None,
+    ) -> None:
+        if tls not in _TLS_MODES:
+            raise ValueError(f"tls must be one of {', '.join(_TLS_MODES)}, not {tls!r}")
+        if pki is None and tls != "none":
+            pki = make_pki()
+        self._tls: TLSMode = tls
+        self._pki = pki
+        self._users: Mapping[str, str] = MappingProxyType(dict(users))
+        self._require_starttls = require_starttls
+        self._auth_require_tls = auth_require_tls
+        self._auth_required = auth_required
+        self._hostname = hostname
+        self._ident = ident
+        self._record = _Record()
+        self._controller: _Controller | None = None
+
+    # --- configuration --------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """The address the server listens on: always ``"127.0.0.1"``."""
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on; only known once started."""
+        if self._controller is None:
+            raise RuntimeError("the server is not running; call start() first")
+        return self._controller.bound_port
+
+    @property
+    def tls(self) -> TLSMode:
+        """How this server offers TLS."""
+        return self._tls
+
+    @property
+    def pki(self) -> ThrowawayPKI | None:
+        """The certificates the server presents, or ``None`` for a plain-SMTP server."""
+        return self._pki
+
+    @property
+    def ca_pem(self) -> str:
+        """The PEM certificate a client must trust to verify this server.
+
+        Raises :class:`RuntimeError` for a ``tls="none"`` server created without a PKI.
+        """
+        if self._pki is None:
+            raise RuntimeError("this server speaks plain SMTP and has no certificate")
+        return self._pki.ca_pem
+
+    # --- records ----------------------------------------------------------------------------
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted since :meth:`start`, including ones whose TLS handshake
+        failed, but not the readiness probe aiosmtpd makes while starting."""
+        return self._record.connections
+
+    @property
+    def messages(self) -> list[CapturedMessage]:
+        """The messages accepted since :meth:`start`, oldest first (a copy)."""
+        return self._record.messages
+
+    @property
+    def auth_attempts(self) -> list[tuple[str, bool]]:
+        """``(user name, succeeded)`` for every AUTH PLAIN/LOGIN exchange since
+        :meth:`start`, oldest first (a copy).  Passwords are never kept."""
+        return self._record.auth_attempts
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is accepting connections."""
+        return self._controller is not None
+
+    def start(self) -> None:
+        """Bind a free port on 127.0.0.1 and serve from a background thread.
+
+        Returns once the server answers connections.  Raises :class:`RuntimeError` if it
+        is already running.
+        """
+        if self._controller is not None:
+            raise RuntimeError("the server is already running")
+        self._record = _Record()
+        handler = _Handler(self._record, self._users)
+        listener = socket.create_server((self.host, 0))
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_ignore_client_disconnects)
+        controller = _Controller(
+            handler,
+            listener=listener,
+            loop=loop,
+            record=self._record,
+            smtp_kwargs=self._smtp_kwargs(handler),
+            ssl_context=self._tls_context("implicit"),
+        )
+        try:
+            controller.start()
+        except BaseException:
+            try:
+                controller.shut_down()
+            finally:
+                if not loop.is_closed():
+                    loop.close()
+                listener.close()
+            raise
+        self._controller = controller
+
+    def stop(self) -> None:
+        """Disconnect every client, stop listening and join the server thread.
+
+        Does nothing if the server is not running.
+        """
+        controller, self._controller = self._controller, None
+        if controller is not None:
+            controller.shut_down()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = f"{self.host}:{self.port}" if self.running else "stopped"
+        return f"<LocalSMTPServer tls={self._tls} {where}>"
+
+    def _tls_context(self, mode: TLSMode) -> ssl.SSLContext | None:
+        if self._tls != mode or self._pki is None:
+            return None
+        return self._pki.server_context()
+
+    def _smtp_kwargs(self, handler: _Handler) -> dict[str, Any]:
+        starttls_context = self._tls_context("starttls")
+        return {
+            "hostname": self._hostname,
+            "ident": self._ident,
+            "tls_context": starttls_context,
+            "require_starttls": self._require_starttls and starttls_context is not None,
+            # aiosmtpd only counts STARTTLS as TLS, so an implicit-TLS connection must not
+            # be told "encryption required".
+            "auth_require_tls": self._auth_require_tls and self._tls != "implicit",
+            "authenticator": handler.authenticate,
+            "auth_required": self._auth_required,
+            "enable_SMTPUTF8": True,
+        }
+
+
+class _Record:
+    """What clients did to the server; written by the server thread, read by anyone."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections = 0
+        self._messages: list[CapturedMessage] = []
+        self._auth_attempts: list[tuple[str, bool]] = []
+        self._queue_ids: set[str] = set()
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return self._connections
+
+    @property
+    def messages(self) -> list[CapturedMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    @property
+    def auth_attempts(self) -> list[tuple[str, bool]]:
+        with self._lock:
+            return list(self._auth_attempts)
+
+    def connection_accepted(self) -> None:
+        with self._lock:
+            self._connections += 1
+
+    def new_queue_id(self) -> str:
+        with self._lock:
+            while (queue_id := secrets.token_hex(5).upper()) in self._queue_ids:
+                pass
+            self._queue_ids.add(queue_id)
+            return queue_id
+
+    def message_accepted(self, message: CapturedMessage) -> None:
+        with self._lock:
+            self._messages.append(message)
+
+    def auth_attempted(self, username: str, success: bool) -> None:
+        with self._lock:
+            self._auth_attempts.append((username, success))
+
+
+class _Handler:
+    """aiosmtpd handler hooks: capture messages, check passwords, hide AUTH without users."""
+
+    def __init__(self, record: _Record, users: Mapping[str, str]) -> None:
+        self._record = record
+        self._users = users
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        # With this hook present aiosmtpd leaves remembering the client's name to us.
+        session.host_name = hostname
+        if self._users:
+            return responses
+        return [line for line in responses if not line.startswith("250-AUTH")]
+
+    async def handle_AUTH(
+        self, server: SMTP, session: Session, envelope: Envelope, args: list[str]
+    ) -> object:
+        if self._users:
+            return MISSING  # carry on with aiosmtpd's PLAIN/LOGIN and authenticate()
+        return "503 5.5.1 Error: authentication not enabled"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        queue_id = self._record.new_queue_id()
+        content = envelope.original_content
+        peer = session.peer
+        self._record.message_accepted(
+            CapturedMessage(
+                mail_from=envelope.mail_from or "",
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                content=bytes(content or b""),
+                peer=(str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else ("", 0),
+                queue_id=queue_id,
+            )
+        )
+        return f"250 2.0.0 OK: queued as {queue_id}"
+
+    async def handle_exception(self, error: Exception) -> str:
+        # Defining this hook keeps aiosmtpd from logging a traceback to stderr when, for
+        # instance, a client rejects our certificate in the middle of STARTTLS.
+        # Anything else is a bug worth seeing, so it is logged like aiosmtpd would.
+        if isinstance(error, TLSSetupException):
+            return "454 4.7.0 TLS handshake failed"
+        _log.error("SMTP session failed", exc_info=error)
+        return f"451 4.3.0 Internal server error ({type(error).__name__})"
+
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if mechanism not in ("PLAIN", "LOGIN") or not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        username = data.login.decode("utf-8", errors="backslashreplace")
+        expected = self._users.get(username)
+        matches = hmac.compare_digest(data.password, (expected or "").encode("utf-8"))
+        success = expected is not None and matches
+        self._record.auth_attempted(username, success)
+        # handled=False makes aiosmtpd answer 535 itself; auth_data is what the session
+        # remembers, so it gets the user name, never the LoginPassword with the password.
+        return AuthResult(success=success, handled=False, auth_data=username)
+
+
+class _QuietSession(Session):
+    """aiosmtpd's Session without the log warning its own AUTH code triggers.
+
+    aiosmtpd 1.4.6 sets the deprecated ``Session.login_data`` after every successful AUTH,
+    and the setter logs "deprecated" at WARNING level, which ends up on stderr.
+    """
+
+    @property
+    def login_data(self) -> Any:
+        return self._login_data
+
+    @login_data.setter
+    def login_data(self, value: Any) -> None:
+        self._login_data = value
+
+
+class _DemoSMTP(SMTP):
+    """aiosmtpd's SMTP protocol, plus session tracking and our own auth_required check."""
+
+    def __init__(
+        self, handler: _Handler, *, sessions: set[_DemoSMTP], auth_required: bool, **kwargs: Any
+    ) -> None:
+        # auth_required is enforced here rather than by aiosmtpd, which warns (UserWarning)
+        # when it is combined with auth_require_tls=False; kwargs never carry it.
+        super().__init__(handler, auth_required=False, **kwargs)
+        self._sessions = sessions
+        self._demo_auth_required = auth_required
+        self._tracked = False
+
+    def _create_session(self) -> Session:
+        return _QuietSession(self.loop)
+
+    async def check_auth_needed(self, caller_method: str) -> bool:
+        assert self.session is not None
+        if self._demo_auth_required and not self.session.authenticated:
+            await self.push("530 5.7.0 Authentication required")
+            return True
+        return False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Called once per connection, and once more after a successful STARTTLS.
+        if not self._tracked:
+            self._tracked = True
+            self._sessions.add(self)
+            # aiosmtpd writes a multi-line reply line by line; without TCP_NODELAY, Nagle's
+            # algorithm and the client's delayed ACK add ~40 ms to every EHLO reply.
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._sessions.discard(self)
+        super().connection_lost(error)
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a TLS close_notify or a goodbye."""
+        if isinstance(self.transport, asyncio.Transport):
+            self.transport.abort()
+
+
+class _Controller(Controller):
+    """aiosmtpd's threaded Controller, serving a socket that is already bound.
+
+    Binding port 0 ourselves avoids the race of "find a free port, close it, hope nobody
+    takes it before aiosmtpd binds it again".
+    """
+
+    def __init__(
+        self,
+        handler: _Handler,
+        *,
+        listener: socket.socket,
+        loop: asyncio.AbstractEventLoop,
+        record: _Record,
+        smtp_kwargs: dict[str, Any],
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        host, port = listener.getsockname()[:2]
+        super().__init__(handler, hostname=host, port=port, loop=loop, ssl_context=ssl_context)
+        self._listener = listener
+        self._record = record
+        self._smtp_kwargs = smtp_kwargs
+        self._sessions: set[_DemoSMTP] = set()
+        self._probe_seen = False
+
+    @property
+    def bound_port(self) -> int:
+        return int(self.port)
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(
+            self._factory_invoker, sock=self._listener, ssl=self.ssl_context
+        )
+
+    def factory(self) -> _DemoSMTP:
+        # The first connection is always the probe Controller.start() makes to see that the
+        # server is up: nobody else knows the port before start() returns.
+        if self._probe_seen:
+            self._record.connection_accepted()
+        self._probe_seen = True
+        return _DemoSMTP(
+            self.handler,
+            sessions=self._sessions,
+            loop=self.loop,  # else aiosmtpd looks one up, touching the global warning filters
+            **self._smtp_kwargs,
+        )
+
+    def shut_down(self) -> None:
+        """Abort every connection, let their tasks finish, then stop the thread."""
+        try:
+            if self.loop.is_running():
+                future = asyncio.run_coroutine_threadsafe(self._disconnect_everyone(), self.loop)
+                future.result(timeout=_SHUTDOWN_TIMEOUT)
+        finally:
+            self.stop(no_assert=True)
+
+    async def _disconnect_everyone(self) -> None:
+        for session in list(self._sessions):
+            session.abort()
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # Transports report connection_lost() one loop iteration after abort().
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
+def _ignore_client_disconnects(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Loop exception handler: a client hanging up or failing TLS is not a server error, nor
+    is a half-open connection cancelled by :meth:`LocalSMTPServer.stop`."""
+    if isinstance(
+        context.get("exception"), ConnectionError | ssl.SSLError | asyncio.CancelledError
+    ):
+        return
+    loop.default_exception_handler(context)
