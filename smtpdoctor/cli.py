@@ -120,7 +120,10 @@ def check(
     ] = AuthChoice.auto,
     allow_plaintext_auth: Annotated[
         bool,
-        typer.Option(help="Allow sending the password over an unencrypted connection."),
+        typer.Option(
+            "--allow-plaintext-auth",
+            help="Allow sending the password over an unencrypted connection.",
+        ),
     ] = False,
     ca_file: Annotated[
         Path | None,
@@ -133,6 +136,7 @@ def check(
     insecure: Annotated[
         bool,
         typer.Option(
+            "--insecure",
             help="Do not verify the server certificate. The report says so on every TLS row, "
             "and a password is only sent with this flag when the certificate cannot be verified.",
         ),
@@ -152,7 +156,9 @@ def check(
     ] = OutputFormat.table,
     transcript: Annotated[
         bool,
-        typer.Option(help="Also show the SMTP conversation (passwords are redacted)."),
+        typer.Option(
+            "--transcript", help="Also show the SMTP conversation (passwords are redacted)."
+        ),
     ] = False,
 ) -> None:
     """Check a mail server for sending: connection, greeting, EHLO, TLS, certificate, AUTH."""
@@ -165,9 +171,12 @@ def check(
         parse_target,
     )
     from smtpdoctor.passwords import obtain_password
+    from smtpdoctor.transport import TLSError, client_context
 
     try:
         host, port = parse_target(target)
+        if ca_file is not None:
+            client_context(verify=True, ca_file=str(ca_file), ca_data=None)
         credentials = None
         if user is not None:
             password = obtain_password(
@@ -187,7 +196,7 @@ def check(
             auth_mechanism=AuthMechanism(auth_mechanism.value),
             allow_plaintext_auth=allow_plaintext_auth,
         )
-    except ConfigError as exc:
+    except (ConfigError, TLSError) as exc:
         _fail_usage(str(exc))
     raise typer.Exit(_run_and_show(config, output_format, transcript=transcript))
 

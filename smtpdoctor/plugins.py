@@ -11,12 +11,15 @@ import pluggy
 from smtpdoctor import hookspecs
 
 #: The builtin plugins, registered by module name through the same hooks third parties use.
+#: Among checks free to run, the one registered first runs first; this order gives
+#: tcp, greeting, ehlo, tls, certificate, auth with STARTTLS and
+#: tcp, tls, certificate, greeting, ehlo, auth with implicit TLS.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "smtpdoctor.checks.tcp",
     "smtpdoctor.checks.tls",
+    "smtpdoctor.checks.certificate",
     "smtpdoctor.checks.greeting",
     "smtpdoctor.checks.ehlo",
-    "smtpdoctor.checks.certificate",
     "smtpdoctor.checks.auth",
     "smtpdoctor.remedies",
 )

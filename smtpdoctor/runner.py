@@ -37,9 +37,12 @@ ResultObserver = Callable[[CheckResult], None]
 
 
 def collect_checks(manager: pluggy.PluginManager) -> CheckRegistry:
-    """Ask every plugin to register its checks."""
+    """Ask every plugin, in the order plugins were loaded (builtins first), to register its
+    checks.  (A plain hook call would go last-registered-first, pluggy's order for hooks.)"""
     registry = CheckRegistry()
-    manager.hook.smtpdoctor_register_checks(register=registry.register)
+    for implementation in manager.hook.smtpdoctor_register_checks.get_hookimpls():
+        arguments = {"register": registry.register}
+        implementation.function(*(arguments[name] for name in implementation.argnames))
     return registry
 
 

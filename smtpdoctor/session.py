@@ -141,6 +141,11 @@ class Session:
             self.note("the server is closing the connection (421)")
         return reply
 
+    def read_greeting(self) -> Reply:
+        """Wait for the server's greeting and remember it in :attr:`greeting`."""
+        self.greeting = self.read_reply("the greeting")
+        return self.greeting
+
     def command(self, command: Command) -> Reply:
         """Send ``command`` and return the server's reply."""
         transport = self._require_transport()

@@ -35,8 +35,8 @@ class TransportError(Exception):
 
 
 class ResolutionError(TransportError):
-    """The host name did not resolve: ``nxdomain``, ``no-address``, ``temporary`` or
-    ``timeout``."""
+    """The host name did not resolve: ``nxdomain``, ``no-address``, ``temporary``,
+    ``timeout``, ``invalid`` (not a valid name at all) or ``error``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +70,10 @@ class ConnectionClosed(TransportError):
 
 
 class TLSError(TransportError):
-    """The TLS handshake failed.  ``kind`` is ``certificate`` (verification refused the
-    server's certificate) or ``handshake`` (anything else); ``reason`` is OpenSSL's short
-    reason such as ``WRONG_VERSION_NUMBER`` when there is one."""
+    """TLS could not be set up.  ``kind`` is ``certificate`` (verification refused the
+    server's certificate), ``config`` (our CA certificates could not be loaded) or
+    ``handshake`` (anything else); ``reason`` is OpenSSL's short reason such as
+    ``WRONG_VERSION_NUMBER`` when there is one."""
 
     def __init__(
         self,
@@ -103,8 +104,13 @@ class TLSDetails:
 
 def client_context(*, verify: bool, ca_file: str | None, ca_data: str | None) -> ssl.SSLContext:
     """A client TLS context: the system trust store plus any extra CAs, verification and
-    hostname checking on unless ``verify`` is False."""
-    context = ssl.create_default_context(cafile=ca_file, cadata=ca_data)
+    hostname checking on unless ``verify`` is False.  Raises :class:`TLSError` with kind
+    ``config`` when the extra CAs cannot be loaded."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file, cadata=ca_data)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        source = ca_file or "the CA data"
+        raise TLSError(f"cannot load CA certificates from {source}: {exc}", kind="config") from None
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -127,7 +133,7 @@ def resolve(host: str, port: int, *, deadline_at: float) -> list[tuple[int, tupl
     def lookup() -> None:
         try:
             outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: the name fails IDNA encoding
             outcome.append(exc)
 
     worker = threading.Thread(target=lookup, name="smtpdoctor-resolve", daemon=True)
@@ -138,6 +144,10 @@ def resolve(host: str, port: int, *, deadline_at: float) -> list[tuple[int, tupl
     result = outcome[0]
     if isinstance(result, socket.gaierror):
         raise _resolution_error(host, result) from None
+    if isinstance(result, UnicodeError):
+        raise ResolutionError(
+            f"{host!r} is not a valid host name (an empty or over-long label?)", kind="invalid"
+        ) from None
     if isinstance(result, OSError):
         raise ResolutionError(f"looking up {host} failed: {result}", kind="error") from None
     assert isinstance(result, list)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -264,3 +268,43 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+def test_on_a_terminal_the_password_is_asked_for_without_echo(
+    smtp_server: LocalSMTPServer, ca_file: Path
+) -> None:
+    """A real pseudo-terminal: the prompt appears, the typed password is not echoed back."""
+    controller, terminal = pty.openpty()
+    env = {key: value for key, value in os.environ.items() if key != "SMTPDOCTOR_PASSWORD"}
+    command = [sys.executable, "-m", "smtpdoctor", "check", target(smtp_server)]
+    command += ["--ca-file", str(ca_file), "--user", USER]
+    with subprocess.Popen(
+        command, stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True
+    ) as process:
+        os.close(terminal)
+        seen = read_until(controller, b"Password for alice@example.test: ")
+        os.write(controller, PASSWORD.encode() + b"\n")
+        seen += read_until(controller, b"(exit code")
+        process.wait(timeout=20)
+    os.close(controller)
+
+    assert process.returncode == 0
+    assert b"logged in as alice@example.test with PLAIN" in seen
+    assert PASSWORD.encode() not in seen
+
+
+def read_until(fd: int, marker: bytes, timeout: float = 20.0) -> bytes:
+    """Read from a pty until ``marker`` shows up (or the timeout passes, then fail)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker not in data:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"never saw {marker!r}; got {data!r}"
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the other side closed the terminal
+                break
+            data += chunk
+    return data

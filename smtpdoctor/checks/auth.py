@@ -40,9 +40,11 @@ class Authentication(Check):
 
     @classmethod
     def dependencies(cls, config: RunConfig) -> tuple[str, ...]:
+        # Not "certificate": whether the password may be sent is decided here, from the
+        # connection itself (encrypted? verified?), so the mechanisms are listed either way.
         if config.tls_mode is TLSMode.NONE:
             return ("ehlo",)
-        return ("ehlo", "certificate")
+        return ("ehlo", "tls")
 
     def run(self, ctx: CheckContext) -> Outcome:
         session, config = ctx.session, ctx.config

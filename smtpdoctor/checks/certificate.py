@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from smtpdoctor.certificates import CertificateInfo, CertificateParseError, inspect_certificate
 from smtpdoctor.check import Check, CheckContext, RegisterCheck
@@ -23,7 +23,9 @@ class Certificate(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         tls = ctx.session.tls
-        if tls is None or not tls.peer_chain:
+        if tls is None:
+            return Outcome(Status.SKIP, "not run: the connection is not encrypted")
+        if not tls.peer_chain:
             return Outcome(
                 Status.FAIL, "the server sent no certificate", finding="certificate.missing"
             )
@@ -74,7 +76,7 @@ class Certificate(Check):
 def _problems(info: CertificateInfo, now: datetime, host: str) -> list[str]:
     problems: list[str] = []
     if info.is_expired(now):
-        problems.append(f"expired {-info.days_left(now)} days ago ({info.not_after:%Y-%m-%d})")
+        problems.append(f"expired {_days_ago(now - info.not_after)} ({info.not_after:%Y-%m-%d})")
     if info.is_not_yet_valid(now):
         problems.append(f"not valid before {info.not_before:%Y-%m-%d %H:%M} UTC")
     if not info.matches_hostname(host):
@@ -83,6 +85,13 @@ def _problems(info: CertificateInfo, now: datetime, host: str) -> list[str]:
     if info.self_signed:
         problems.append("self-signed")
     return problems
+
+
+def _days_ago(elapsed: timedelta) -> str:
+    days = elapsed // timedelta(days=1)
+    if days == 0:
+        return "less than a day ago"
+    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 def _finding(info: CertificateInfo, now: datetime, host: str, refusal: str) -> str:

@@ -35,13 +35,12 @@ class Greeting(Check):
         session = ctx.session
         start = session.elapsed()
         try:
-            reply = session.read_reply("the greeting")
+            reply = session.read_greeting()
         except StepTimeout:
             return _silent(ctx.config)
         except RemoteProtocolError as exc:
             return _not_smtp(exc)
         seconds = session.elapsed() - start
-        session.greeting = reply
         details: dict[str, DetailValue] = {"banner": reply.text, "seconds": round(seconds, 6)}
         if reply.code == 220:
             return reply_outcome(

@@ -41,6 +41,7 @@ class TLS(Check):
         mode = ctx.config.tls_mode
         if mode is TLSMode.NONE:
             return Outcome(Status.SKIP, "not attempted (--tls none): nothing is encrypted")
+        refused = False
         if mode is TLSMode.STARTTLS:
             refusal = _request_starttls(ctx)
             if refusal is not None:
@@ -60,6 +61,7 @@ class TLS(Check):
                     finding="tls.certificate-refused",
                 )
             details = inspected
+            refused = True
         if mode is TLSMode.STARTTLS:
             again = ctx.session.ehlo()
             if not again.is_success:
@@ -69,7 +71,7 @@ class TLS(Check):
                     again,
                     finding="tls.ehlo-after-starttls",
                 )
-        return _verdict(ctx, details, mode)
+        return _verdict(ctx, details, mode, certificate_refused=refused)
 
 
 def _request_starttls(ctx: CheckContext) -> Outcome | None:
@@ -139,7 +141,7 @@ def _inspect_without_verification(session: Session, mode: TLSMode) -> TLSDetails
     try:
         session.connect()
         if mode is TLSMode.STARTTLS:
-            if session.read_reply("the greeting").code != 220 or not session.ehlo().is_success:
+            if session.read_greeting().code != 220 or not session.ehlo().is_success:
                 return None
             if not session.command(StartTLS()).is_success:
                 return None
@@ -148,7 +150,9 @@ def _inspect_without_verification(session: Session, mode: TLSMode) -> TLSDetails
         return None
 
 
-def _verdict(ctx: CheckContext, details: TLSDetails, mode: TLSMode) -> Outcome:
+def _verdict(
+    ctx: CheckContext, details: TLSDetails, mode: TLSMode, *, certificate_refused: bool
+) -> Outcome:
     how = "implicit TLS" if mode is TLSMode.IMPLICIT else "STARTTLS"
     summary = f"{how}: {details.version}, {details.cipher} ({details.cipher_bits}-bit)"
     facts = {
@@ -160,6 +164,8 @@ def _verdict(ctx: CheckContext, details: TLSDetails, mode: TLSMode) -> Outcome:
     }
     if ctx.config.insecure:
         summary += "; certificate NOT verified (--insecure)"
+    elif certificate_refused:
+        summary += "; the certificate was refused (see the certificate row)"
     if details.version in OUTDATED_VERSIONS:
         return Outcome(
             Status.WARN,

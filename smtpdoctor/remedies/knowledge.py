@@ -36,6 +36,13 @@ KNOWLEDGE_BASE: tuple[Remedy, ...] = (
         ),
     ),
     Remedy(
+        Match(finding="tcp.dns-invalid"),
+        Hint(
+            "That is not a valid host name",
+            ("Check for doubled dots, spaces or stray characters in the server name.",),
+        ),
+    ),
+    Remedy(
         Match(finding="tcp.dns-temporary"),
         Hint(
             "Your DNS resolver did not answer",
