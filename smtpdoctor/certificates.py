@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TypeAlias
 
 from cryptography import x509
+from cryptography.x509.oid import AuthorityInformationAccessOID
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import (
@@ -74,6 +75,9 @@ class CertificateInfo:
     """Issuer equals subject *and* the signature verifies with the certificate's own key."""
     fingerprint_sha256: str
     """SHA-256 of the DER encoding, upper-case hex bytes joined by colons."""
+    issuer_urls: tuple[str, ...] = ()
+    """Where the issuer's certificate can be downloaded (Authority Information Access
+    "CA Issuers"); public CAs set it, private CAs rarely do."""
 
     def days_left(self, now: datetime) -> int:
         """Whole days from *now* until ``not_after``, rounded down; negative once expired.
@@ -122,11 +126,25 @@ def inspect_certificate(der: bytes) -> CertificateInfo:
             signature_hash=_signature_hash(cert),
             self_signed=_is_self_signed(cert),
             fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+            issuer_urls=_issuer_urls(cert),
         )
     except (ValueError, UnsupportedAlgorithm) as error:
         raise CertificateParseError(
             f"not a readable DER-encoded X.509 certificate ({len(der)} bytes): {error}"
         ) from error
+
+
+def _issuer_urls(cert: x509.Certificate) -> tuple[str, ...]:
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+    except x509.ExtensionNotFound:
+        return ()
+    return tuple(
+        str(description.access_location.value)
+        for description in access.value
+        if description.access_method == AuthorityInformationAccessOID.CA_ISSUERS
+        and isinstance(description.access_location, x509.UniformResourceIdentifier)
+    )
 
 
 def hostname_matches(hostname: str, sans: Sequence[str]) -> bool:

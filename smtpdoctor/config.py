@@ -104,6 +104,10 @@ class RunConfig:
     credentials: Credentials | None = None
     auth_mechanism: AuthMechanism = AuthMechanism.AUTO
     allow_plaintext_auth: bool = False
+    cert_warn_days: int = 14
+    """A certificate expiring in fewer days than this is a WARN."""
+    cert_crit_days: int = 3
+    """A certificate expiring in fewer days than this is a FAIL."""
 
     def __post_init__(self) -> None:
         _refuse_control_characters(self.host, "host name")
@@ -117,6 +121,11 @@ class RunConfig:
                 raise ConfigError(f"{self.helo_name!r} is not a HELO name")
         if self.timeout <= 0 or self.deadline <= 0:
             raise ConfigError("--timeout and --deadline must be positive")
+        if not 0 <= self.cert_crit_days <= self.cert_warn_days:
+            raise ConfigError(
+                "--cert-crit-days must be between 0 and --cert-warn-days "
+                f"(got {self.cert_crit_days} and {self.cert_warn_days})"
+            )
 
     @property
     def tls_mode(self) -> TLSMode:

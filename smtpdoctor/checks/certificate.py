@@ -1,17 +1,35 @@
-"""``certificate``: who the server says it is, and whether we can believe it."""
+"""``certificate``: who the server says it is, and whether we can believe it.
+
+Every problem found is listed in the summary, worst first; the status is that of the worst.
+Verification itself is OpenSSL's (in the ``tls`` check); this check explains its verdict and
+adds what verification does not judge: expiry thresholds, weak keys, weak signatures.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from smtpdoctor.certificates import CertificateInfo, CertificateParseError, inspect_certificate
 from smtpdoctor.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.checks.tls import VERIFICATION_FAILURE
+from smtpdoctor.config import RunConfig
 from smtpdoctor.hookspecs import hookimpl
 from smtpdoctor.results import DetailValue, Outcome, Status
 
-#: Days before expiry from which the certificate row turns WARN.
-EXPIRY_WARNING_DAYS = 14
+#: Smallest key sizes still considered safe, by key family (NIST SP 800-57, CA/B Forum).
+MINIMUM_KEY_BITS = {"RSA": 2048, "DSA": 2048, "EC": 256}
+#: Signature hashes that can be forged or are close to it.
+WEAK_SIGNATURE_HASHES = frozenset({"md5", "sha1"})
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the certificate."""
+
+    status: Status
+    finding: str
+    text: str
 
 
 class Certificate(Check):
@@ -37,54 +55,172 @@ class Certificate(Check):
                 f"the certificate cannot be read: {exc}",
                 finding="certificate.unreadable",
             )
+        config = ctx.config
         now = datetime.now(UTC)
-        host = ctx.config.host
-        details = _details(info, now, chain_length=len(tls.peer_chain))
+        details = _details(info, now, config, chain_length=len(tls.peer_chain))
         refusal = ctx.stash.get(VERIFICATION_FAILURE)
-        problems = _problems(info, now, host)
+        problems = _validity_problems(info, now, config.host)
         if refusal is not None:
             details["verification"] = f"failed: {refusal}"
-            listed = problems or [f"not trusted: {_explain(refusal)}"]
-            return Outcome(
-                Status.FAIL,
-                "certificate refused: " + "; ".join(listed),
-                details=details,
-                finding=_finding(info, now, host, refusal),
-            )
-        if ctx.config.insecure:
+            problems += _trust_problems(info, refusal, len(tls.peer_chain), problems)
+        problems += _strength_problems(info)
+        if refusal is None:
+            problems += _expiry_problems(info, now, config)
+        if config.insecure:
             details["verification"] = "off (--insecure)"
-            seen = "; ".join(problems) if problems else "no problem seen in the certificate itself"
-            return Outcome(
-                Status.WARN,
-                f"NOT verified (--insecure): {seen}",
-                details=details,
-                finding="certificate.unverified",
-            )
-        details["verification"] = "passed"
-        days = info.days_left(now)
-        summary = (
-            f"valid for {host}, issued by {_short(info.issuer)}, "
-            f"expires in {days} days ({info.not_after:%Y-%m-%d})"
-        )
-        if days < EXPIRY_WARNING_DAYS:
-            return Outcome(
-                Status.WARN, summary, details=details, finding="certificate.expires-soon"
-            )
-        return Outcome(Status.PASS, summary, details=details)
+            return _unverified(problems, details)
+        if refusal is None:
+            details["verification"] = "passed"
+        if not problems:
+            return Outcome(Status.PASS, _identity(info, now, config.host), details=details)
+        return _verdict(problems, details, refused=refusal is not None)
 
 
-def _problems(info: CertificateInfo, now: datetime, host: str) -> list[str]:
-    problems: list[str] = []
+def _validity_problems(info: CertificateInfo, now: datetime, host: str) -> list[Problem]:
+    problems: list[Problem] = []
     if info.is_expired(now):
-        problems.append(f"expired {_days_ago(now - info.not_after)} ({info.not_after:%Y-%m-%d})")
+        problems.append(
+            Problem(
+                Status.FAIL,
+                "certificate.expired",
+                f"expired {_days_ago(now - info.not_after)} ({info.not_after:%Y-%m-%d})",
+            )
+        )
     if info.is_not_yet_valid(now):
-        problems.append(f"not valid before {info.not_before:%Y-%m-%d %H:%M} UTC")
+        problems.append(
+            Problem(
+                Status.FAIL,
+                "certificate.not-yet-valid",
+                f"not valid before {info.not_before:%Y-%m-%d %H:%M} UTC "
+                "(or this machine's clock is wrong)",
+            )
+        )
     if not info.matches_hostname(host):
         names = ", ".join(info.sans) if info.sans else "none"
-        problems.append(f"not valid for {host} (it names: {names})")
-    if info.self_signed:
-        problems.append("self-signed")
+        problems.append(
+            Problem(
+                Status.FAIL,
+                "certificate.hostname-mismatch",
+                f"not valid for {host} (it names: {names})",
+            )
+        )
     return problems
+
+
+def _trust_problems(
+    info: CertificateInfo, refusal: str, chain_length: int, found: list[Problem]
+) -> list[Problem]:
+    """Why verification refused, when the validity problems do not already say it."""
+    if info.self_signed:
+        return [Problem(Status.FAIL, "certificate.self-signed", "self-signed")]
+    if "self-signed certificate in certificate chain" in refusal:
+        return [
+            Problem(
+                Status.FAIL,
+                "certificate.self-signed",
+                "the chain ends in a self-signed CA this machine does not trust",
+            )
+        ]
+    if "unable to get local issuer certificate" in refusal:
+        if chain_length == 1 and info.issuer_urls:
+            return [
+                Problem(
+                    Status.FAIL,
+                    "certificate.incomplete-chain",
+                    f"incomplete chain: the server sends only its own certificate, not the "
+                    f"intermediate that issued it ({_short(info.issuer)})",
+                )
+            ]
+        return [
+            Problem(
+                Status.FAIL,
+                "certificate.unknown-issuer",
+                f"issued by {_short(info.issuer)}, a CA this machine does not trust",
+            )
+        ]
+    if found:  # expiry or host name already explain the refusal
+        return []
+    return [Problem(Status.FAIL, "certificate.untrusted", f"not trusted: {refusal}")]
+
+
+def _strength_problems(info: CertificateInfo) -> list[Problem]:
+    problems: list[Problem] = []
+    family = info.key_type.split(" ")[0]
+    minimum = MINIMUM_KEY_BITS.get(family)
+    if minimum is not None and info.key_bits < minimum:
+        problems.append(
+            Problem(
+                Status.WARN,
+                "certificate.weak-key",
+                f"weak key: {info.key_type} {info.key_bits}-bit (use at least {minimum})",
+            )
+        )
+    digest = info.signature_hash
+    if digest in WEAK_SIGNATURE_HASHES and digest is not None and not info.self_signed:
+        problems.append(
+            Problem(
+                Status.WARN,
+                "certificate.weak-signature",
+                f"signed with {digest.upper()}, which can be forged",
+            )
+        )
+    return problems
+
+
+def _expiry_problems(info: CertificateInfo, now: datetime, config: RunConfig) -> list[Problem]:
+    days = info.days_left(now)
+    if info.is_expired(now):
+        return []
+    if days < config.cert_crit_days:
+        return [
+            Problem(
+                Status.FAIL,
+                "certificate.expires-critically-soon",
+                f"expires in {days} days ({info.not_after:%Y-%m-%d}), "
+                f"under the critical threshold of {config.cert_crit_days}",
+            )
+        ]
+    if days < config.cert_warn_days:
+        return [
+            Problem(
+                Status.WARN,
+                "certificate.expires-soon",
+                f"expires in {days} days ({info.not_after:%Y-%m-%d}), "
+                f"under the warning threshold of {config.cert_warn_days}",
+            )
+        ]
+    return []
+
+
+def _verdict(problems: list[Problem], details: dict[str, DetailValue], *, refused: bool) -> Outcome:
+    ordered = sorted(problems, key=lambda p: p.status is not Status.FAIL)
+    worst = ordered[0]
+    details["problems"] = tuple(p.text for p in ordered)
+    prefix = "certificate refused: " if refused else ""
+    return Outcome(
+        worst.status,
+        prefix + "; ".join(p.text for p in ordered),
+        details=details,
+        finding=worst.finding,
+    )
+
+
+def _unverified(problems: list[Problem], details: dict[str, DetailValue]) -> Outcome:
+    details["problems"] = tuple(p.text for p in problems)
+    seen = "; ".join(p.text for p in problems) if problems else "no problem seen in it"
+    return Outcome(
+        Status.WARN,
+        f"NOT verified (--insecure): {seen}",
+        details=details,
+        finding="certificate.unverified",
+    )
+
+
+def _identity(info: CertificateInfo, now: datetime, host: str) -> str:
+    return (
+        f"valid for {host}, issued by {_short(info.issuer)}, "
+        f"expires in {info.days_left(now)} days ({info.not_after:%Y-%m-%d})"
+    )
 
 
 def _days_ago(elapsed: timedelta) -> str:
@@ -92,31 +228,6 @@ def _days_ago(elapsed: timedelta) -> str:
     if days == 0:
         return "less than a day ago"
     return f"{days} day{'s' if days != 1 else ''} ago"
-
-
-def _finding(info: CertificateInfo, now: datetime, host: str, refusal: str) -> str:
-    if info.is_expired(now):
-        return "certificate.expired"
-    if info.is_not_yet_valid(now):
-        return "certificate.not-yet-valid"
-    if not info.matches_hostname(host):
-        return "certificate.hostname-mismatch"
-    if info.self_signed or "self-signed" in refusal or "self signed" in refusal:
-        return "certificate.self-signed"
-    if "local issuer" in refusal:
-        return "certificate.unknown-issuer"
-    return "certificate.untrusted"
-
-
-def _explain(refusal: str) -> str:
-    if "unable to get local issuer certificate" in refusal:
-        return (
-            "issued by a CA this machine does not trust, or the server does not send its "
-            "intermediate certificate"
-        )
-    if "self-signed certificate in certificate chain" in refusal:
-        return "the chain ends in a self-signed CA this machine does not trust"
-    return refusal
 
 
 def _short(name: str) -> str:
@@ -128,7 +239,9 @@ def _short(name: str) -> str:
     return common or org or name
 
 
-def _details(info: CertificateInfo, now: datetime, *, chain_length: int) -> dict[str, DetailValue]:
+def _details(
+    info: CertificateInfo, now: datetime, config: RunConfig, *, chain_length: int
+) -> dict[str, DetailValue]:
     return {
         "subject": info.subject,
         "issuer": info.issuer,
@@ -136,6 +249,8 @@ def _details(info: CertificateInfo, now: datetime, *, chain_length: int) -> dict
         "not_before": info.not_before.isoformat(),
         "not_after": info.not_after.isoformat(),
         "days_left": info.days_left(now),
+        "warn_days": config.cert_warn_days,
+        "crit_days": config.cert_crit_days,
         "key": f"{info.key_type} {info.key_bits}-bit",
         "signature_hash": info.signature_hash,
         "self_signed": info.self_signed,

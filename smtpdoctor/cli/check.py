@@ -94,6 +94,14 @@ def check(
             "and a password is only sent with this flag when the certificate cannot be verified.",
         ),
     ] = False,
+    cert_warn_days: Annotated[
+        int,
+        typer.Option(help="Warn when the certificate expires in fewer days than this.", min=0),
+    ] = 14,
+    cert_crit_days: Annotated[
+        int,
+        typer.Option(help="Fail when the certificate expires in fewer days than this.", min=0),
+    ] = 3,
     helo_name: Annotated[
         str | None,
         typer.Option(help="Name to send in EHLO (default: this machine's name or address)."),
@@ -105,7 +113,13 @@ def check(
         float, typer.Option(help="Seconds the whole run may take.", min=0.1)
     ] = 60.0,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table for people, json for machines.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table for people, json for machines, nagios for Nagios/Icinga "
+            "(one status line with perfdata).",
+        ),
     ] = OutputFormat.table,
     transcript: Annotated[
         bool,
@@ -148,6 +162,8 @@ def check(
             credentials=credentials,
             auth_mechanism=AuthMechanism(auth_mechanism.value),
             allow_plaintext_auth=allow_plaintext_auth,
+            cert_warn_days=cert_warn_days,
+            cert_crit_days=cert_crit_days,
         )
     except (ConfigError, TLSError) as exc:
         fail_usage(str(exc))

@@ -23,6 +23,7 @@ class OutputFormat(enum.StrEnum):
 
     table = "table"
     json = "json"
+    nagios = "nagios"
 
 
 def fail_usage(message: str) -> NoReturn:
@@ -55,6 +56,10 @@ def run_and_show(config: RunConfig, output_format: OutputFormat, *, transcript: 
         return EXIT_UNKNOWN
     if output_format is OutputFormat.json:
         typer.echo(render_json(report, transcript=transcript))
+    elif output_format is OutputFormat.nagios:
+        from smtpdoctor.render.nagios import render_nagios
+
+        typer.echo(render_nagios(report))
     else:
         typer.echo(render_table(report, color=use_color(), width=terminal_width()))
         if transcript:

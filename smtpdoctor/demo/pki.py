@@ -20,7 +20,7 @@ from typing import Literal, TypeAlias
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 __all__ = ["CA_COMMON_NAME", "TEMPDIR_PREFIX", "ThrowawayPKI", "make_pki"]
 
@@ -79,6 +79,7 @@ def make_pki(
     not_after: datetime | None = None,
     self_signed: bool = False,
     key: Literal["ec", "rsa"] = "ec",
+    ca_issuers_url: str | None = None,
 ) -> ThrowawayPKI:
     """Create a throwaway CA and a server certificate for *hostnames* and *ip_addresses*.
 
@@ -91,7 +92,8 @@ def make_pki(
 
     *self_signed* makes the leaf sign itself instead (``ca_pem`` then equals ``cert_pem``).
     *key* is ``"ec"`` (P-256, fast, the default) or ``"rsa"`` (2048 bits), for both the CA
-    and the leaf; signatures use SHA-256.
+    and the leaf; signatures use SHA-256.  *ca_issuers_url* adds an Authority Information
+    Access "CA Issuers" URL to the leaf, as public CAs do.
 
     Raises :class:`ValueError` for an empty identity list, a malformed IP address or host
     name, naive datetimes, or a validity period that ends before it starts.
@@ -121,7 +123,7 @@ def make_pki(
             valid_until=max(valid_until, now + _DEFAULT_LIFETIME) + _BACKDATE,
         )
 
-    leaf = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(leaf_name)
         .issuer_name(issuer_name)
@@ -142,8 +144,13 @@ def make_pki(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             critical=False,
         )
-        .sign(issuer_key, hashes.SHA256())
     )
+    if ca_issuers_url is not None:
+        access = x509.AccessDescription(
+            AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(ca_issuers_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+    leaf = builder.sign(issuer_key, hashes.SHA256())
 
     cert_pem = _pem(leaf)
     return ThrowawayPKI(

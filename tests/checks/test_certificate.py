@@ -149,8 +149,8 @@ def test_a_certificate_from_an_untrusted_ca_fails_as_unknown_issuer(
     assert result.status is Status.FAIL
     assert result.outcome.finding == "certificate.unknown-issuer"
     assert result.summary == (
-        "certificate refused: not trusted: issued by a CA this machine does not trust, "
-        "or the server does not send its intermediate certificate"
+        "certificate refused: issued by smtpdoctor throwaway CA (smtpdoctor), "
+        "a CA this machine does not trust"
     )
     assert "The issuer is not trusted here" in hint_titles(result)
 

@@ -1,0 +1,75 @@
+"""One status line with performance data, as Nagios, Icinga and their kin expect.
+
+The first line is ``SMTP <STATE> - <what matters most> | <perfdata>``; further lines (the
+plugin's "long output") name every check that is not PASS.  Perfdata follows the
+monitoring-plugins guidelines: ``'label'=value[UOM];[warn];[crit];[min];[max]``.
+"""
+
+from __future__ import annotations
+
+from smtpdoctor.results import CheckResult, ExitCode, Report, Status
+
+_STATES = {
+    ExitCode.OK: "OK",
+    ExitCode.WARNING: "WARNING",
+    ExitCode.CRITICAL: "CRITICAL",
+    ExitCode.UNKNOWN: "UNKNOWN",
+}
+#: Which result speaks for the whole run on the status line, worst first.
+_SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN)
+
+
+def render_nagios(report: Report) -> str:
+    """The report as a monitoring-plugin status line, perfdata and long output."""
+    state = _STATES[report.exit_code]
+    target = f"{report.target.host}:{report.target.port}"
+    lines = [f"SMTP {state} - {target}: {_headline(report)} | {_perfdata(report)}"]
+    lines += [
+        f"{result.status.name} {result.check_id}: {_one_line(result.summary)}"
+        for result in report.results
+        if result.status is not Status.PASS
+    ]
+    return "\n".join(lines)
+
+
+def _headline(report: Report) -> str:
+    for status in _SEVERITY:
+        worst = [r for r in report.results if r.status is status]
+        if worst:
+            first = worst[0]
+            more = f" (+{len(worst) - 1} more)" if len(worst) > 1 else ""
+            return f"{first.check_id}: {_one_line(first.summary)}{more}"
+    passed = sum(1 for r in report.results if r.status is Status.PASS)
+    return f"{passed} checks passed in {report.duration:.3f} s"
+
+
+def _perfdata(report: Report) -> str:
+    items = [f"time={report.duration:.6f}s;;;0;"]
+    items += [_timing(result) for result in report.results if result.status is not Status.SKIP]
+    certificate = report.result("certificate")
+    if certificate is not None:
+        items += _certificate_days(certificate)
+    return " ".join(items)
+
+
+def _timing(result: CheckResult) -> str:
+    return f"time_{_label(result.check_id)}={result.duration:.6f}s;;;0;"
+
+
+def _certificate_days(result: CheckResult) -> list[str]:
+    details = result.outcome.details
+    days = details.get("days_left")
+    if not isinstance(days, int):
+        return []
+    warn, crit = details.get("warn_days"), details.get("crit_days")
+    thresholds = ";".join(str(t) if isinstance(t, int) else "" for t in (warn, crit))
+    return [f"cert_days_left={days};{thresholds};;"]
+
+
+def _label(check_id: str) -> str:
+    return check_id.replace("-", "_")
+
+
+def _one_line(text: str) -> str:
+    """Each output line is one line, and a '|' anywhere would start perfdata."""
+    return " ".join(text.split()).replace("|", "/")
