@@ -1,19 +1,63 @@
 """The remediation knowledge base: data that maps what a check found to what to do.
 
 A :class:`Remedy` pairs a :class:`Match` — conditions on the check id, the finding, the reply
-code, the enhanced status code and the reply text — with a :class:`~smtpdoctor.results.Hint`.
-The entries live in :mod:`smtpdoctor.remedies.knowledge` as plain data; this module is the
-matcher and the builtin plugin that offers the hints through the ``smtpdoctor_hints`` hook,
-the same hook third-party plugins use to add their own.
+code, the enhanced status code, the reply text and the provider — with a
+:class:`~smtpdoctor.results.Hint`.  The entries live in :mod:`smtpdoctor.remedies.knowledge` as
+plain data; this module is the matcher and the builtin plugin that offers the hints through the
+``smtpdoctor_hints`` hook, the same hook third-party plugins use to add their own.
+
+Each remedy has a :class:`Tier`.  Of all the remedies that match a result, only those of the
+most specific tier are shown: Gmail's hint for its own reply replaces the generic "wrong
+password" one, which replaces what RFC 3463 says about ``5.7.8`` in general.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 
 from smtpdoctor.hookspecs import hookimpl
 from smtpdoctor.results import CheckResult, Hint
+
+
+class Tier(enum.IntEnum):
+    """How specific a remedy is; a lower value is more specific, and only the hints of the
+    most specific tier that matches a result are shown."""
+
+    PROVIDER_REPLY = 0
+    """One provider's own reply: the provider and the reply both match."""
+    REPLY = 1
+    """One exact reply (its text or a distinctive code), whoever sends it."""
+    PROVIDER = 2
+    """One provider, whatever its reply says (e.g. any refused login at Yahoo)."""
+    FINDING = 3
+    """What a check found, whatever the server."""
+    STATUS_CODE = 4
+    """What one status code means in general: an RFC 3463 enhanced code (``X.7.8``) or a
+    reply code with a meaning of its own (``421``)."""
+    STATUS_SUBJECT = 5
+    """What an RFC 3463 subject (``X.7``: security or policy) means in general."""
+    REPLY_CLASS = 6
+    """What a reply-code class (``4yz``: transient) means in general."""
+
+
+@dataclass(frozen=True, slots=True)
+class HintContext:
+    """What hints may depend on besides the result: the server and who runs it.
+
+    The runner builds one per result from the run's configuration and what the session has
+    learnt so far.  ``provider`` is a :mod:`smtpdoctor.providers` id (``"gmail"``) or ``None``
+    when the server was not recognised; ``banner`` is the greeting text without its code and
+    ``ehlo_domain`` the domain the server named in its EHLO reply, when they were received.
+    """
+
+    host: str
+    port: int
+    tls_mode: str
+    provider: str | None = None
+    banner: str | None = None
+    ehlo_domain: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,18 +66,22 @@ class Match:
 
     ``finding`` matches exactly, or as a prefix when it ends in ``.`` (``"tls."``).
     ``enhanced`` matches component-wise as a prefix: ``"5.7"`` matches ``5.7.8`` and
-    ``5.7.139``; ``"5.7.8"`` matches only ``5.7.8`` (not ``5.7.80``).
+    ``5.7.139``; ``"5.7.8"`` matches only ``5.7.8`` (not ``5.7.80``); an ``X`` component
+    matches any number (``"X.7.8"`` is ``4.7.8`` or ``5.7.8``).  A tuple of codes matches any
+    of them — Gmail's help pages print ``5.7.80`` for what its servers send as ``5.7.8``.
     ``text`` is a case-insensitive regular expression searched in the reply text.
+    ``provider`` is a provider id (or a tuple of ids) that must be the run's provider.
     """
 
     check: str | None = None
     finding: str | None = None
     codes: tuple[int, ...] | None = None
-    enhanced: str | None = None
+    enhanced: str | tuple[str, ...] | None = None
     text: str | None = None
+    provider: str | tuple[str, ...] | None = None
 
-    def matches(self, result: CheckResult) -> bool:
-        """Whether every condition holds for ``result``."""
+    def matches(self, result: CheckResult, context: HintContext | None = None) -> bool:
+        """Whether every condition holds for ``result`` (in ``context``, for ``provider``)."""
         outcome = result.outcome
         if self.check is not None and result.check_id != self.check:
             return False
@@ -45,6 +93,10 @@ class Match:
             self.enhanced, outcome.enhanced_code
         ):
             return False
+        if self.provider is not None and not _one_of(
+            self.provider, context.provider if context else None
+        ):
+            return False
         return (
             self.text is None
             or re.search(self.text, outcome.reply_text or "", re.IGNORECASE) is not None
@@ -53,29 +105,53 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Remedy:
-    """One entry of the knowledge base."""
+    """One entry of the knowledge base.
+
+    ``example`` is what triggers it, as a real server sends it (a reply) or as a person would
+    see it (a symptom); ``docs/hints.md`` shows it next to the hint.
+    """
 
     match: Match
     hint: Hint
+    tier: Tier = Tier.REPLY
+    example: str | None = None
 
 
-def hints_for(result: CheckResult, remedies: tuple[Remedy, ...]) -> list[Hint]:
-    """Every hint whose match holds for ``result``, in knowledge-base order, without
-    repeating a hint the result already carries."""
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A group of remedies about one provider or one topic, as ``docs/hints.md`` shows them.
+
+    ``providers`` are the provider ids the section is about (empty for a generic topic).
+    """
+
+    title: str
+    providers: tuple[str, ...]
+    remedies: tuple[Remedy, ...]
+
+
+def hints_for(
+    result: CheckResult, remedies: tuple[Remedy, ...], context: HintContext | None = None
+) -> list[Hint]:
+    """The hints of the most specific tier whose remedies match ``result``, in knowledge-base
+    order, without repeating a hint the result already carries."""
+    matching = [remedy for remedy in remedies if remedy.match.matches(result, context)]
+    if not matching:
+        return []
+    best = min(remedy.tier for remedy in matching)
     found: list[Hint] = []
-    for remedy in remedies:
+    for remedy in matching:
         hint = remedy.hint
-        if remedy.match.matches(result) and hint not in result.hints and hint not in found:
+        if remedy.tier == best and hint not in result.hints and hint not in found:
             found.append(hint)
     return found
 
 
 @hookimpl
-def smtpdoctor_hints(result: CheckResult) -> list[Hint]:
+def smtpdoctor_hints(result: CheckResult, context: HintContext) -> list[Hint]:
     """The builtin knowledge base, offered through the public hook."""
     from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
 
-    return hints_for(result, KNOWLEDGE_BASE)
+    return hints_for(result, KNOWLEDGE_BASE, context)
 
 
 def _finding_matches(wanted: str, finding: str | None) -> bool:
@@ -84,8 +160,25 @@ def _finding_matches(wanted: str, finding: str | None) -> bool:
     return finding.startswith(wanted) if wanted.endswith(".") else finding == wanted
 
 
-def _enhanced_matches(wanted: str, enhanced: str | None) -> bool:
+def _enhanced_matches(wanted: str | tuple[str, ...], enhanced: str | None) -> bool:
     if enhanced is None:
         return False
-    want = wanted.split(".")
-    return enhanced.split(".")[: len(want)] == want
+    seen = enhanced.split(".")
+    alternatives = (wanted,) if isinstance(wanted, str) else wanted
+    return any(_components_match(want.split("."), seen) for want in alternatives)
+
+
+def _components_match(want: list[str], seen: list[str]) -> bool:
+    """Component-wise prefix match; an ``X`` class stands for a failure class (4 or 5),
+    never for a success (2.x.x codes describe what went right)."""
+    if len(seen) < len(want):
+        return False
+    if want[0] in ("X", "x") and seen[0] not in ("4", "5"):
+        return False
+    return all(w in ("X", "x", s) for w, s in zip(want, seen, strict=False))
+
+
+def _one_of(wanted: str | tuple[str, ...], value: str | None) -> bool:
+    if value is None:
+        return False
+    return value == wanted if isinstance(wanted, str) else value in wanted

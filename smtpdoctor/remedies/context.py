@@ -1,0 +1,34 @@
+"""Building the :class:`~smtpdoctor.remedies.HintContext` of a run from what it has learnt."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from smtpdoctor.providers import detect_provider
+from smtpdoctor.remedies import HintContext
+
+if TYPE_CHECKING:
+    from smtpdoctor.config import RunConfig
+    from smtpdoctor.session import Session
+
+
+def hint_context(config: RunConfig, session: Session) -> HintContext:
+    """The context for hints at this point of the run: the target, the greeting and EHLO
+    domain received so far, and the provider they (with the host name) point to."""
+    banner = session.greeting.text if session.greeting is not None else None
+    capabilities = session.capabilities or session.capabilities_before_tls
+    ehlo_domain = capabilities.domain if capabilities is not None else None
+    provider = detect_provider(
+        host=config.host,
+        banner=banner,
+        ehlo_domain=ehlo_domain,
+        username=config.credentials.username if config.credentials else None,
+    )
+    return HintContext(
+        host=config.host,
+        port=config.port,
+        tls_mode=config.tls_mode.value,
+        provider=provider.id if provider is not None else None,
+        banner=banner,
+        ehlo_domain=ehlo_domain,
+    )

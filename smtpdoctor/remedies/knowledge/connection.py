@@ -1,0 +1,190 @@
+"""Reaching the server and starting the conversation: DNS, TCP, the greeting and EHLO."""
+
+from __future__ import annotations
+
+from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.results import Hint
+
+_PORTS = (
+    "Mail clients submit on 587 (STARTTLS, --tls starttls) or on 465 (TLS from the first "
+    "byte, --tls implicit)."
+)
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "Reaching the server (DNS and TCP)",
+        (),
+        (
+            Remedy(
+                Match(finding="tcp.dns-nxdomain"),
+                Hint(
+                    "The host name does not exist",
+                    (
+                        "Check the spelling of the server name in your app's settings.",
+                        "Use the provider's submission host (e.g. smtp.gmail.com, "
+                        "smtp.office365.com), not the mail domain or a web address.",
+                    ),
+                ),
+                Tier.FINDING,
+                "DNS answers NXDOMAIN for the host name",
+            ),
+            Remedy(
+                Match(finding="tcp.dns-no-address"),
+                Hint(
+                    "The name exists but has no address",
+                    (
+                        "It may be a mail domain rather than a server: use the provider's SMTP "
+                        "host name.",
+                    ),
+                ),
+                Tier.FINDING,
+                "DNS has the name but no A or AAAA record",
+            ),
+            Remedy(
+                Match(finding="tcp.dns-invalid"),
+                Hint(
+                    "That is not a valid host name",
+                    ("Check for doubled dots, spaces or stray characters in the server name.",),
+                ),
+                Tier.FINDING,
+                "a host name with an empty or over-long label",
+            ),
+            Remedy(
+                Match(finding="tcp.dns-temporary"),
+                Hint(
+                    "Your DNS resolver did not answer",
+                    ("Check this machine's network and /etc/resolv.conf, then try again.",),
+                ),
+                Tier.FINDING,
+                "the resolver fails temporarily (SERVFAIL, EAI_AGAIN)",
+            ),
+            Remedy(
+                Match(finding="tcp.refused"),
+                Hint(
+                    "Nothing listens on that port",
+                    (
+                        "Check the port. " + _PORTS,
+                        "If you run the server: is it started, and listening on this address?",
+                    ),
+                ),
+                Tier.FINDING,
+                "connection refused (RST)",
+            ),
+            Remedy(
+                Match(finding="tcp.timeout-port-25"),
+                Hint(
+                    "Outgoing port 25 is probably blocked on your side",
+                    (
+                        "AWS EC2/Lambda, Google Cloud, most Azure subscriptions, DigitalOcean, "
+                        "and many home ISPs block outgoing port 25.",
+                        "Send through your provider's submission port instead: 587 (STARTTLS) "
+                        "or 465 (implicit TLS), or 2525 where offered.",
+                    ),
+                ),
+                Tier.FINDING,
+                "connecting to port 25 times out",
+            ),
+            Remedy(
+                Match(finding="tcp.timeout"),
+                Hint(
+                    "A firewall drops the connection",
+                    (
+                        "A timeout (not a refusal) means packets are silently dropped: by your "
+                        "machine, your network, your cloud's security group, or the server's "
+                        "firewall.",
+                        "Try another port. " + _PORTS,
+                    ),
+                ),
+                Tier.FINDING,
+                "connecting times out",
+            ),
+            Remedy(
+                Match(finding="tcp.unreachable"),
+                Hint(
+                    "The network cannot reach the server",
+                    (
+                        "Check this machine's routes and whether it has IPv6/IPv4 connectivity "
+                        "at all.",
+                    ),
+                ),
+                Tier.FINDING,
+                "no route to host / network unreachable",
+            ),
+        ),
+    ),
+    Section(
+        "The greeting and EHLO",
+        (),
+        (
+            Remedy(
+                Match(finding="greeting.silent-implicit-tls-port"),
+                Hint(
+                    "This port expects TLS from the first byte",
+                    ("Use --tls implicit (or port 587 with STARTTLS).",),
+                ),
+                Tier.FINDING,
+                "no greeting on port 465 without --tls implicit",
+            ),
+            Remedy(
+                Match(finding="greeting.silent"),
+                Hint(
+                    "The server accepted the connection but did not greet",
+                    (
+                        "If the port speaks implicit TLS, use --tls implicit.",
+                        "Some servers delay the greeting on purpose for suspicious clients "
+                        "(tarpitting); try a longer --timeout.",
+                    ),
+                ),
+                Tier.FINDING,
+                "connected, then silence",
+            ),
+            Remedy(
+                Match(finding="greeting.other-protocol"),
+                Hint("Another service runs on this port", ("Check the port number. " + _PORTS,)),
+                Tier.FINDING,
+                "SSH-2.0-OpenSSH_9.6 (or HTTP, POP3, IMAP, FTP) instead of 220",
+            ),
+            Remedy(
+                Match(finding="greeting.busy"),
+                Hint(
+                    "The server is busy or limiting connections",
+                    ("Retry later; if it persists, your IP may be rate-limited by the server.",),
+                ),
+                Tier.FINDING,
+                "421 4.3.2 Service not available",
+            ),
+            Remedy(
+                Match(finding="greeting.refused"),
+                Hint(
+                    "The server refuses this client's address",
+                    (
+                        "A 554 greeting usually means your IP is on a blocklist or not allowed "
+                        "to connect; the reply text often says which list.",
+                        "Send through your provider's submission server with authentication "
+                        "instead.",
+                    ),
+                ),
+                Tier.FINDING,
+                "554 5.7.1 Service unavailable; client host blocked",
+            ),
+            Remedy(
+                Match(finding="ehlo.rejected"),
+                Hint(
+                    "The server does not accept our introduction",
+                    ("Try --helo-name with this machine's public, fully qualified host name.",),
+                ),
+                Tier.FINDING,
+                "501 5.5.2 Helo command rejected: need fully-qualified hostname",
+            ),
+            Remedy(
+                Match(finding="ehlo.helo-only"),
+                Hint(
+                    "The server speaks only old SMTP",
+                    ("Without EHLO there is no STARTTLS and no AUTH: use another server or port.",),
+                ),
+                Tier.FINDING,
+                "500 to EHLO, 250 to HELO",
+            ),
+        ),
+    ),
+)
