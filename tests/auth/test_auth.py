@@ -1,19 +1,18 @@
-"""``auth``: which mechanisms the server offers, whether our login works, and that the
-password is only ever sent where it is safe and never shown."""
+"""``auth`` with PLAIN and LOGIN: which mechanisms the server offers, whether our login
+works, and that the password is only ever sent where it is safe and never shown."""
 
 from __future__ import annotations
 
-import base64
-
 import pytest
-from checkkit import (
+from authkit import (
     PASSWORD,
-    QUIT_ANSWERED,
     USER,
     MakeServer,
     RunCheck,
     Script,
     StartScripted,
+    auth_server,
+    b64,
     hint_titles,
     row,
     transcript_lines,
@@ -24,20 +23,10 @@ from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.results import ExitCode, Status
 
 
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def plaintext_auth_server(failure: bytes) -> Script:
-    """A server without STARTTLS that offers AUTH and answers it with ``failure``."""
-    return [
-        b"220 smtp.example.test ESMTP\r\n",
-        "recv",
-        b"250-smtp.example.test at your service\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
-        "recv",
-        failure,
-        *QUIT_ANSWERED,
-    ]
+    """A server without STARTTLS that offers PLAIN and LOGIN and answers AUTH with
+    ``failure``."""
+    return auth_server(("PLAIN", "LOGIN"), failure)
 
 
 def test_a_plain_login_passes(smtp_server: LocalSMTPServer, run_check: RunCheck) -> None:
@@ -46,27 +35,27 @@ def test_a_plain_login_passes(smtp_server: LocalSMTPServer, run_check: RunCheck)
     result = row(report, "auth")
     assert result.status is Status.PASS
     assert result.outcome.finding is None
-    assert result.summary == f"logged in as {USER} with PLAIN"
+    assert result.summary == f"logged in as {USER} with PLAIN (AUTH only after STARTTLS)"
     assert result.outcome.details["mechanism"] == "PLAIN"
     assert result.outcome.details["user"] == USER
     assert smtp_server.auth_attempts == [(USER, True)]
     assert "C AUTH PLAIN [redacted]" in transcript_lines(report)
 
 
-def test_a_login_login_passes_and_shows_the_user_name_but_not_the_password(
+def test_a_login_login_passes_and_redacts_both_answers(
     smtp_server: LocalSMTPServer, run_check: RunCheck
 ) -> None:
     report = run_check(smtp_server, auth_mechanism=AuthMechanism.LOGIN)
 
     result = row(report, "auth")
     assert result.status is Status.PASS
-    assert result.summary == f"logged in as {USER} with LOGIN"
+    assert result.summary == f"logged in as {USER} with LOGIN (AUTH only after STARTTLS)"
     assert smtp_server.auth_attempts == [(USER, True)]
     lines = transcript_lines(report)
     start = lines.index("C AUTH LOGIN")
     exchange = lines[start : start + 6]
     assert exchange[1].startswith("S 334 ")  # user-name challenge
-    assert exchange[2] == f"C {b64(USER)}"
+    assert exchange[2] == "C [redacted]"  # the user name is part of the credentials
     assert exchange[3].startswith("S 334 ")  # password challenge
     assert exchange[4] == "C [redacted]"
     assert exchange[5].startswith("S 235 ")
@@ -98,7 +87,9 @@ def test_without_credentials_the_mechanisms_are_listed_for_information(
 
     result = row(report, "auth")
     assert result.status is Status.INFO
-    assert result.summary == "offers LOGIN PLAIN; give --user to test a login"
+    assert result.summary == (
+        "offers LOGIN PLAIN (AUTH only after STARTTLS); give --user to test a login"
+    )
     assert result.outcome.details["mechanisms"] == ("LOGIN", "PLAIN")
     assert smtp_server.auth_attempts == []
 
@@ -160,14 +151,7 @@ def test_allow_plaintext_auth_logs_in_over_a_plaintext_connection(
 def test_no_common_mechanism_fails_naming_both_sides(
     scripted: StartScripted, run_check: RunCheck
 ) -> None:
-    server = scripted(
-        [
-            b"220 smtp.example.test ESMTP\r\n",
-            "recv",
-            b"250-smtp.example.test\r\n250 AUTH XOAUTH2 CRAM-MD5\r\n",
-            *QUIT_ANSWERED,
-        ]
-    )
+    server = scripted(auth_server(("GSSAPI", "NTLM")))
 
     report = run_check(server.address, tls=TLSMode.NONE, allow_plaintext_auth=True)
 
@@ -175,9 +159,11 @@ def test_no_common_mechanism_fails_naming_both_sides(
     assert result.status is Status.FAIL
     assert result.outcome.finding == "auth.no-common-mechanism"
     assert result.summary == (
-        "no common mechanism: the server offers XOAUTH2 CRAM-MD5, smtpdoctor can use PLAIN LOGIN"
+        "no common mechanism: the server offers GSSAPI NTLM, smtpdoctor can use "
+        "PLAIN LOGIN CRAM-MD5 with the secret given"
     )
     assert "No login method in common" in hint_titles(result)
+    assert not any(data.startswith(b"AUTH") for data in server.received)
 
 
 @pytest.mark.parametrize(
