@@ -1,0 +1,284 @@
+"""``send``: send one test message on the checked connection — MAIL, RCPT, DATA — and say
+what the server did with it.
+
+Opt-in (``--send-to``).  Runs after ``auth`` when credentials were given, on the same
+connection.  Nothing lost, nothing doubled: the message is sent at most once per run, and
+when the connection breaks after the final ``.`` but before the server's reply, the verdict
+is "delivery status UNKNOWN" — the server may have accepted it — and it is never sent again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from smtpdoctor.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
+from smtpdoctor.config import RunConfig, TLSMode
+from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.message import (
+    BuiltMessage,
+    SendRequest,
+    build_message,
+    mail_parameters,
+    new_token,
+)
+from smtpdoctor.protocol import Data, MailFrom, MessageContent, RcptTo, RemoteProtocolError, Reply
+from smtpdoctor.results import DetailValue, Hint, Outcome, Status
+from smtpdoctor.transport import TransportError
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A test message the server accepted, for the checks that come after (``delivery``)."""
+
+    token: str
+    message_id: str
+    sender: str
+    recipient: str
+    queue_id: str | None
+    accepted_at: float
+    """:func:`time.monotonic` when the server's ``250`` to the final ``.`` arrived."""
+
+
+#: Set by ``send`` when the server accepted the message.
+SENT: StashKey[SentMessage] = StashKey("sent-message")
+
+_GREYLISTED = re.compile(r"gr[ae]y-?\s?list|try again later|retry later|temporarily deferred", re.I)
+_SENDER_NOT_ALLOWED = re.compile(
+    r"sendas|not allowed to send as|not authori[sz]ed to send|verified sender identity|"
+    r"not owned by|sender address rejected|bad outbound sender",
+    re.I,
+)
+_RELAY = re.compile(r"relay", re.I)
+_UNKNOWN_RECIPIENT = re.compile(
+    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|"
+    r"recipient not found|mailbox unavailable|invalid recipient|unknown recipient",
+    re.I,
+)
+_SIZE = re.compile(r"size|too (big|large)|exceed", re.I)
+_QUEUE_ID = (
+    re.compile(r"queued as\s+<?([^\s>]+)", re.I),
+    re.compile(r"\bid[=:]\s*<?([^\s>]+)", re.I),
+    re.compile(r"(\S+)\s+-\s+gsmtp\b"),
+    re.compile(r"^ok:?\s+<?([^\s>]+)", re.I),
+)
+
+
+class Send(Check):
+    """MAIL FROM (with SIZE when offered), RCPT TO, DATA and a real RFC 5322 message."""
+
+    id = "send"
+    title = "Test message"
+
+    @classmethod
+    def applies(cls, config: RunConfig) -> bool:
+        return config.send is not None
+
+    @classmethod
+    def dependencies(cls, config: RunConfig) -> tuple[str, ...]:
+        needs = ("ehlo",) if config.tls_mode is TLSMode.NONE else ("ehlo", "tls")
+        return (*needs, "auth") if config.credentials is not None else needs
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        request = ctx.config.send
+        assert request is not None  # applies() said so
+        session = ctx.session
+        caps = session.capabilities
+        assert caps is not None  # "ehlo" passed
+        tls = session.tls
+        if tls is not None and not tls.verified and not ctx.config.insecure:
+            return Outcome(
+                Status.SKIP,
+                "not sent: the server's certificate was not verified",
+                finding="send.not-attempted",
+            )
+        if request.needs_smtputf8 and not caps.supports("SMTPUTF8"):
+            return _smtputf8_not_offered(request)
+        message = build_message(
+            request,
+            token=new_token(),
+            eight_bit_ok=caps.supports("8BITMIME") or caps.supports("SMTPUTF8"),
+        )
+        details: dict[str, DetailValue] = {
+            "from": request.sender,
+            "to": request.recipient,
+            "token": message.token,
+            "message_id": message.message_id,
+            "size": message.size,
+            "smtputf8": message.smtputf8,
+            "body_8bit": message.eight_bit,
+        }
+        limit = caps.size_limit
+        if limit and message.size > limit:
+            return Outcome(
+                Status.FAIL,
+                f"not sent: the message is {message.size} bytes and the server accepts at most "
+                f"{limit} (SIZE)",
+                details=details,
+                finding="send.size-exceeded",
+            )
+        parameters = mail_parameters(message, caps)
+        details["mail_parameters"] = parameters
+        mail = session.command(MailFrom(request.sender, parameters))
+        if not mail.is_success:
+            return _refused("MAIL", mail, request, details)
+        rcpt = session.command(RcptTo(request.recipient))
+        if not rcpt.is_success:
+            return _refused("RCPT", rcpt, request, details)
+        data = session.command(Data())
+        if data.code != 354:
+            return _refused("DATA", data, request, details)
+        return _transfer(ctx, message, request, details)
+
+
+def _transfer(
+    ctx: CheckContext, message: BuiltMessage, request: SendRequest, details: dict[str, DetailValue]
+) -> Outcome:
+    """Send the content and read the verdict — the one step that must never be repeated."""
+    session = ctx.session
+    try:
+        session.send(MessageContent(message.content))
+    except TransportError as exc:
+        return Outcome(
+            Status.FAIL,
+            f"not delivered: the connection broke while the message was being sent ({exc}); "
+            "the server never saw its end, so it cannot have accepted it",
+            details=details,
+            finding="send.connection-lost",
+        )
+    try:
+        reply = session.read_reply("the reply to the end of the message")
+    except (TransportError, RemoteProtocolError) as exc:
+        session.note("delivery status unknown: no reply to the end of the message")
+        return Outcome(
+            Status.FAIL,
+            f"delivery status UNKNOWN: the whole message was sent, but no reply came back "
+            f"({exc}). The server may have accepted it; smtpdoctor did not send it again",
+            details=details,
+            finding="send.status-unknown",
+            hints=(_STATUS_UNKNOWN_HINT,),
+        )
+    if not reply.is_success:
+        return _refused("MESSAGE", reply, request, details)
+    queue_id = parse_queue_id(reply)
+    details["queue_id"] = queue_id
+    ctx.stash[SENT] = SentMessage(
+        token=message.token,
+        message_id=message.message_id,
+        sender=request.sender,
+        recipient=request.recipient,
+        queue_id=queue_id,
+        accepted_at=time.monotonic(),
+    )
+    return reply_outcome(
+        Status.PASS,
+        f"accepted for {request.recipient}: {reply.summary()} ({message.size} bytes, "
+        f"token {message.token})",
+        reply,
+        details=details,
+    )
+
+
+def parse_queue_id(reply: Reply) -> str | None:
+    """The queue id in a ``250`` to the end of the message, in the forms servers use:
+    ``queued as 4Xyz`` (Postfix, many ESPs), ``id=…`` (Exim), ``… ID - gsmtp`` (Gmail),
+    ``OK <id>`` (Microsoft 365, Amazon SES); None when there is none."""
+    text = reply.message
+    for pattern in _QUEUE_ID:
+        match = pattern.search(text)
+        if match:
+            return match.group(1).rstrip(".,;)]")
+    return None
+
+
+def classify(stage: str, reply: Reply) -> str:
+    """The finding for a refusal of ``stage`` (MAIL, RCPT, DATA or MESSAGE, the end of data)."""
+    text = reply.text
+    enhanced = str(reply.enhanced or "")
+    if reply.is_transient:
+        return "send.greylisted" if _GREYLISTED.search(text) else "send.temporary-failure"
+    if reply.code == 530 or (enhanced in ("5.7.57", "5.7.0") and "auth" in text.lower()):
+        return "send.auth-required"
+    if enhanced in ("5.3.4", "5.2.3") or (
+        reply.code == 552 and stage != "RCPT" and (not enhanced or _SIZE.search(text))
+    ):
+        return "send.size-exceeded"
+    if enhanced == "5.2.252" or _SENDER_NOT_ALLOWED.search(text) or stage == "MAIL":
+        return "send.sender-refused"
+    if _RELAY.search(text) or (stage == "RCPT" and enhanced == "5.7.1"):
+        return "send.relay-denied"
+    if stage == "RCPT":
+        if enhanced in ("5.1.1", "5.1.10") or _UNKNOWN_RECIPIENT.search(text):
+            return "send.recipient-unknown"
+        return "send.recipient-refused"
+    return "send.message-refused"
+
+
+_SUMMARIES = {
+    "send.greylisted": "greylisted: the server wants us to come back later ({reply}); smtpdoctor "
+    "does not retry by itself, so run it again in a few minutes",
+    "send.temporary-failure": "temporary failure at {stage} ({reply}); try again later",
+    "send.auth-required": "the server wants a login before it takes mail: {reply}",
+    "send.size-exceeded": "the server refused the message as too big: {reply}",
+    "send.sender-refused": "the server refused the sender {sender}: {reply}",
+    "send.relay-denied": "the server will not relay to {recipient} for this client: {reply}",
+    "send.recipient-unknown": "the server does not know the recipient {recipient}: {reply}",
+    "send.recipient-refused": "the server refused the recipient {recipient}: {reply}",
+    "send.message-refused": "the server refused the message at {stage}: {reply}",
+}
+_STAGE_NAMES = {"MAIL": "MAIL FROM", "RCPT": "RCPT TO", "DATA": "DATA", "MESSAGE": "end of data"}
+
+
+def _refused(
+    stage: str, reply: Reply, request: SendRequest, details: dict[str, DetailValue]
+) -> Outcome:
+    finding = classify(stage, reply)
+    details["stage"] = _STAGE_NAMES[stage]
+    summary = _SUMMARIES[finding].format(
+        reply=reply.summary(),
+        stage=_STAGE_NAMES[stage],
+        sender=request.sender,
+        recipient=request.recipient,
+    )
+    return reply_outcome(Status.FAIL, summary, reply, finding=finding, details=details)
+
+
+def _smtputf8_not_offered(request: SendRequest) -> Outcome:
+    address = request.sender if not request.sender.isascii() else request.recipient
+    return Outcome(
+        Status.FAIL,
+        f"not sent: {address} is not an ASCII address, and the server does not offer SMTPUTF8 "
+        "(RFC 6531), so it cannot take mail for or from it",
+        details={"from": request.sender, "to": request.recipient},
+        finding="send.smtputf8-not-offered",
+        hints=(
+            Hint(
+                "This server cannot handle internationalised addresses",
+                (
+                    "Use an ASCII address (or its ASCII alias) for this mailbox.",
+                    "Or send through a server whose EHLO lists SMTPUTF8 (Postfix 3.0+ with "
+                    "smtputf8_enable = yes, Exchange Online, Gmail).",
+                ),
+            ),
+        ),
+    )
+
+
+_STATUS_UNKNOWN_HINT = Hint(
+    "Find out whether the message arrived before sending it again",
+    (
+        "The connection broke after the whole message was sent and before the server "
+        "answered: it may be delivered, or not. Sending it again risks a duplicate.",
+        "Look in the recipient's mailbox (or use --verify-imap next time), or ask the server's "
+        "admin to search the mail log for the token shown in the details.",
+        "A server that drops the connection at this point is often overloaded, or a "
+        "firewall or antivirus proxy between you and it times out the DATA phase.",
+    ),
+)
+
+
+@hookimpl
+def smtpdoctor_register_checks(register: RegisterCheck) -> None:
+    """Register the ``send`` check."""
+    register(Send)

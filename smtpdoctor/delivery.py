@@ -1,0 +1,444 @@
+"""Proven delivery: find the test message in the recipient's mailbox over IMAP.
+
+The standard library's :mod:`imaplib` does the talking — the one place besides
+:mod:`smtpdoctor.transport` where smtpdoctor opens a socket, and only after the name was
+resolved under a deadline by :func:`smtpdoctor.transport.resolve`.  IMAPS on 993 or STARTTLS
+on any other port, certificates verified like the SMTP side, then LOGIN (or AUTHENTICATE
+PLAIN), then a poll with back-off: each round examines INBOX and the Junk/Spam folders (found
+by the ``\\Junk`` attribute of RFC 6154, else by name) and searches for the token in the
+Subject, until the message shows up or the wait is over.
+
+Every step is bounded: the connection and each command by the step timeout, the whole wait by
+:attr:`IMAPSettings.wait`.  Failures are :class:`DeliveryError` with a ``finding``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import imaplib
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+
+from smtpdoctor.config import ConfigError, Credentials
+from smtpdoctor.providers import detect_provider
+from smtpdoctor.transport import ResolutionError, client_context, resolve
+
+IMAPS_PORT = 993
+DEFAULT_WAIT = 60.0
+#: The first pause between two searches, how much it grows each round, and its cap.
+FIRST_INTERVAL = 0.5
+BACKOFF = 1.6
+MAX_INTERVAL = 5.0
+#: The most bytes one IMAP literal may have: we fetch a few header fields, never a body.
+MAX_LITERAL = 256 * 1024
+JUNK_NAMES = frozenset({"junk", "spam", "junk e-mail", "junk email", "bulk", "bulk mail"})
+TOKEN_HEADER = "X-Smtpdoctor-Token"  # noqa: S105 - a header name
+_HEADERS_FETCHED = f"({TOKEN_HEADER.upper()} AUTHENTICATION-RESULTS)"
+_LIST_LINE = re.compile(
+    rb'\((?P<flags>[^)]*)\)\s+(?P<delimiter>"(?:[^"\\]|\\.)*"|NIL)\s+(?P<name>.+)'
+)
+_RESULT = re.compile(r"\b([a-z][a-z0-9-]*)\s*=\s*([a-z]+)\b", re.I)
+_AUTH_METHODS = frozenset({"spf", "dkim", "dmarc", "arc", "iprev", "auth", "bimi", "dkim-atps"})
+
+
+class IMAPSecurity(enum.Enum):
+    """How the IMAP connection is encrypted: TLS from the first byte or STARTTLS."""
+
+    IMPLICIT = "implicit"
+    STARTTLS = "starttls"
+
+
+@dataclass(frozen=True, slots=True)
+class IMAPSettings:
+    """Where to look for the test message: the IMAP server, the mailbox, how long to wait."""
+
+    host: str
+    port: int
+    credentials: Credentials
+    wait: float = DEFAULT_WAIT
+    """Seconds to keep looking after the message was accepted (``--verify-timeout``)."""
+    tls: IMAPSecurity | None = None
+    """How to encrypt; None means by the port: IMAPS on 993, STARTTLS elsewhere."""
+
+    def __post_init__(self) -> None:
+        if not self.host or any(char.isspace() or not char.isprintable() for char in self.host):
+            raise ConfigError(f"{self.host!r} is not an IMAP host name")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"IMAP port {self.port} is out of range (1-65535)")
+        if self.wait <= 0:
+            raise ConfigError("--verify-timeout must be positive")
+        if self.credentials.password is None:
+            raise ConfigError("logging in to IMAP needs a password")
+
+    @property
+    def security(self) -> IMAPSecurity:
+        """:attr:`tls` when given, else IMAPS on 993 and STARTTLS on every other port."""
+        if self.tls is not None:
+            return self.tls
+        return IMAPSecurity.IMPLICIT if self.port == IMAPS_PORT else IMAPSecurity.STARTTLS
+
+
+@dataclass(frozen=True, slots=True)
+class TLSOptions:
+    """How to verify the IMAP server's certificate: the same choices as for SMTP."""
+
+    ca_file: str | None = None
+    ca_data: str | None = None
+    insecure: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The test message, found."""
+
+    folder: str
+    junk: bool
+    """It is in a Junk/Spam folder."""
+    latency: float
+    """Seconds from the server's acceptance to the search that found it (an upper bound: the
+    message arrived at most one polling interval earlier)."""
+    authentication_results: tuple[str, ...]
+    """Every ``Authentication-Results`` header, topmost first, unfolded."""
+    searches: int
+    """How many polling rounds it took."""
+
+
+class DeliveryError(Exception):
+    """The mailbox could not be searched; ``finding`` says why (``delivery.imap-…``)."""
+
+    def __init__(self, message: str, *, finding: str) -> None:
+        super().__init__(message)
+        self.finding = finding
+
+
+def default_imap_host(smtp_host: str) -> str:
+    """The IMAP host that goes with ``smtp_host``: the provider's (smtp.office365.com →
+    outlook.office365.com), else ``smtp.`` turned into ``imap.``, else the same host."""
+    provider = detect_provider(host=smtp_host)
+    if provider is not None and provider.imap_host:
+        return provider.imap_host
+    if smtp_host.lower().startswith("smtp."):
+        return "imap." + smtp_host[5:]
+    return smtp_host
+
+
+def summarize_authentication_results(headers: tuple[str, ...]) -> str:
+    """``spf=pass dkim=pass dmarc=pass`` from the topmost Authentication-Results header, or
+    a sentence saying there was none."""
+    if not headers:
+        return "no Authentication-Results header (the receiving server added none)"
+    results = [
+        f"{method.lower()}={result.lower()}"
+        for method, result in _RESULT.findall(headers[0])
+        if method.lower() in _AUTH_METHODS
+    ]
+    return " ".join(dict.fromkeys(results)) or headers[0][:120]
+
+
+def find_message(
+    settings: IMAPSettings,
+    *,
+    token: str,
+    accepted_at: float,
+    tls: TLSOptions,
+    step_timeout: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Found | None:
+    """Log in to the mailbox and poll until the message carrying ``token`` shows up.
+
+    ``accepted_at`` is the :func:`time.monotonic` moment the SMTP server accepted it; the
+    search stops ``settings.wait`` seconds after that.  Returns None when the message did not
+    show up in time; raises :class:`DeliveryError` when the mailbox cannot be searched.
+    """
+    give_up_at = accepted_at + settings.wait
+    with _connection(settings, tls, step_timeout, give_up_at, clock) as mailbox:
+        folders = mailbox.folders()
+        interval = FIRST_INTERVAL
+        searches = 0
+        while True:
+            searches += 1
+            for folder, junk in folders:
+                if mailbox.contains(folder, token):
+                    return Found(
+                        folder=folder,
+                        junk=junk,
+                        latency=clock() - accepted_at,
+                        authentication_results=mailbox.authentication_results,
+                        searches=searches,
+                    )
+            remaining = give_up_at - clock()
+            if remaining <= 0:
+                return None
+            sleep(min(interval, remaining))
+            interval = min(interval * BACKOFF, MAX_INTERVAL)
+
+
+class _BoundedIMAP4(imaplib.IMAP4):
+    """imaplib's client, connecting to an address resolved under a deadline, with TLS from
+    the first byte when asked, and refusing literals bigger than :data:`MAX_LITERAL`."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        address: tuple[str, int],
+        implicit_tls: ssl.SSLContext | None,
+        timeout: float,
+    ) -> None:
+        self._address = address
+        self._implicit_tls = implicit_tls
+        super().__init__(host, port, timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = socket.create_connection(self._address, timeout)
+        if self._implicit_tls is None:
+            return sock
+        try:
+            return self._implicit_tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+    def read(self, size: int) -> bytes:
+        if size > MAX_LITERAL:
+            raise self.abort(f"the server announced {size} bytes of data; at most {MAX_LITERAL}")
+        return super().read(size)
+
+
+class _Mailbox:
+    """One logged-in IMAP session, every command under the step timeout and the wait."""
+
+    def __init__(
+        self,
+        imap: _BoundedIMAP4,
+        step_timeout: float,
+        give_up_at: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._imap = imap
+        self._step_timeout = step_timeout
+        self._give_up_at = give_up_at
+        self._clock = clock
+        self.authentication_results: tuple[str, ...] = ()
+
+    def bound(self) -> None:
+        """Give the next command the step timeout, cut short by the end of the wait (but at
+        least one second, so the last search can still be made)."""
+        remaining = max(1.0, self._give_up_at - self._clock())
+        self._imap.sock.settimeout(min(self._step_timeout, remaining))
+
+    def folders(self) -> list[tuple[str, bool]]:
+        """INBOX first, then every Junk/Spam folder, as ``(name, is_junk)``."""
+        self.bound()
+        status, lines = self._imap.list()
+        found: list[tuple[str, bool]] = [("INBOX", False)]
+        if status != "OK":
+            return found
+        for line in lines:
+            name, flags = _parse_list_line(line)
+            if name is None or name.upper() == "INBOX":
+                continue
+            last = name.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+            if "\\junk" in flags or last.lower() in JUNK_NAMES:
+                found.append((name, True))
+        return found
+
+    def contains(self, folder: str, token: str) -> bool:
+        """Whether ``folder`` holds the message with ``token`` (its headers are kept)."""
+        self.bound()
+        status, _ = self._imap.select(_quote(folder), readonly=True)
+        if status != "OK":
+            return False
+        self.bound()
+        status, data = self._imap.search(None, "SUBJECT", _quote(token))
+        if status != "OK" or not data or not data[0]:
+            return False
+        for number in data[0].split():
+            headers = self._headers(number.decode("ascii", "replace"))
+            if headers is not None and headers.get(TOKEN_HEADER, "").strip() == token:
+                self.authentication_results = tuple(
+                    " ".join(str(value).split())
+                    for value in headers.get_all("Authentication-Results") or ()
+                )
+                return True
+        return False
+
+    def _headers(self, number: str) -> Message | None:
+        self.bound()
+        status, data = self._imap.fetch(number, f"(BODY.PEEK[HEADER.FIELDS {_HEADERS_FETCHED}])")
+        if status != "OK":
+            return None
+        raw = b"".join(part[1] for part in data if isinstance(part, tuple))
+        return BytesHeaderParser(policy=default_policy).parsebytes(raw)
+
+
+@contextmanager
+def _connection(
+    settings: IMAPSettings,
+    tls: TLSOptions,
+    step_timeout: float,
+    give_up_at: float,
+    clock: Callable[[], float],
+) -> Iterator[_Mailbox]:
+    """Connect, secure, log in; yield the mailbox; log out.  Errors become DeliveryError."""
+    where = f"{settings.host} port {settings.port}"
+    imap: _BoundedIMAP4 | None = None
+    try:
+        context = client_context(verify=not tls.insecure, ca_file=tls.ca_file, ca_data=tls.ca_data)
+        lookup_by = time.monotonic() + step_timeout  # resolve() works on the real clock
+        addresses = resolve(settings.host, settings.port, deadline_at=lookup_by)
+        if not addresses:
+            raise ResolutionError(f"{settings.host} has no usable address", kind="no-address")
+        implicit = settings.security is IMAPSecurity.IMPLICIT
+        imap = _BoundedIMAP4(
+            settings.host,
+            settings.port,
+            address=addresses[0][1],
+            implicit_tls=context if implicit else None,
+            timeout=step_timeout,
+        )
+        if not implicit:
+            if "STARTTLS" not in imap.capabilities:
+                raise DeliveryError(
+                    f"the IMAP server at {where} does not offer STARTTLS, and smtpdoctor does "
+                    "not log in without encryption (use port 993 for IMAPS)",
+                    finding="delivery.imap-starttls-not-offered",
+                )
+            imap.starttls(context)
+        mailbox = _Mailbox(imap, step_timeout, give_up_at, clock)
+        mailbox.bound()
+        _login(imap, settings.credentials, where)
+        yield mailbox
+    except DeliveryError:
+        raise
+    except ResolutionError as exc:
+        finding = "delivery.imap-host-unknown" if exc.kind != "timeout" else "delivery.imap-timeout"
+        raise DeliveryError(
+            f"the IMAP host {settings.host} cannot be found: {exc}", finding=finding
+        ) from None
+    except TimeoutError:
+        raise DeliveryError(
+            f"the IMAP server at {where} did not answer in time", finding="delivery.imap-timeout"
+        ) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise DeliveryError(
+            f"the IMAP server's certificate was refused: {exc.verify_message}",
+            finding="delivery.imap-tls-failed",
+        ) from None
+    except ssl.SSLError as exc:
+        raise DeliveryError(
+            f"TLS with the IMAP server at {where} failed: {exc.reason or exc}",
+            finding="delivery.imap-tls-failed",
+        ) from None
+    except ConnectionRefusedError:
+        raise DeliveryError(
+            f"nothing listens for IMAP at {where} (connection refused)",
+            finding="delivery.imap-unreachable",
+        ) from None
+    except imaplib.IMAP4.abort as exc:
+        raise DeliveryError(
+            f"the IMAP connection to {where} broke: {_text(exc)}", finding="delivery.imap-error"
+        ) from None
+    except imaplib.IMAP4.error as exc:
+        raise DeliveryError(
+            f"the IMAP server at {where} refused a command: {_text(exc)}",
+            finding="delivery.imap-error",
+        ) from None
+    except OSError as exc:
+        raise DeliveryError(
+            f"could not reach the IMAP server at {where}: {exc.strerror or exc}",
+            finding="delivery.imap-unreachable",
+        ) from None
+    finally:
+        if imap is not None:
+            _logout(imap)
+
+
+def _login(imap: _BoundedIMAP4, credentials: Credentials, where: str) -> None:
+    assert credentials.password is not None  # IMAPSettings insists on one
+    user, password = credentials.username, credentials.password.reveal()
+    capabilities = imap.capabilities
+    try:
+        if "LOGINDISABLED" not in capabilities and user.isascii() and password.isascii():
+            imap.login(_quote(user), password)  # imaplib quotes the password itself
+        elif "AUTH=PLAIN" in capabilities:
+            token = f"\0{user}\0{password}".encode()
+            imap.authenticate("PLAIN", lambda _challenge: token)
+        else:
+            raise DeliveryError(
+                f"the IMAP server at {where} offers no login smtpdoctor can use for this "
+                "user name and password (LOGIN is disabled or they are not ASCII, and there "
+                "is no AUTH=PLAIN)",
+                finding="delivery.imap-login-refused",
+            )
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:
+        raise DeliveryError(
+            f"the IMAP server at {where} refused the login as {user}: {_text(exc)}",
+            finding="delivery.imap-login-refused",
+        ) from None
+
+
+def _logout(imap: _BoundedIMAP4) -> None:
+    try:
+        imap.sock.settimeout(2.0)
+        imap.logout()
+    except (OSError, imaplib.IMAP4.error, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            imap.shutdown()
+
+
+def _parse_list_line(line: object) -> tuple[str | None, str]:
+    """A LIST response line → (mailbox name, its flags lower-cased); a name sent as a
+    literal arrives as a tuple from imaplib."""
+    if isinstance(line, tuple):
+        head, literal = line[0], line[1]
+        match = _LIST_LINE.match(bytes(head))
+        flags = match["flags"].decode("ascii", "replace").lower() if match else ""
+        return bytes(literal).decode("utf-8", "replace"), flags
+    if not isinstance(line, bytes):
+        return None, ""
+    match = _LIST_LINE.match(line)
+    if match is None:
+        return None, ""
+    name = match["name"].strip()
+    if name.startswith(b'"') and name.endswith(b'"') and len(name) >= 2:
+        name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
+    return name.decode("utf-8", "replace"), match["flags"].decode("ascii", "replace").lower()
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text(exc: BaseException) -> str:
+    """An imaplib error's message: the server's words, decoded, on one line."""
+    value = exc.args[0] if exc.args else exc
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return " ".join(str(value).split())[:300]
+
+
+__all__ = [
+    "DEFAULT_WAIT",
+    "DeliveryError",
+    "Found",
+    "IMAPSecurity",
+    "IMAPSettings",
+    "TLSOptions",
+    "default_imap_host",
+    "find_message",
+    "summarize_authentication_results",
+]
