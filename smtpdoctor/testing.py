@@ -1,0 +1,778 @@
+"""Testing smtpdoctor plugins: real SMTP servers on loopback and one-call runs against them.
+
+This module is a pytest plugin, registered through the ``pytest11`` entry point, so its
+fixtures are available in any test suite once smtpdoctor is installed (disable it with
+``-p no:smtpdoctor``):
+
+* ``make_smtp_server(**options)`` — start an :class:`SMTPTestServer`, a small SMTP server
+  whose banner, extensions and replies a test chooses, with STARTTLS (or implicit TLS) under
+  a throwaway certificate and AUTH PLAIN/LOGIN; stopped after the test;
+* ``smtp_test_server`` — one such server with the defaults (STARTTLS, AUTH for
+  :data:`USER`);
+* ``make_scripted_server(script)`` — start a :class:`ScriptedServer`, which plays raw bytes,
+  for servers that break SMTP in a precise way;
+* ``smtpdoctor_pki`` — the session's throwaway certificate authority and server certificate.
+
+:func:`run_check` runs one check (and what it needs) against a server and returns its typed
+:class:`~smtpdoctor.results.CheckResult`; :func:`run_pipeline` runs every check and returns
+the :class:`~smtpdoctor.results.Report`.  Both use only the plugins you pass, never the
+installed ones, so a test sees exactly what it asked for::
+
+    def test_the_banner_must_name_the_host(make_smtp_server):
+        server = make_smtp_server(greeting="220 localhost ESMTP Postfix 3.8.1")
+
+        result = run_check(server, "banner-policy", plugins=[banner_policy])
+
+        assert result.status is Status.WARN
+
+Everything listens on 127.0.0.1 only, every wait is bounded, and servers leave no thread or
+socket behind once stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType, ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, cast
+
+import pytest
+
+if TYPE_CHECKING:
+    from smtpdoctor.config import RunConfig
+    from smtpdoctor.demo.pki import ThrowawayPKI
+    from smtpdoctor.results import CheckResult, Report
+
+__all__ = [
+    "PASSWORD",
+    "USER",
+    "ReceivedMessage",
+    "SMTPTestServer",
+    "ScriptedServer",
+    "ServerTLS",
+    "run_check",
+    "run_pipeline",
+]
+
+#: The account :class:`SMTPTestServer` has unless told otherwise.
+USER = "alice@example.test"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's, by design
+
+ServerTLS = Literal["starttls", "implicit", "none"]
+"""How a test server offers TLS: the STARTTLS command, TLS from the first byte, or not at all."""
+
+#: How often server threads look up from a blocking call to see whether they must stop.
+_POLL = 0.1
+#: The longest command line the test server accepts (RFC 5321 allows 512 octets).
+_MAX_LINE = 4096
+#: The largest message the test server keeps.
+_MAX_MESSAGE = 10 * 1024 * 1024
+_JOIN_TIMEOUT = 5.0
+
+
+class _Stopped(Exception):
+    """The server is stopping; the connection's thread must end."""
+
+
+# --- a scripted raw-bytes server -------------------------------------------------------------
+
+
+@dataclass
+class ScriptedServer:
+    """A TCP server on 127.0.0.1 that answers each connection with ``script``.
+
+    ``script`` is a list of steps: ``bytes`` are sent, ``"recv"`` waits for one chunk from the
+    client, ``"close"`` closes, ``("sleep", seconds)`` pauses.  After the script the connection
+    stays open until the client leaves (so the client's timeouts are exercised).  What clients
+    sent is in :attr:`received`, one chunk per ``recv``.
+    """
+
+    script: list[Any]
+    host: str = "127.0.0.1"
+    port: int = 0
+    received: list[bytes] = field(default_factory=list)
+    connections: int = 0
+    _listener: socket.socket | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Listen on a free port and serve from background threads."""
+        listener = socket.create_server((self.host, 0))
+        listener.settimeout(_POLL)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._spawn(self._accept_loop)
+
+    def stop(self) -> None:
+        """Stop serving and join every thread."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=_JOIN_TIMEOUT)
+        if self._listener is not None:
+            self._listener.close()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """``(host, port)``, for :func:`run_pipeline` or a :class:`RunConfig`."""
+        return self.host, self.port
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            self._spawn(self._serve, conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(_POLL)
+        with conn:
+            for step in self.script:
+                if self._stop.is_set():
+                    return
+                if isinstance(step, bytes):
+                    conn.sendall(step)
+                elif step == "recv":
+                    if not self._receive(conn):
+                        return
+                elif step == "close":
+                    return
+                elif isinstance(step, tuple) and step[0] == "sleep":
+                    self._stop.wait(step[1])
+            while not self._stop.is_set() and self._receive(conn):
+                pass
+
+    def _receive(self, conn: socket.socket) -> bool:
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return False
+            if not data:
+                return False
+            self.received.append(data)
+            return True
+        return False
+
+
+# --- a scriptable SMTP server --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """A message the test server accepted at the end of DATA."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    content: bytes
+    """The message as received, dot-unstuffed, with CRLF line endings."""
+
+
+class SMTPTestServer:
+    """A small SMTP server on 127.0.0.1 whose every answer a test can choose.
+
+    :param greeting: the whole greeting reply, e.g. ``"220 mx.example.test ESMTP"`` or
+        ``"554 5.7.1 go away"``; lines are separated by ``\\n``.
+    :param hostname: the name the EHLO reply starts with.
+    :param extensions: EHLO keywords besides STARTTLS and AUTH, which the server adds itself
+        when it offers them.
+    :param tls: ``"starttls"`` (offered in EHLO), ``"implicit"`` (TLS from the first byte) or
+        ``"none"``.
+    :param pki: the certificates to present; one is made (for 127.0.0.1, ::1 and localhost)
+        when TLS needs it and none is given.
+    :param users: user name → password for AUTH PLAIN and LOGIN; without users no AUTH is
+        offered.
+    :param auth_requires_tls: offer AUTH only once the connection is encrypted.
+    :param replies: command verb (``"MAIL"``, ``"RCPT"``, ``"DATA"``, ``"EHLO"``, ...) → the
+        reply to send instead of the normal one; the command then has no other effect.
+        Multi-line replies separate their lines with ``\\n``.
+
+    Otherwise it behaves like a permissive mail server: it accepts any sender and any
+    recipient (an open relay, unless ``replies`` says otherwise) and any message.  What
+    clients did is recorded in :attr:`commands` (AUTH secrets redacted), :attr:`messages`,
+    :attr:`auth_attempts` and :attr:`connections`.
+    """
+
+    def __init__(
+        self,
+        *,
+        greeting: str = "220 mail.example.test ESMTP ready",
+        hostname: str = "mail.example.test",
+        extensions: Sequence[str] = ("PIPELINING", "SIZE 10240000", "8BITMIME"),
+        tls: ServerTLS = "starttls",
+        pki: ThrowawayPKI | None = None,
+        users: Mapping[str, str] | None = None,
+        auth_requires_tls: bool = True,
+        replies: Mapping[str, str] | None = None,
+    ) -> None:
+        if tls not in ("starttls", "implicit", "none"):
+            raise ValueError(f"tls must be 'starttls', 'implicit' or 'none', not {tls!r}")
+        if pki is None and tls != "none":
+            from smtpdoctor.demo.pki import make_pki
+
+            pki = make_pki()
+        self.greeting = greeting
+        self.hostname = hostname
+        self.extensions = tuple(extensions)
+        self.tls: ServerTLS = tls
+        self.pki = pki
+        self.users: Mapping[str, str] = MappingProxyType(
+            dict({USER: PASSWORD} if users is None else users)
+        )
+        self.auth_requires_tls = auth_requires_tls
+        self.replies: Mapping[str, str] = MappingProxyType(
+            {verb.upper(): text for verb, text in (replies or {}).items()}
+        )
+        self._context = pki.server_context() if pki is not None else None
+        self._lock = threading.Lock()
+        self._commands: list[str] = []
+        self._messages: list[ReceivedMessage] = []
+        self._auth_attempts: list[tuple[str, bool]] = []
+        self._connections = 0
+        self._listener: socket.socket | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # --- where it is, and what it saw ------------------------------------------------------
+
+    host = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (once started)."""
+        if self._listener is None:
+            raise RuntimeError("the server is not running; call start() first")
+        port: int = self._listener.getsockname()[1]
+        return port
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """``(host, port)``."""
+        return self.host, self.port
+
+    @property
+    def ca_pem(self) -> str:
+        """The PEM certificate a client must trust to verify this server."""
+        if self.pki is None:
+            raise RuntimeError("this server speaks plain SMTP and has no certificate")
+        return self.pki.ca_pem
+
+    @property
+    def commands(self) -> list[str]:
+        """Every command line received, in order, AUTH secrets replaced by ``[redacted]``."""
+        with self._lock:
+            return list(self._commands)
+
+    @property
+    def verbs(self) -> list[str]:
+        """The verbs of :attr:`commands` (``["EHLO", "STARTTLS", "EHLO", "QUIT"]``)."""
+        return [command.split(" ", 1)[0].upper() for command in self.commands]
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        """The messages accepted, oldest first."""
+        with self._lock:
+            return list(self._messages)
+
+    @property
+    def auth_attempts(self) -> list[tuple[str, bool]]:
+        """``(user name, succeeded)`` per AUTH exchange; passwords are never kept."""
+        with self._lock:
+            return list(self._auth_attempts)
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted."""
+        with self._lock:
+            return self._connections
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Listen on a free port of 127.0.0.1 and serve from background threads."""
+        if self._listener is not None:
+            raise RuntimeError("the server is already running")
+        self._stop.clear()
+        listener = socket.create_server((self.host, 0))
+        listener.settimeout(_POLL)
+        self._listener = listener
+        self._spawn(self._accept_loop, listener)
+
+    def stop(self) -> None:
+        """Stop serving, end every connection and join every thread."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=_JOIN_TIMEOUT)
+        self._threads.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = f"{self.host}:{self.port}" if self._listener is not None else "stopped"
+        return f"<SMTPTestServer tls={self.tls} {where}>"
+
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _accept_loop(self, listener: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._connections += 1
+            self._spawn(self._serve, conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(_POLL)
+        connection = _Connection(self, conn)
+        try:
+            if self.tls == "implicit":
+                connection.start_tls()
+            connection.run()
+        except (_Stopped, OSError, ssl.SSLError, UnicodeError):
+            pass  # the client left, TLS failed, or the server is stopping
+        finally:
+            connection.close()
+
+    def _record(self, command: str) -> None:
+        with self._lock:
+            self._commands.append(command)
+
+    def _accepted(self, message: ReceivedMessage) -> None:
+        with self._lock:
+            self._messages.append(message)
+
+    def _authenticated(self, user: str, success: bool) -> None:
+        with self._lock:
+            self._auth_attempts.append((user, success))
+
+
+class _Connection:
+    """One client of an :class:`SMTPTestServer`: the SMTP dialogue on one socket."""
+
+    def __init__(self, server: SMTPTestServer, sock: socket.socket) -> None:
+        self.server = server
+        self.sock: socket.socket = sock
+        self.buffer = b""
+        self.is_tls = False
+        self.greeted = False
+        self.mail_from: str | None = None
+        self.rcpt_tos: list[str] = []
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    # -- reading and writing -----------------------------------------------------------------
+
+    def read_line(self) -> bytes:
+        """The next line without its CRLF; raises :class:`_Stopped` when the client left."""
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > _MAX_LINE:
+                self.reply("500 5.5.6 Line too long")
+                self.buffer = b""
+            self.buffer += self._recv()
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.rstrip(b"\r")
+
+    def _recv(self) -> bytes:
+        while not self.server._stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            if not data:
+                raise _Stopped
+            return data
+        raise _Stopped
+
+    def reply(self, text: str) -> None:
+        """Send a reply; ``text`` holds whole lines (code included) separated by ``\\n``."""
+        lines = text.splitlines() or [text]
+        code = lines[-1][:3]
+        wire = [
+            line if len(line) > 3 and line[:3] == code and line[3] in " -" else f"{code} {line}"
+            for line in lines
+        ]
+        # every line but the last continues the reply: "250-..." ... "250 ..."
+        wire = [line[:3] + "-" + line[4:] for line in wire[:-1]] + [wire[-1]]
+        self.sock.sendall("".join(line + "\r\n" for line in wire).encode("utf-8"))
+
+    def start_tls(self) -> None:
+        context = self.server._context
+        assert context is not None
+        self.sock = context.wrap_socket(self.sock, server_side=True)
+        self.buffer = b""
+        self.is_tls = True
+
+    # -- the dialogue ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.reply(self.server.greeting)
+        while True:
+            line = self.read_line().decode("utf-8", errors="replace")
+            verb, _, argument = line.partition(" ")
+            verb = verb.upper()
+            self.server._record(_for_record(verb, argument, line))
+            override = self.server.replies.get(verb)
+            if override is not None:
+                self.reply(override)
+                if verb == "QUIT":
+                    return
+                continue
+            handler = getattr(self, f"do_{verb.lower()}", None) if verb.isalpha() else None
+            if handler is None:
+                self.reply("500 5.5.2 Error: command not recognized")
+                continue
+            if handler(argument.strip()) is _CLOSE:
+                return
+
+    def offers_starttls(self) -> bool:
+        return self.server.tls == "starttls" and not self.is_tls
+
+    def offers_auth(self) -> bool:
+        server = self.server
+        return bool(server.users) and (self.is_tls or not server.auth_requires_tls)
+
+    def do_ehlo(self, argument: str) -> None:
+        lines = [self.server.hostname]
+        if self.offers_starttls():
+            lines.append("STARTTLS")
+        if self.offers_auth():
+            lines.append("AUTH PLAIN LOGIN")
+        lines += self.server.extensions
+        self._reset()
+        self.greeted = True
+        self.reply("\n".join(f"250 {line}" for line in lines))
+
+    def do_helo(self, argument: str) -> None:
+        self._reset()
+        self.greeted = True
+        self.reply(f"250 {self.server.hostname}")
+
+    def do_starttls(self, argument: str) -> None:
+        if not self.offers_starttls():
+            self.reply("502 5.5.1 STARTTLS not available")
+            return
+        self.reply("220 2.0.0 Ready to start TLS")
+        self.start_tls()
+        self.greeted = False
+        self._reset()
+
+    def do_auth(self, argument: str) -> None:
+        if not self.offers_auth():
+            self.reply("503 5.5.1 AUTH not available")
+            return
+        mechanism, _, initial = argument.partition(" ")
+        mechanism = mechanism.upper()
+        if mechanism == "PLAIN":
+            token = initial or self._challenge("")
+            parts = _b64decode(token).split("\0")
+            user, password = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+        elif mechanism == "LOGIN":
+            user = _b64decode(initial or self._challenge("VXNlcm5hbWU6"))
+            password = _b64decode(self._challenge("UGFzc3dvcmQ6"))
+        else:
+            self.reply("504 5.5.4 Unrecognized authentication type")
+            return
+        success = user in self.server.users and self.server.users[user] == password
+        self.server._authenticated(user, success)
+        if success:
+            self.reply("235 2.7.0 Authentication successful")
+        else:
+            self.reply("535 5.7.8 Authentication credentials invalid")
+
+    def _challenge(self, prompt: str) -> str:
+        self.reply(f"334 {prompt}")
+        answer = self.read_line().decode("ascii", errors="replace")
+        self.server._record("[redacted]")
+        return answer
+
+    def do_mail(self, argument: str) -> None:
+        if not self.greeted:
+            self.reply("503 5.5.1 Error: send HELO/EHLO first")
+        elif self.mail_from is not None:
+            self.reply("503 5.5.1 Error: nested MAIL command")
+        else:
+            self.mail_from = _path(argument, "FROM:")
+            self.reply("250 2.1.0 Ok")
+
+    def do_rcpt(self, argument: str) -> None:
+        if self.mail_from is None:
+            self.reply("503 5.5.1 Error: need MAIL command")
+            return
+        self.rcpt_tos.append(_path(argument, "TO:"))
+        self.reply("250 2.1.5 Ok")
+
+    def do_data(self, argument: str) -> None:
+        if self.mail_from is None or not self.rcpt_tos:
+            self.reply("503 5.5.1 Error: need RCPT command")
+            return
+        self.reply("354 End data with <CR><LF>.<CR><LF>")
+        lines: list[bytes] = []
+        size = 0
+        while (line := self.read_line()) != b".":
+            line = line[1:] if line.startswith(b".") else line
+            size += len(line) + 2
+            if size <= _MAX_MESSAGE:
+                lines.append(line)
+        if size > _MAX_MESSAGE:
+            self.reply("552 5.3.4 Message too big")
+        else:
+            content = b"".join(line + b"\r\n" for line in lines)
+            self.server._accepted(ReceivedMessage(self.mail_from, tuple(self.rcpt_tos), content))
+            self.reply("250 2.0.0 Ok: queued")
+        self._reset()
+
+    def do_rset(self, argument: str) -> None:
+        self._reset()
+        self.reply("250 2.0.0 Ok")
+
+    def do_noop(self, argument: str) -> None:
+        self.reply("250 2.0.0 Ok")
+
+    def do_vrfy(self, argument: str) -> None:
+        self.reply("252 2.0.0 Cannot VRFY user")
+
+    def do_quit(self, argument: str) -> object:
+        self.reply("221 2.0.0 Bye")
+        return _CLOSE
+
+    def _reset(self) -> None:
+        self.mail_from = None
+        self.rcpt_tos = []
+
+
+_CLOSE = object()
+
+
+def _for_record(verb: str, argument: str, line: str) -> str:
+    if verb == "AUTH":
+        mechanism = argument.split(" ", 1)[0]
+        return f"AUTH {mechanism} [redacted]" if " " in argument.strip() else f"AUTH {mechanism}"
+    return line
+
+
+def _path(argument: str, prefix: str) -> str:
+    """``<a@b>`` from ``FROM:<a@b> SIZE=1``."""
+    text = argument[len(prefix) :] if argument.upper().startswith(prefix) else argument
+    return text.strip().split(" ", 1)[0].strip("<>")
+
+
+def _b64decode(text: str) -> str:
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return ""
+
+
+# --- running smtpdoctor against them ---------------------------------------------------------
+
+
+class Endpoint(Protocol):
+    """Anything with a loopback ``host`` and ``port``: :class:`ScriptedServer`, ..."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+class TLSEndpoint(Endpoint, Protocol):
+    """A server that also says how it does TLS and which CA to trust:
+    :class:`SMTPTestServer`, :class:`smtpdoctor.demo.server.LocalSMTPServer`."""
+
+    @property
+    def tls(self) -> str: ...
+
+    @property
+    def ca_pem(self) -> str: ...
+
+
+Server = TLSEndpoint | Endpoint | tuple[str, int]
+Plugins = Iterable[ModuleType | object]
+
+
+def run_pipeline(
+    server: Server,
+    *,
+    plugins: Plugins = (),
+    user: str | None = None,
+    password: str | None = None,
+    **fields: Any,
+) -> Report:
+    """Run every check — the builtins and ``plugins`` — against ``server``; the report.
+
+    :param server: a test server (its TLS mode is used and its CA trusted) or ``(host, port)``.
+    :param plugins: plugin modules or objects to load; installed plugins are not loaded.
+    :param user: log in as this user (with ``password``); without it no login is tried.
+    :param fields: any other :class:`~smtpdoctor.config.RunConfig` field (``options=``,
+        ``disabled=``, ``tls=``, ...); ``timeout`` defaults to 3 s, ``deadline`` to 20 s.
+    """
+    from smtpdoctor import runner
+    from smtpdoctor.plugins import make_plugin_manager
+
+    config = _config(server, user=user, password=password, fields=fields)
+    manager = make_plugin_manager(extra_plugins=plugins, load_entry_points=False)
+    return runner.run(config, manager)
+
+
+def run_check(
+    server: Server,
+    check_id: str,
+    *,
+    plugins: Plugins = (),
+    user: str | None = None,
+    password: str | None = None,
+    **fields: Any,
+) -> CheckResult:
+    """Run the check ``check_id`` and only what it needs (its ``requires``, and the
+    connection, greeting and EHLO every run has) against ``server``; its result.
+
+    Parameters as for :func:`run_pipeline`.  Raises :class:`LookupError` when no loaded
+    plugin registers ``check_id``, or when the check does not take part in the run (an
+    opt-in check that was not opted in).
+    """
+    from smtpdoctor import runner
+    from smtpdoctor.plugins import make_plugin_manager
+    from smtpdoctor.registry import ESSENTIAL_CHECKS, collect_checks
+
+    manager = make_plugin_manager(extra_plugins=plugins, load_entry_points=False)
+    registry = collect_checks(manager)
+    known = sorted(entry.check.id for entry in registry.entries)
+    if check_id not in known:
+        raise LookupError(f"no plugin registers a check {check_id!r}; known: {', '.join(known)}")
+    config = _config(server, user=user, password=password, fields=fields)
+    needed = registry.needed_by((check_id, *ESSENTIAL_CHECKS), config)
+    others = frozenset(known) - needed
+    report = runner.run(replace(config, disabled=config.disabled | others), manager)
+    result = report.result(check_id)
+    if result is None:
+        raise LookupError(f"check {check_id!r} did not take part in this run (is it opt-in?)")
+    return result
+
+
+def _config(
+    server: Server, *, user: str | None, password: str | None, fields: dict[str, Any]
+) -> RunConfig:
+    from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
+
+    if isinstance(server, tuple):
+        host, port = server
+    else:
+        host, port = server.host, server.port
+        tls = getattr(server, "tls", None)
+        if isinstance(tls, str):
+            fields.setdefault("tls", TLSMode(tls))
+            if tls != "none":
+                fields.setdefault("ca_data", cast(TLSEndpoint, server).ca_pem)
+    if user is not None:
+        if password is None:
+            raise ValueError("give the password with the user")
+        fields.setdefault("credentials", Credentials(user, Secret(password)))
+    fields.setdefault("timeout", 3.0)
+    fields.setdefault("deadline", 20.0)
+    return RunConfig(host=host, port=port, **fields)
+
+
+# --- the pytest plugin ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def smtpdoctor_pki() -> ThrowawayPKI:
+    """One throwaway CA and server certificate (127.0.0.1, ::1, localhost) per test session."""
+    from smtpdoctor.demo.pki import make_pki
+
+    return make_pki()
+
+
+@pytest.fixture
+def make_smtp_server(smtpdoctor_pki: ThrowawayPKI) -> Iterator[Callable[..., SMTPTestServer]]:
+    """Start :class:`SMTPTestServer` instances (keyword arguments as its constructor); all are
+    stopped after the test.  They present the session's certificate unless given ``pki=``."""
+    servers: list[SMTPTestServer] = []
+
+    def start(**options: Any) -> SMTPTestServer:
+        if options.get("tls", "starttls") != "none":
+            options.setdefault("pki", smtpdoctor_pki)
+        server = SMTPTestServer(**options)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_test_server(make_smtp_server: Callable[..., SMTPTestServer]) -> SMTPTestServer:
+    """A running :class:`SMTPTestServer` with the defaults: STARTTLS, then AUTH PLAIN/LOGIN
+    for :data:`USER` / :data:`PASSWORD`, accepting any sender and recipient."""
+    return make_smtp_server()
+
+
+@pytest.fixture
+def make_scripted_server() -> Iterator[Callable[[list[Any]], ScriptedServer]]:
+    """Start :class:`ScriptedServer` instances from a script; all are stopped after the test."""
+    servers: list[ScriptedServer] = []
+
+    def start(script: list[Any]) -> ScriptedServer:
+        server = ScriptedServer(script)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
