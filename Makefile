@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The example plugins: separate distributions, installed into the venv for their tests.
+PLUGINS := plugins/smtpdoctor-banner-policy plugins/smtpdoctor-open-relay
+PLUGINS_STAMP := $(VENV)/.plugins-installed
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit plugins-test clean bench
 
 demo: $(STAMP)  ## check a local STARTTLS+AUTH server with a throwaway certificate, end to end
 	$(BIN)/smtpdoctor demo
 
-test: lint typecheck unit  ## ruff, mypy and the test suite
+bench: $(STAMP)  ## compare with swaks and check_smtp over a delayed relay, scan a 1,000-server fleet (root; not part of `make test`)
+	bench/run.sh
+
+test: lint typecheck unit plugins-test  ## ruff, mypy, the test suite, the example plugins' tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -20,6 +26,20 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+# Needs root and apt-get (Debian): installs Postfix + Dovecot on first use, starts them on
+# 127.0.0.1, runs tests/integration against them, and stops them again.
+integration: $(STAMP)  ## send through a real Postfix and find the mail with a real Dovecot
+	integration/mailserver.sh start
+	status=0; SMTPDOCTOR_INTEGRATION=1 $(BIN)/pytest -m integration tests/integration \
+		|| status=$$?; integration/mailserver.sh stop; exit $$status
+
+plugins-test: $(PLUGINS_STAMP)  ## install the example plugins and run their own tests
+	for plugin in $(PLUGINS); do $(BIN)/pytest $$plugin || exit 1; done
+
+$(PLUGINS_STAMP): $(STAMP) $(addsuffix /pyproject.toml,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation $(addprefix -e ,$(PLUGINS))
+	touch $(PLUGINS_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import TypeAlias
 
 from cryptography import x509
-from cryptography.x509.oid import AuthorityInformationAccessOID
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import (
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import (
     x448,
     x25519,
 )
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
 __all__ = [
     "CertificateInfo",

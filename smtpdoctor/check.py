@@ -103,6 +103,15 @@ class Check(ABC):
         """
         return cls.requires
 
+    @classmethod
+    def applies(cls, config: RunConfig) -> bool:
+        """Whether this check takes part in this run at all; defaults to True.
+
+        An opt-in check (the test send, an active probe) returns False unless the run asks for
+        it: it then has no row in the report, and neither has any check that depends on it.
+        """
+        return True
+
     @abstractmethod
     def run(self, ctx: CheckContext) -> Outcome:
         """Look at the server and return the verdict.  Raise nothing on purpose: exceptions

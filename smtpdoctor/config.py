@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from smtpdoctor.protocol import LocalProtocolError, check_argument
+
+if TYPE_CHECKING:  # only names: importing them here would load email and imaplib early
+    from smtpdoctor.delivery import IMAPSettings
+    from smtpdoctor.message import SendRequest
+    from smtpdoctor.results import CheckResult
 
 DEFAULT_PORT = 587
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
@@ -46,9 +54,12 @@ class AuthMechanism(enum.Enum):
     """Which SASL mechanism the auth check uses."""
 
     AUTO = "auto"
-    """PLAIN when offered (one round trip), else LOGIN."""
+    """The strongest one offered that we hold a secret for (see :func:`smtpdoctor.sasl.choose`):
+    XOAUTH2 with a token, else PLAIN, LOGIN, CRAM-MD5."""
     PLAIN = "plain"
     LOGIN = "login"
+    CRAM_MD5 = "cram-md5"
+    XOAUTH2 = "xoauth2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +81,95 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """A user name and its password."""
+    """A user name and its password (None when the login uses an OAuth token only)."""
 
     username: str
-    password: Secret
+    password: Secret | None = None
 
     def __post_init__(self) -> None:
         _refuse_control_characters(self.username, "user name")
+        if self.password is None:
+            return
         try:
             check_argument(self.password.reveal(), "password", secret=True)
         except LocalProtocolError as exc:
             raise ConfigError(str(exc)) from None
+
+
+def check_token_text(token: str) -> str:
+    """Return an OAuth access token unchanged, or raise :class:`ConfigError` (without showing
+    it) if it holds whitespace or control characters, which no token has (RFC 6750 §2.1)."""
+    if any(char.isspace() or not char.isprintable() for char in token):
+        raise ConfigError("the token contains spaces, line breaks or control characters")
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class NameServer:
+    """A DNS server to ask instead of the system's resolver (``--dns-server``)."""
+
+    address: str
+    """An IPv4 or IPv6 address (a name server cannot be found by name)."""
+    port: int = 53
+
+    def __post_init__(self) -> None:
+        try:
+            ipaddress.ip_address(self.address)
+        except ValueError:
+            raise ConfigError(f"--dns-server needs an IP address, not {self.address!r}") from None
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"DNS server port {self.port} is out of range (1-65535)")
+
+    def __str__(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}"
+
+    @classmethod
+    def parse(cls, text: str) -> NameServer:
+        """``ADDRESS``, ``ADDRESS:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address."""
+        address, port = split_target(text)
+        return cls(address, 53 if port is None else port)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One port and TLS mode the port matrix tries when no port was given."""
+
+    port: int
+    tls: TLSMode
+    """STARTTLS or IMPLICIT."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"probe port {self.port} is out of range (1-65535)")
+        if self.tls not in (TLSMode.STARTTLS, TLSMode.IMPLICIT):
+            raise ConfigError(f"a probe speaks STARTTLS or implicit TLS, not {self.tls.value}")
+
+    def __str__(self) -> str:
+        return f"{self.port}/{self.tls.value}"
+
+    @classmethod
+    def parse(cls, text: str) -> Probe:
+        """``PORT`` (implicit TLS on 465 and 2465, STARTTLS elsewhere) or ``PORT/MODE`` with
+        MODE ``implicit`` or ``starttls``."""
+        port_text, _, mode_text = text.strip().partition("/")
+        port = _parse_port(port_text, text)
+        if not mode_text:
+            return cls(port, TLSMode.AUTO.resolve(port))
+        try:
+            mode = TLSMode(mode_text.lower())
+        except ValueError:
+            raise ConfigError(f"{text!r}: the mode is implicit or starttls") from None
+        return cls(port, mode)
+
+
+#: What the port matrix tries (RFC 8314 and the vendors' fallback port 2525).
+DEFAULT_PROBES = (
+    Probe(587, TLSMode.STARTTLS),
+    Probe(465, TLSMode.IMPLICIT),
+    Probe(25, TLSMode.STARTTLS),
+    Probe(2525, TLSMode.STARTTLS),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,17 +191,43 @@ class RunConfig:
     insecure: bool = False
     """Turn certificate verification off (the report then says so on every TLS row)."""
     credentials: Credentials | None = None
+    oauth_token: Secret | None = None
+    """An OAuth 2.0 access token for XOAUTH2, for the user in ``credentials``."""
     auth_mechanism: AuthMechanism = AuthMechanism.AUTO
     allow_plaintext_auth: bool = False
     cert_warn_days: int = 14
     """A certificate expiring in fewer days than this is a WARN."""
     cert_crit_days: int = 3
     """A certificate expiring in fewer days than this is a FAIL."""
+    disabled: frozenset[str] = frozenset()
+    """Plugins and checks not to run (``--disable``); a disabled check is a SKIP row."""
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    """Settings for plugins (``--option NAME=VALUE``), e.g. ``{"open-relay.probe": "yes"}``."""
+    send: SendRequest | None = None
+    """A test message to send after AUTH (``--send-to``); None sends nothing."""
+    verify: IMAPSettings | None = None
+    """Where to look for the test message over IMAP (``--verify-imap``); None looks nowhere."""
+
+    dns_servers: tuple[NameServer, ...] = ()
+    """Ask these DNS servers, and only these, for every name (``--dns-server``); empty means
+    the system's resolver."""
+    probes: tuple[Probe, ...] = DEFAULT_PROBES
+    """The ports and TLS modes the port matrix tries when no port was given."""
+    preamble: tuple[CheckResult, ...] = field(default=(), repr=False)
+    """Rows found before the run connected — where the target came from, the port matrix —
+    shown first in the report (see :mod:`smtpdoctor.targets`)."""
 
     def __post_init__(self) -> None:
         _refuse_control_characters(self.host, "host name")
         if not self.host or any(char.isspace() for char in self.host):
             raise ConfigError(f"{self.host!r} is not a host name")
+        if "@" in self.host:
+            raise ConfigError(
+                f"{self.host!r} is an email address, not a server: let smtpdoctor.targets "
+                "find the server behind it"
+            )
+        if not self.probes:
+            raise ConfigError("the port matrix needs at least one port to probe")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is out of range (1-65535)")
         if self.helo_name is not None:
@@ -121,11 +236,32 @@ class RunConfig:
                 raise ConfigError(f"{self.helo_name!r} is not a HELO name")
         if self.timeout <= 0 or self.deadline <= 0:
             raise ConfigError("--timeout and --deadline must be positive")
+        self._check_auth_secrets()
         if not 0 <= self.cert_crit_days <= self.cert_warn_days:
             raise ConfigError(
                 "--cert-crit-days must be between 0 and --cert-warn-days "
                 f"(got {self.cert_crit_days} and {self.cert_warn_days})"
             )
+
+    def _check_auth_secrets(self) -> None:
+        """A login needs a user and the secret its mechanism uses."""
+        if self.oauth_token is not None:
+            if self.credentials is None:
+                raise ConfigError("an OAuth token needs the user it belongs to (--user)")
+            check_token_text(self.oauth_token.reveal())
+        if self.credentials is None:
+            return
+        has_password = self.credentials.password is not None
+        wanted = self.auth_mechanism
+        if wanted is AuthMechanism.XOAUTH2 and self.oauth_token is None:
+            raise ConfigError(
+                "--auth-mechanism xoauth2 needs an OAuth token: set $SMTPDOCTOR_OAUTH_TOKEN, "
+                "or use --oauth-token-file or --oauth-token-command"
+            )
+        if wanted not in (AuthMechanism.AUTO, AuthMechanism.XOAUTH2) and not has_password:
+            raise ConfigError(f"--auth-mechanism {wanted.value} needs a password")
+        if not has_password and self.oauth_token is None:
+            raise ConfigError("--user needs a password or an OAuth token")
 
     @property
     def tls_mode(self) -> TLSMode:
@@ -139,10 +275,26 @@ class RunConfig:
 
 
 def parse_target(text: str, *, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    """Split ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address into host and port."""
+    """Split ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address into host and port;
+    an email address is refused (:mod:`smtpdoctor.targets` is what turns one into a server)."""
+    host, port = split_target(text)
+    if "@" in host:
+        raise ConfigError(
+            f"{host!r} is an email address; give the mail server's host name, e.g. smtp.gmail.com"
+        )
+    return host, default_port if port is None else port
+
+
+def split_target(text: str) -> tuple[str, int | None]:
+    """Split what was typed into a name and the port, ``None`` when no port was given.
+
+    Accepts ``host``, ``host:port``, ``[v6]:port``, a bare IPv6 address, and the same with a
+    ``user@`` in front (``alice@gmail.com:587`` gives ``("alice@gmail.com", 587)``).
+    """
     _refuse_control_characters(text, "target")
     text = text.strip()
-    host, port = text, default_port
+    host: str = text
+    port: int | None = None
     if text.startswith("["):
         end = text.find("]")
         if end == -1:
@@ -164,10 +316,6 @@ def parse_target(text: str, *, default_port: int = DEFAULT_PORT) -> tuple[str, i
             ) from None
     if not host:
         raise ConfigError(f"{text!r}: the host name is empty")
-    if "@" in host:
-        raise ConfigError(
-            f"{host!r} is an email address; give the mail server's host name, e.g. smtp.gmail.com"
-        )
     return host, port
 
 

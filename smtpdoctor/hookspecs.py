@@ -1,7 +1,8 @@
 """The hooks smtpdoctor calls; plugins implement them with :data:`smtpdoctor.hookimpl`.
 
-Every hook is called with keyword arguments only.  Builtin checks use these hooks exactly as
-third-party plugins do.
+Every hook is called with keyword arguments only, so an implementation may accept just the
+parameters it needs.  Builtin checks, renderers and hints use these hooks exactly as
+third-party plugins do.  The reference with an example per hook is ``docs/plugins/hooks.md``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from smtpdoctor.check import RegisterCheck
+    from smtpdoctor.remedies import HintContext
+    from smtpdoctor.render import RegisterRenderer
     from smtpdoctor.results import CheckResult, Hint
 
 PROJECT = "smtpdoctor"
@@ -24,22 +27,49 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def smtpdoctor_register_checks(register: RegisterCheck) -> None:
     """Register check classes for this run.
 
-    Called once per run, before anything is sent.  Call ``register`` with each
-    :class:`~smtpdoctor.check.Check` subclass the plugin provides; it raises
-    :class:`~smtpdoctor.registry.RegistrationError` for a duplicate or malformed id.
+    Called once per run, before anything is sent, for each plugin in load order (builtins
+    first).  Call ``register`` with each :class:`~smtpdoctor.check.Check` subclass the plugin
+    provides; it raises :class:`~smtpdoctor.registry.RegistrationError` for a malformed or
+    duplicate id, and the run stops with exit code 3 and a message naming the plugin.
 
     :param register: adds one check class to the run.
     """
 
 
 @hookspec
-def smtpdoctor_hints(result: CheckResult) -> list[Hint] | None:
+def smtpdoctor_register_renderers(register: RegisterRenderer) -> None:
+    """Register output formats, the names ``--format`` accepts.
+
+    Called once when a report is about to be shown.  Call
+    ``register(name, renderer, description=...)`` for each format; a renderer is a pure
+    function ``(report, options) -> str`` that does no I/O.  A name already taken is an error.
+
+    :param register: adds one named renderer.
+    """
+
+
+@hookspec
+def smtpdoctor_hints(result: CheckResult, context: HintContext) -> list[Hint] | None:
     """Contribute remediation hints for a result.
 
-    Called for every WARN, FAIL and ERROR result after the check ran and the built-in knowledge
-    base was consulted; the hints returned by all plugins are appended, in call order, to the
-    result's hints.
+    Called for every WARN, FAIL and ERROR result after the check ran; the builtin knowledge
+    base answers through this hook too.  The hints returned by all plugins are appended, in
+    call order, to the result's hints.
 
-    :param result: the result as produced so far, including the hints found until now.
+    :param result: the result as produced so far, including the check's own hints.
+    :param context: the server and who runs it (:class:`~smtpdoctor.remedies.HintContext`:
+        host, port, TLS mode, the detected provider id or ``None``, the banner and the EHLO
+        domain), so a hint can depend on the provider.
     :return: hints to add, or ``None`` for none.
+    """
+
+
+@hookspec
+def smtpdoctor_result(result: CheckResult) -> None:
+    """Observe each result as soon as it is final (its hints included), in check order.
+
+    For progress displays, streaming and metrics.  The return value is ignored; an exception
+    raised here is noted in the transcript and the run goes on.
+
+    :param result: the finished result of one check.
     """

@@ -29,7 +29,7 @@ def obtain_password(
             raise ConfigError(
                 f"cannot read the password file {password_file}: {exc.strerror}"
             ) from None
-        password = text.rstrip("\r\n")
+        password = text.splitlines()[0] if text else ""  # the first line, as documented
         if not password:
             raise ConfigError(f"the password file {password_file} is empty")
         return Secret(password)

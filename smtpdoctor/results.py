@@ -37,6 +37,10 @@ class Status(enum.Enum):
         return self in (Status.WARN, Status.FAIL, Status.ERROR)
 
 
+#: The exit status of a run stopped with Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
 class ExitCode(enum.IntEnum):
     """Exit codes, following the monitoring-plugins (Nagios/Icinga) convention."""
 
@@ -133,11 +137,21 @@ class Report:
     tool_version: str
     verification_disabled: bool = False
     transcript: tuple[TranscriptLine, ...] = ()
+    provider: str | None = None
+    """The id of the provider the server belongs to (``smtpdoctor.providers``), if recognised."""
+    interrupted: bool = False
+    """The user stopped the run (Ctrl-C): the rows after the last finished check are SKIP,
+    and the process exits with 130 whatever the rows say."""
 
     @property
     def exit_code(self) -> ExitCode:
         """The process exit code for this report; see :func:`exit_code_for`."""
         return exit_code_for(self.results)
+
+    @property
+    def exit_status(self) -> int:
+        """What the process exits with: :attr:`exit_code`, or 130 when interrupted."""
+        return EXIT_INTERRUPTED if self.interrupted else int(self.exit_code)
 
     def result(self, check_id: str) -> CheckResult | None:
         """The result of ``check_id``, if that check is in the report."""

@@ -8,6 +8,9 @@ The runner owns the rules every check gets for free:
 * any other exception is an ERROR row — smtpdoctor or a plugin broke something — never a
   traceback, and the remaining checks still run;
 * after the run's deadline nothing more is sent;
+* Ctrl-C ends the run with the report of what finished, marked ``interrupted``, the rest
+  SKIP;
+* no secret of the run (password, token, in any encoding) is in a result or the transcript;
 * the session is always closed (politely, with QUIT, when possible).
 """
 
@@ -18,14 +21,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import cast
 
 import pluggy
 
 from smtpdoctor._version import __version__
 from smtpdoctor.check import Check, CheckContext, Stash
 from smtpdoctor.config import RunConfig
+from smtpdoctor.plugins import notify_result
 from smtpdoctor.protocol import RemoteProtocolError
-from smtpdoctor.registry import CheckRegistry
+from smtpdoctor.redaction import Redactor
+from smtpdoctor.registry import collect_checks as collect_checks  # re-exported
+from smtpdoctor.remedies import HintContext
+from smtpdoctor.remedies.context import hint_context
 from smtpdoctor.results import CheckResult, Hint, Outcome, Report, Status, Target
 from smtpdoctor.session import NotConnected, Session
 from smtpdoctor.transport import ConnectionClosed, StepTimeout, TransportError
@@ -34,16 +42,6 @@ from smtpdoctor.transport import ConnectionClosed, StepTimeout, TransportError
 SATISFIED = frozenset({Status.PASS, Status.WARN, Status.INFO})
 
 ResultObserver = Callable[[CheckResult], None]
-
-
-def collect_checks(manager: pluggy.PluginManager) -> CheckRegistry:
-    """Ask every plugin, in the order plugins were loaded (builtins first), to register its
-    checks.  (A plain hook call would go last-registered-first, pluggy's order for hooks.)"""
-    registry = CheckRegistry()
-    for implementation in manager.hook.smtpdoctor_register_checks.get_hookimpls():
-        arguments = {"register": registry.register}
-        implementation.function(*(arguments[name] for name in implementation.argnames))
-    return registry
 
 
 def run(
@@ -62,15 +60,29 @@ def run(
     session = session or Session(config)
     started_at = datetime.now(UTC)
     results: dict[str, CheckResult] = {}
+    for earlier in config.preamble:  # found before connecting: the target's source, the ports
+        results[earlier.check_id] = earlier
     context = CheckContext(config, session, MappingProxyType(results), Stash())
+    redactor = Redactor.for_run(config)
+    interrupted = False
     try:
         for check in plan:
-            result = _with_hints(_run_one(check, context, results), manager)
+            # redacted before hint plugins see it: they get no secret either
+            result = _with_hints(
+                redactor.result(_run_one(check, context, results)),
+                manager,
+                hint_context(config, session),
+            )
             results[check.id] = result
+            for failure in notify_result(manager, result):
+                session.note(failure)
             if on_result is not None:
                 on_result(result)
+    except KeyboardInterrupt:
+        interrupted = True
+        _skip_unfinished(plan, results)
     finally:
-        session.close()
+        session.close(polite=not interrupted)
     return Report(
         target=Target(config.host, config.port, config.tls_mode.value),
         results=tuple(results.values()),
@@ -78,8 +90,20 @@ def run(
         duration=session.elapsed(),
         tool_version=__version__,
         verification_disabled=config.insecure,
-        transcript=session.transcript,
+        transcript=redactor.transcript(session.transcript),
+        provider=hint_context(config, session).provider,
+        interrupted=interrupted,
     )
+
+
+def _skip_unfinished(plan: list[type[Check]], results: dict[str, CheckResult]) -> None:
+    """After Ctrl-C: the check that was running and every later one become SKIP rows."""
+    unfinished = [check for check in plan if check.id not in results]
+    for position, check in enumerate(unfinished):
+        summary = "not run: interrupted (Ctrl-C)"
+        if position == 0:
+            summary = "interrupted (Ctrl-C) before it finished"
+        results[check.id] = _result(check, Outcome(Status.SKIP, summary), 0.0)
 
 
 def _run_one(
@@ -90,6 +114,8 @@ def _run_one(
         for dep in check.dependencies(context.config)
         if results[dep].status not in SATISFIED
     ]
+    if check.id in context.config.disabled:
+        return _result(check, Outcome(Status.SKIP, "disabled (--disable)"), 0.0)
     if blockers:
         roots = dict.fromkeys(blockers)  # ordered, without repeats
         reasons = " and ".join(f"{dep} {_verb(results[dep].status)}" for dep in roots)
@@ -140,18 +166,30 @@ def _run_one(
     return _result(check, outcome, time.monotonic() - start)
 
 
-def _with_hints(result: CheckResult, manager: pluggy.PluginManager) -> CheckResult:
-    """Add the hints of the knowledge base and of plugins to a WARN, FAIL or ERROR result."""
+def _with_hints(
+    result: CheckResult, manager: pluggy.PluginManager, context: HintContext
+) -> CheckResult:
+    """Add the hints of the knowledge base and of plugins to a WARN, FAIL or ERROR result;
+    ``context`` tells them the server and its provider.
+
+    Each implementation is called on its own, in load order (the builtin knowledge base
+    first), so a broken hint plugin costs only its own hints.
+    """
     if not result.status.is_problem:
         return result
-    try:
-        contributed = manager.hook.smtpdoctor_hints(result=result)
-    except Exception as exc:  # noqa: BLE001 - a broken hint plugin must not hide the result
-        contributed = [[Hint(f"(a hint plugin failed: {type(exc).__name__}: {exc})")]]
-    extra = tuple(hint for hints in contributed for hint in hints or () if hint not in result.hints)
+    arguments = {"result": result, "context": context}
+    extra: list[Hint] = []
+    for implementation in manager.hook.smtpdoctor_hints.get_hookimpls():
+        try:
+            returned = implementation.function(*(arguments[n] for n in implementation.argnames))
+            hints = cast("list[Hint] | None", returned)
+        except Exception as exc:  # noqa: BLE001 - a broken hint plugin must not hide the result
+            name, error = implementation.plugin_name, type(exc).__name__
+            hints = [Hint(f"(a hint plugin failed: {name} raised {error})")]
+        extra += [hint for hint in hints or () if hint not in result.hints and hint not in extra]
     if not extra:
         return result
-    return replace(result, hints=result.hints + extra)
+    return replace(result, hints=result.hints + tuple(extra))
 
 
 def _result(check: type[Check], outcome: Outcome, duration: float) -> CheckResult:

@@ -14,10 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from smtpdoctor.config import RunConfig
-from smtpdoctor.protocol import Capabilities, Command, Ehlo, Quit, Reply, SMTPClient, State
+from smtpdoctor.protocol import (
+    REDACTED,
+    Capabilities,
+    Command,
+    Ehlo,
+    Quit,
+    RemoteProtocolError,
+    Reply,
+    SMTPClient,
+    State,
+)
 from smtpdoctor.results import TranscriptLine
 from smtpdoctor.transport import (
     ConnectionClosed,
+    Resolver,
+    StepTimeout,
     TLSDetails,
     Transport,
     TransportError,
@@ -53,6 +65,7 @@ class Session:
 
     def __init__(self, config: RunConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
+        self._resolver = _resolver_for(config)
         self._clock = clock
         self._started = clock()
         self._deadline_at = self._started + config.deadline
@@ -65,6 +78,8 @@ class Session:
         self.capabilities_before_tls: Capabilities | None = None
         self.tls: TLSDetails | None = None
         self.authenticated = False
+        self._redactions: set[str] = set()
+        self._peak_buffered = 0
 
     # -- time ------------------------------------------------------------------------------
 
@@ -98,6 +113,12 @@ class Session:
         return self._transport is not None and self._transport.is_tls
 
     @property
+    def peak_buffered_bytes(self) -> int:
+        """The most bytes of server data ever held at once waiting to become a reply, on any
+        connection of this session: the memory a hostile server could make us spend."""
+        return self._peak_buffered
+
+    @property
     def transcript(self) -> tuple[TranscriptLine, ...]:
         """Both directions of the conversation so far, secrets redacted."""
         return tuple(self._transcript)
@@ -113,7 +134,10 @@ class Session:
         self._drop()
         start = self._clock()
         self._transport = Transport.connect(
-            self.config.host, self.config.port, deadline_at=self._step_deadline()
+            self.config.host,
+            self.config.port,
+            deadline_at=self._step_deadline(),
+            resolver=self._resolver,
         )
         self._client = SMTPClient()
         self.connections += 1
@@ -121,24 +145,61 @@ class Session:
         self.note(f"connected to {address} port {port}")
         return Connected(address, port, self._clock() - start)
 
+    def redact(self, *secrets: str) -> None:
+        """From now on show each of ``secrets`` as ``[redacted]`` wherever the server sends it
+        back: in the replies checks get, in protocol errors and in the transcript (a server
+        may echo a command it did not expect — with the password in it)."""
+        self._redactions.update(secret for secret in secrets if secret)
+
+    def _scrub(self, text: str) -> str:
+        for secret in sorted(self._redactions, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
     def read_reply(self, what: str) -> Reply:
         """Wait for the next complete reply (``what`` names it for timeout messages)."""
-        transport = self._require_transport()
-        deadline_at = self._step_deadline()
-        while (reply := self._client.next_reply()) is None:
-            data = transport.recv(deadline_at=deadline_at, what=what)
-            if not data:
-                self._client.connection_closed()
-                self.note("the server closed the connection")
-                raise ConnectionClosed(
-                    f"the server closed the connection while we waited for {what}"
-                )
-            self._client.receive_data(data)
+        try:
+            reply = self._read_reply(what)
+        except RemoteProtocolError as exc:
+            if not self._redactions:
+                raise
+            raise RemoteProtocolError(self._scrub(str(exc))) from None
+        if self._redactions:
+            reply = Reply(reply.code, tuple(self._scrub(line) for line in reply.lines))
         for index, line in enumerate(reply.lines):
             sep = "-" if index < len(reply.lines) - 1 else " "
             self._record("S", f"{reply.code}{sep}{line}")
         if reply.code == 421:
             self.note("the server is closing the connection (421)")
+        return reply
+
+    def _read_reply(self, what: str) -> Reply:
+        # One deadline for the whole reply, however the server splits it: a server dripping
+        # a byte at a time cannot stretch a step past --timeout.
+        transport = self._require_transport()
+        deadline_at = self._step_deadline()
+        received = 0
+        while (reply := self._client.next_reply()) is None:
+            try:
+                data = transport.recv(deadline_at=deadline_at, what=what)
+            except StepTimeout:
+                if not received:
+                    raise
+                raise StepTimeout(
+                    f"{what} was still incomplete when the time ran out: only {received} "
+                    "bytes of it arrived (the server sends very slowly, or stopped mid-reply)",
+                    received=received,
+                ) from None
+            if not data:
+                self._client.connection_closed()
+                self.note("the server closed the connection")
+                where = f"in the middle of {what}" if received else f"while we waited for {what}"
+                raise ConnectionClosed(f"the server closed the connection {where}")
+            received += len(data)
+            try:
+                self._client.receive_data(data)
+            finally:
+                self._peak_buffered = max(self._peak_buffered, self._client.peak_buffered_bytes)
         return reply
 
     def read_greeting(self) -> Reply:
@@ -148,11 +209,19 @@ class Session:
 
     def command(self, command: Command) -> Reply:
         """Send ``command`` and return the server's reply."""
+        self.send(command)
+        return self.read_reply(f"the reply to {command.verb}")
+
+    def send(self, command: Command) -> None:
+        """Send ``command`` without waiting for its reply (then call :meth:`read_reply`).
+
+        For a caller that must tell "the command did not get out" from "no reply came back",
+        such as the end of a message: only in the second case can the server have acted on it.
+        """
         transport = self._require_transport()
         data = self._client.send(command)
         self._record("C", command.for_transcript())
         transport.sendall(data, deadline_at=self._step_deadline())
-        return self.read_reply(f"the reply to {command.verb}")
 
     def ehlo(self) -> Reply:
         """Send EHLO with :attr:`helo_name`; on success remember the capabilities."""
@@ -202,11 +271,14 @@ class Session:
         self.note(f"TLS established: {details.version}, {details.cipher}")
         return details
 
-    def close(self) -> None:
-        """Say QUIT if the conversation allows it, briefly, then close.  Never raises."""
+    def close(self, *, polite: bool = True) -> None:
+        """Say QUIT if the conversation allows it, briefly, then close.  Never raises.
+
+        ``polite=False`` skips the QUIT: the user pressed Ctrl-C and wants out now.
+        """
         if self._transport is None:
             return
-        if self._client.can_send("QUIT") and not self.deadline_passed:
+        if polite and self._client.can_send("QUIT") and not self.deadline_passed:
             try:
                 data = self._client.send(Quit())
                 self._record("C", "QUIT")
@@ -236,3 +308,13 @@ class Session:
 
     def _record(self, direction: str, text: str) -> None:
         self._transcript.append(TranscriptLine(round(self.elapsed(), 4), direction, text))
+
+
+def _resolver_for(config: RunConfig) -> Resolver | None:
+    """With ``--dns-server`` that server answers every name, also the one connected to;
+    otherwise the system resolves (``None``)."""
+    if not config.dns_servers:
+        return None
+    from smtpdoctor.discovery.resolver import DNSClient  # dnspython only when asked for
+
+    return DNSClient.for_config(config).resolve_for_connect

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from smtpdoctor.config import ConfigError, RunConfig, TLSMode, split_target
-from smtpdoctor.discovery.domain import Source
+from smtpdoctor.discovery.source import Source
 from smtpdoctor.providers import (
     PROVIDERS,
     USERNAME_ADDRESS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import os
 import selectors
 import socket
@@ -16,7 +17,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 #: How long to wait for one address before also trying the next (RFC 8305 suggests 250 ms).
 HAPPY_EYEBALLS_DELAY: Final = 0.25
@@ -58,9 +59,17 @@ class ConnectError(TransportError):
 
 
 class StepTimeout(TransportError):
-    """A step took longer than its timeout (or the run's deadline passed)."""
+    """A step took longer than its timeout (or the run's deadline passed).
+
+    ``received`` counts the bytes of the awaited reply that did arrive in time: 0 for a
+    silent server, more for one that drips its reply or stops in the middle of it.
+    """
 
     kind = "timeout"
+
+    def __init__(self, message: str, *, received: int = 0) -> None:
+        super().__init__(message)
+        self.received = received
 
 
 class ConnectionClosed(TransportError):
@@ -122,6 +131,14 @@ def local_hostname() -> str:
     return socket.gethostname()
 
 
+class Resolver(Protocol):
+    """Something that turns a host name into addresses to connect to, like :func:`resolve`."""
+
+    def __call__(
+        self, host: str, port: int, *, deadline_at: float
+    ) -> list[tuple[int, tuple[str, int]]]: ...
+
+
 def resolve(host: str, port: int, *, deadline_at: float) -> list[tuple[int, tuple[str, int]]]:
     """Resolve ``host`` to ``(family, sockaddr)`` pairs, IPv6 and IPv4 interleaved.
 
@@ -136,9 +153,12 @@ def resolve(host: str, port: int, *, deadline_at: float) -> list[tuple[int, tupl
         except (OSError, UnicodeError) as exc:  # UnicodeError: the name fails IDNA encoding
             outcome.append(exc)
 
-    worker = threading.Thread(target=lookup, name="smtpdoctor-resolve", daemon=True)
-    worker.start()
-    worker.join(max(0.0, deadline_at - time.monotonic()))
+    if _is_address_literal(host):  # nothing to look up and nothing to wait for: no thread
+        lookup()
+    else:
+        worker = threading.Thread(target=lookup, name="smtpdoctor-resolve", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline_at - time.monotonic()))
     if not outcome:
         raise ResolutionError(f"looking up {host} did not finish in time", kind="timeout")
     result = outcome[0]
@@ -153,6 +173,15 @@ def resolve(host: str, port: int, *, deadline_at: float) -> list[tuple[int, tupl
     assert isinstance(result, list)
     pairs = [(family, (str(addr[0]), int(addr[1]))) for family, _, _, _, addr in result]
     return _interleave(list(dict.fromkeys(pairs)))
+
+
+def _is_address_literal(host: str) -> bool:
+    """Whether ``host`` is an IPv4 or IPv6 address (``fe80::1%eth0`` too), not a name."""
+    try:
+        ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _resolution_error(host: str, exc: socket.gaierror) -> ResolutionError:
@@ -194,10 +223,13 @@ def _describe_errno(code: int) -> tuple[str, str]:
 class Transport:
     """A connected TCP (and possibly TLS) socket with deadline-bounded operations."""
 
-    def __init__(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+    def __init__(self, sock: socket.socket, peer: tuple[str, int], *, reset: bool = False) -> None:
         self._sock: socket.socket = sock
         self._peer = peer
         self._tls = False
+        # The server accepted the connection and reset it before we could use it: the next
+        # operation reports that, as it would had the reset come a moment later.
+        self._reset = reset
 
     @classmethod
     def connect(
@@ -206,14 +238,20 @@ class Transport:
         port: int,
         *,
         deadline_at: float,
+        resolver: Resolver | None = None,
     ) -> Transport:
-        """Resolve and connect, trying addresses Happy-Eyeballs style until one answers."""
-        addresses = resolve(host, port, deadline_at=deadline_at)
+        """Resolve and connect, trying addresses Happy-Eyeballs style until one answers.
+
+        ``resolver`` replaces the system's (:func:`resolve`), e.g. to ask the DNS server given
+        with ``--dns-server``; it must raise :class:`ResolutionError` as :func:`resolve` does.
+        """
+        addresses = (resolver or resolve)(host, port, deadline_at=deadline_at)
         if not addresses:
             raise ResolutionError(f"{host} has no usable address", kind="no-address")
-        sock, peer = _connect_first(addresses, deadline_at=deadline_at)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock, peer)
+        sock, peer, reset = _connect_first(addresses, deadline_at=deadline_at)
+        with contextlib.suppress(OSError):  # a reset socket may refuse options
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(sock, peer, reset=reset)
 
     @property
     def peer(self) -> tuple[str, int]:
@@ -231,9 +269,12 @@ class Transport:
         return self._tls
 
     def sendall(self, data: bytes, *, deadline_at: float) -> None:
-        """Send all of ``data`` or raise."""
+        """Send all of ``data`` or raise; the deadline bounds the whole send (a socket
+        timeout does, since Python 3.5, and OpenSSL writes everything in one call)."""
         self._set_timeout(deadline_at, "sending")
         try:
+            if self._reset:
+                raise ConnectionResetError
             self._sock.sendall(data)
         except TimeoutError:
             raise StepTimeout("the server stopped accepting data (send timed out)") from None
@@ -249,6 +290,8 @@ class Transport:
         """
         self._set_timeout(deadline_at, what)
         try:
+            if self._reset:
+                raise ConnectionResetError
             data = self._sock.recv(RECV_CHUNK)
         except TimeoutError:
             raise StepTimeout(f"no complete reply while waiting for {what}") from None
@@ -311,8 +354,11 @@ def _closed(exc: OSError) -> ConnectionClosed:
 
 def _connect_first(
     addresses: list[tuple[int, tuple[str, int]]], *, deadline_at: float
-) -> tuple[socket.socket, tuple[str, int]]:
-    """Start a connection to each address in turn, 250 ms apart; keep the first that succeeds."""
+) -> tuple[socket.socket, tuple[str, int], bool]:
+    """Start a connection to each address in turn, 250 ms apart; keep the first that succeeds.
+
+    Returns the socket, the address, and whether the server already reset the connection.
+    """
     attempts: list[ConnectAttempt] = []
     pending: dict[socket.socket, tuple[str, int]] = {}
     queue = list(addresses)
@@ -346,9 +392,9 @@ def _connect_first(
                     address = pending.pop(ready)
                     sock = ready
                     code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                    if code == 0:
+                    if code in (0, errno.ECONNRESET):  # a reset comes after the handshake
                         sock.setblocking(True)
-                        return sock, address
+                        return sock, address, code == errno.ECONNRESET
                     kind, detail = _describe_errno(code)
                     attempts.append(ConnectAttempt(_show(address), kind, detail))
                     sock.close()

@@ -40,9 +40,9 @@ def test_a_passing_check_prints_the_table_and_exits_0(
 
     out = capsys.readouterr().out
     assert code == 0
-    for check_id in ("tcp", "greeting", "ehlo", "tls", "certificate", "auth"):
+    for check_id in ("tcp", "greeting", "ehlo", "tls", "certificate", "auth", "posture"):
         assert check_id in out
-    assert "OK: 5 pass, 1 info" in out
+    assert "OK: 6 pass, 1 info" in out
 
 
 def test_the_password_comes_from_the_environment(
@@ -63,7 +63,7 @@ def test_the_password_comes_from_a_file(
     smtp_server: LocalSMTPServer, ca_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     password_file = tmp_path / "password"
-    password_file.write_text(PASSWORD + "\n")
+    password_file.write_text(PASSWORD + "\nanything after the first line is ignored\n")
 
     code = main(
         [
@@ -130,6 +130,7 @@ def test_json_output_is_a_versioned_document(
         "tls",
         "certificate",
         "auth",
+        "posture",
     ]
     assert "transcript" not in document
 
@@ -190,7 +191,7 @@ def test_a_refused_port_exits_2_in_words(
         (["check", "host", "--bogus"], "No such option"),
         (["check", "host:99999"], "is not a port number"),
         (["check", "host\r\nRCPT TO:<x>"], "contains a CR character"),
-        (["check", "alice@gmail.com"], "is an email address"),
+        (["check", "@gmail.com"], "is not an email address"),
         (["check", "host", "--tls", "sometimes"], "Invalid value"),
         (["check", "host", "--timeout", "0"], "Invalid value"),
         (["check", "host", "--helo-name", "a b"], "is not a HELO name"),
@@ -245,7 +246,7 @@ def test_the_demo_passes_then_shows_the_wrong_password(capsys: pytest.CaptureFix
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "OK: 6 pass" in out
+    assert "OK: 7 pass" in out
     assert "The user name or password is wrong" in out
     assert "The server saw 2 TCP connections for these 2 checks" in out
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdoctor.config import ConfigError, RunConfig, TLSMode, parse_target
+from smtpdoctor.config import (
+    ConfigError,
+    NameServer,
+    Probe,
+    RunConfig,
+    TLSMode,
+    parse_target,
+    split_target,
+)
 
 
 @pytest.mark.parametrize(
@@ -79,3 +87,70 @@ def test_submission_ports_are_known() -> None:
 def test_impossible_configs_are_refused(fields: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         RunConfig(host="mx.example", **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("smtp.gmail.com", ("smtp.gmail.com", None)),
+        ("smtp.gmail.com:587", ("smtp.gmail.com", 587)),
+        ("alice@gmail.com", ("alice@gmail.com", None)),
+        ("alice@gmail.com:465", ("alice@gmail.com", 465)),
+        ("[::1]", ("::1", None)),
+    ],
+)
+def test_split_target_says_when_no_port_was_typed(
+    text: str, expected: tuple[str, int | None]
+) -> None:
+    assert split_target(text) == expected
+
+
+def test_a_run_config_refuses_an_address_as_its_host() -> None:
+    with pytest.raises(ConfigError, match="is an email address, not a server"):
+        RunConfig(host="alice@gmail.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1", NameServer("127.0.0.1", 53)),
+        ("127.0.0.1:5353", NameServer("127.0.0.1", 5353)),
+        ("[::1]:5353", NameServer("::1", 5353)),
+        ("::1", NameServer("::1", 53)),
+    ],
+)
+def test_dns_servers_are_addresses_with_an_optional_port(text: str, expected: NameServer) -> None:
+    assert NameServer.parse(text) == expected
+
+
+def test_a_dns_server_must_be_an_address() -> None:
+    with pytest.raises(ConfigError, match=r"--dns-server needs an IP address, not 'dns\.google'"):
+        NameServer.parse("dns.google")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("587", Probe(587, TLSMode.STARTTLS)),
+        ("465", Probe(465, TLSMode.IMPLICIT)),
+        ("2465", Probe(2465, TLSMode.IMPLICIT)),
+        ("2525/implicit", Probe(2525, TLSMode.IMPLICIT)),
+        ("465/STARTTLS", Probe(465, TLSMode.STARTTLS)),
+    ],
+)
+def test_probe_ports_take_the_usual_mode_unless_told(text: str, expected: Probe) -> None:
+    assert Probe.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0", "is not a port number"), ("587/none", "a probe speaks STARTTLS or implicit TLS")],
+)
+def test_impossible_probes_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Probe.parse(text)
+
+
+def test_the_port_matrix_needs_a_port() -> None:
+    with pytest.raises(ConfigError, match="at least one port"):
+        RunConfig(host="mx.example", probes=())

@@ -18,7 +18,9 @@ HOOKS = sorted(
     for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
     if name.startswith("smtpdoctor_")
 )
-FINDING = re.compile(r'"((?:tcp|greeting|ehlo|tls|certificate|auth)\.[a-z0-9-]+)"')
+FINDING = re.compile(
+    r'"((?:tcp|greeting|ehlo|tls|certificate|auth|posture|send|delivery)\.[a-z0-9-]+)"'
+)
 
 
 def findings_in_code() -> list[str]:
@@ -30,7 +32,7 @@ def findings_in_code() -> list[str]:
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_has_a_reference_section(hook: str) -> None:
-    assert f"### `{hook}(" in (DOCS / "plugins.md").read_text()
+    assert f"### `{hook}(" in (DOCS / "plugins" / "hooks.md").read_text()
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -51,6 +53,7 @@ def test_every_finding_is_documented(finding: str) -> None:
 @pytest.mark.parametrize("title", sorted({remedy.hint.title for remedy in KNOWLEDGE_BASE}))
 def test_every_hint_is_documented(title: str) -> None:
     assert title in (DOCS / "checks.md").read_text()
+    assert f"### {title}\n" in (DOCS / "hints.md").read_text()
 
 
 def test_the_readme_quick_start_is_the_two_make_commands() -> None:

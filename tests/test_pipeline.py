@@ -28,6 +28,7 @@ def test_a_full_check_of_a_starttls_server_passes_every_row(
         "tls",
         "certificate",
         "auth",
+        "posture",
     ]
     assert set(statuses(report).values()) == {Status.PASS}
     assert report.exit_code is ExitCode.OK
@@ -68,6 +69,7 @@ def test_a_wrong_password_fails_only_the_auth_row_and_exits_2(
         "tls": Status.PASS,
         "certificate": Status.PASS,
         "auth": Status.FAIL,
+        "posture": Status.PASS,
     }
     assert report.exit_code is ExitCode.CRITICAL
     assert smtp_server.connections == 1

@@ -23,6 +23,7 @@ from smtpdoctor.config import RunConfig, TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.plugins import PluginLoadError, make_plugin_manager
 from smtpdoctor.registry import CheckRegistry, RegistrationError
+from smtpdoctor.remedies import HintContext
 from smtpdoctor.results import ExitCode
 
 
@@ -108,9 +109,12 @@ def test_a_crashing_check_is_an_error_row_and_the_rest_still_runs(
 
 
 def test_plugins_add_hints_to_problems(smtp_server: LocalSMTPServer) -> None:
+    contexts: list[HintContext] = []
+
     class HintPlugin:
         @hookimpl
-        def smtpdoctor_hints(self, result: CheckResult) -> list[Hint] | None:
+        def smtpdoctor_hints(self, result: CheckResult, context: HintContext) -> list[Hint] | None:
+            contexts.append(context)
             if result.outcome.finding == "banner.anonymous":
                 return [Hint("Put the host name in the banner", ("smtpd_banner = $myhostname",))]
             return None
@@ -130,6 +134,9 @@ def test_plugins_add_hints_to_problems(smtp_server: LocalSMTPServer) -> None:
     result = report.result("banner-hides")
     assert result is not None
     assert [hint.title for hint in result.hints] == ["Put the host name in the banner"]
+    assert contexts[-1].host == smtp_server.host
+    assert contexts[-1].port == smtp_server.port
+    assert contexts[-1].provider is None  # a local aiosmtpd server is nobody's
 
 
 def test_results_stream_to_an_observer_in_order(smtp_server: LocalSMTPServer) -> None:
@@ -141,7 +148,7 @@ def test_results_stream_to_an_observer_in_order(smtp_server: LocalSMTPServer) ->
         on_result=lambda result: seen.append(result.check_id),
     )
 
-    assert seen == ["tcp", "greeting", "ehlo", "tls", "certificate", "auth"]
+    assert seen == ["tcp", "greeting", "ehlo", "tls", "certificate", "auth", "posture"]
 
 
 class Twin(Check):
@@ -236,6 +243,9 @@ def test_builtin_checks_are_registered_through_the_public_hook() -> None:
         "smtpdoctor.checks.ehlo",
         "smtpdoctor.checks.certificate",
         "smtpdoctor.checks.auth",
+        "smtpdoctor.checks.posture",
+        "smtpdoctor.checks.send",
+        "smtpdoctor.checks.delivery",
     }
 
 
@@ -246,8 +256,8 @@ def test_every_run_gets_a_fresh_plugin_manager(smtp_server: LocalSMTPServer) -> 
     plain = make_plugin_manager(load_entry_points=False)
 
     assert runner.collect_checks(with_plugin) is not runner.collect_checks(plain)
-    assert len(runner.collect_checks(plain)) == 6
-    assert len(runner.collect_checks(with_plugin)) == 7
+    assert len(runner.collect_checks(plain)) == 9
+    assert len(runner.collect_checks(with_plugin)) == 10
 
 
 def test_nothing_is_sent_once_the_deadline_passed(

@@ -391,6 +391,20 @@ def test_resolved_addresses_alternate_families_starting_with_the_first(
     ]
 
 
+@pytest.mark.parametrize("literal", ["127.0.0.1", "::1"])
+def test_an_address_literal_is_resolved_without_a_lookup_thread(
+    literal: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_threads(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("an address literal needs no resolver thread")
+
+    monkeypatch.setattr(threading, "Thread", no_threads)
+
+    addresses = resolve(literal, 25, deadline_at=soon())
+
+    assert [address for _, address in addresses] == [(literal, 25)]
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_malformed_name_raises_a_resolution_error_that_is_not_a_timeout() -> None:
     # getaddrinfo refuses the empty label while IDNA-encoding it: no DNS query is made.

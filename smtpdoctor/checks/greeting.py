@@ -36,7 +36,15 @@ class Greeting(Check):
         start = session.elapsed()
         try:
             reply = session.read_greeting()
-        except StepTimeout:
+        except StepTimeout as exc:
+            if exc.received:
+                return Outcome(
+                    Status.FAIL,
+                    f"the server began its greeting but did not finish it in time: only "
+                    f"{exc.received} bytes arrived (a tarpit, or a server too busy to talk)",
+                    finding="greeting.slow",
+                    details={"received_bytes": exc.received},
+                )
             return _silent(ctx.config)
         except RemoteProtocolError as exc:
             return _not_smtp(exc)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from smtpdoctor._version import __version__
-from smtpdoctor.cli import check, demo
+from smtpdoctor.cli import check, demo, plugins, scan, send
 from smtpdoctor.cli.common import EXIT_INTERRUPTED, EXIT_UNKNOWN
 
 app = typer.Typer(
@@ -34,6 +34,10 @@ app = typer.Typer(
 )
 app.command(name="check", epilog=check.EPILOG)(check.check)
 app.command(name="demo")(demo.demo)
+app.command(name="send", epilog=send.EPILOG)(send.send)
+app.command(name="scan", epilog=scan.EPILOG)(scan.scan)
+app.command(name="plugins")(plugins.plugins)
+app.command(name="checks")(plugins.checks)
 
 
 def _version(value: bool) -> None:

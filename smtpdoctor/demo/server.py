@@ -32,6 +32,7 @@ from aiosmtpd.smtp import (
     TLSSetupException,
 )
 
+from smtpdoctor.demo.mechanisms import ExtraMechanisms, excluded_mechanisms
 from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
 
 __all__ = ["CapturedMessage", "LocalSMTPServer", "TLSMode"]
@@ -72,8 +73,10 @@ class LocalSMTPServer:
 
     *tls* chooses STARTTLS (the default), implicit TLS, or plain SMTP; a
     :class:`ThrowawayPKI` is made with :func:`make_pki` when TLS needs one and *pki* is not
-    given.  *users* maps user names to passwords for AUTH PLAIN and LOGIN; without users
-    the server does not offer AUTH at all.  *require_starttls* (STARTTLS mode only) answers
+    given.  *users* maps user names to passwords for AUTH PLAIN and LOGIN (and CRAM-MD5
+    with *cram_md5*); *oauth_tokens* maps user names to the access token XOAUTH2 accepts,
+    refusing others the way Gmail does; with neither the server does not offer AUTH at
+    all.  *require_starttls* (STARTTLS mode only) answers
     everything except EHLO, NOOP, STARTTLS and QUIT with ``530`` until TLS is up, as
     RFC 3207 section 4 describes (so HELO is refused too).  *auth_require_tls* offers AUTH
     only over TLS; an implicit-TLS connection always counts as TLS.  *auth_required* refuses
@@ -95,9 +98,13 @@ class LocalSMTPServer:
         auth_required: bool = False,
         hostname: str = "localhost",
         ident: str | None = None,
+        cram_md5: bool = False,
+        oauth_tokens: Mapping[str, str] = _NO_USERS,
     ) -> None:
         if tls not in _TLS_MODES:
             raise ValueError(f"tls must be one of {', '.join(_TLS_MODES)}, not {tls!r}")
+        if cram_md5 and not users:
+            raise ValueError("cram_md5 needs users whose passwords it can check")
         if pki is None and tls != "none":
             pki = make_pki()
         self._tls: TLSMode = tls
@@ -108,6 +115,8 @@ class LocalSMTPServer:
         self._auth_required = auth_required
         self._hostname = hostname
         self._ident = ident
+        self._cram_md5 = cram_md5
+        self._oauth_tokens: Mapping[str, str] = MappingProxyType(dict(oauth_tokens))
         self._record = _Record()
         self._controller: _Controller | None = None
 
@@ -160,7 +169,7 @@ class LocalSMTPServer:
 
     @property
     def auth_attempts(self) -> list[tuple[str, bool]]:
-        """``(user name, succeeded)`` for every AUTH PLAIN/LOGIN exchange since
+        """``(user name, succeeded)`` for every AUTH exchange (any mechanism) since
         :meth:`start`, oldest first (a copy).  Passwords are never kept."""
         return self._record.auth_attempts
 
@@ -180,7 +189,7 @@ class LocalSMTPServer:
         if self._controller is not None:
             raise RuntimeError("the server is already running")
         self._record = _Record()
-        handler = _Handler(self._record, self._users)
+        handler = _Handler(self._record, self._users, self._oauth_tokens)
         listener = socket.create_server((self.host, 0))
         loop = asyncio.new_event_loop()
         loop.set_exception_handler(_ignore_client_disconnects)
@@ -245,6 +254,9 @@ class LocalSMTPServer:
             # be told "encryption required".
             "auth_require_tls": self._auth_require_tls and self._tls != "implicit",
             "authenticator": handler.authenticate,
+            "auth_exclude_mechanism": excluded_mechanisms(
+                self._users, cram_md5=self._cram_md5, oauth_tokens=self._oauth_tokens
+            ),
             "auth_required": self._auth_required,
             "enable_SMTPUTF8": True,
         }
@@ -295,12 +307,15 @@ class _Record:
             self._auth_attempts.append((username, success))
 
 
-class _Handler:
+class _Handler(ExtraMechanisms):
     """aiosmtpd handler hooks: capture messages, check passwords, hide AUTH without users."""
 
-    def __init__(self, record: _Record, users: Mapping[str, str]) -> None:
-        self._record = record
+    def __init__(
+        self, record: _Record, users: Mapping[str, str], oauth_tokens: Mapping[str, str]
+    ) -> None:
+        self._record: _Record = record
         self._users = users
+        self._oauth_tokens = oauth_tokens
 
     async def handle_EHLO(
         self,
@@ -312,15 +327,15 @@ class _Handler:
     ) -> list[str]:
         # With this hook present aiosmtpd leaves remembering the client's name to us.
         session.host_name = hostname
-        if self._users:
+        if self._users or self._oauth_tokens:
             return responses
         return [line for line in responses if not line.startswith("250-AUTH")]
 
     async def handle_AUTH(
         self, server: SMTP, session: Session, envelope: Envelope, args: list[str]
     ) -> object:
-        if self._users:
-            return MISSING  # carry on with aiosmtpd's PLAIN/LOGIN and authenticate()
+        if self._users or self._oauth_tokens:
+            return MISSING  # carry on with the auth_* mechanisms (and authenticate())
         return "503 5.5.1 Error: authentication not enabled"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:

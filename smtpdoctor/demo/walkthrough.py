@@ -1,8 +1,9 @@
-"""``smtpdoctor demo``: a real check against a real (local) server, twice.
+"""``smtpdoctor demo``: a real check against a real (local) server, three times.
 
 A local aiosmtpd server is started on 127.0.0.1 with a throwaway CA and certificate made at
 run time; it requires STARTTLS before AUTH.  The full check runs once with the right password
-(every row passes) and once with a wrong one (``auth`` fails, with its hint).  The password is
+(every row passes), once with a wrong one (``auth`` fails, with its hint), and once more
+with a test send, which the server captures; the demo says where the message went.  The password is
 random for each demo and never printed; nothing is left on disk.
 """
 
@@ -13,12 +14,14 @@ from collections.abc import Callable
 
 from smtpdoctor import runner
 from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
-from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.demo.server import CapturedMessage, LocalSMTPServer
+from smtpdoctor.message import SendRequest
 from smtpdoctor.plugins import make_plugin_manager
 from smtpdoctor.render import render_table
 from smtpdoctor.results import ExitCode, Report, Status
 
 DEMO_USER = "demo@smtpdoctor.test"
+DEMO_RECIPIENT = "postmaster@smtpdoctor.test"
 
 
 def run_demo(*, echo: Callable[[str], None], color: bool = False, width: int = 120) -> int:
@@ -37,13 +40,21 @@ def run_demo(*, echo: Callable[[str], None], color: bool = False, width: int = 1
         echo("\n2. The same with a wrong password\n")
         bad = _check(server, "not-" + password)
         echo(render_table(bad, color=color, width=width))
-        connections = server.connections
-    as_expected = _came_out_right(good, bad)
+        echo(
+            f"\nThe server saw {server.connections} TCP connections for these 2 checks — "
+            "one each.\n"
+        )
+        echo(f"3. smtpdoctor check {target} --user {DEMO_USER} --send-to {DEMO_RECIPIENT}\n")
+        sent = _check(server, password, send=SendRequest(DEMO_USER, DEMO_RECIPIENT))
+        echo(render_table(sent, color=color, width=width))
+        captured = server.messages
+        echo("\n" + _where_it_went(captured))
+    as_expected = _came_out_right(good, bad) and _sent_once(sent, captured)
     echo(
-        f"\nThe server saw {connections} TCP connections for these 2 checks — one each.\n"
+        "\n"
         + (
             "Demo finished as expected: the first check passed, the second found the wrong "
-            "password."
+            "password, the third sent a message the server captured."
             if as_expected
             else "The demo did NOT come out as expected; the tables above say where."
         )
@@ -51,8 +62,34 @@ def run_demo(*, echo: Callable[[str], None], color: bool = False, width: int = 1
     return 0 if as_expected else int(ExitCode.UNKNOWN)
 
 
-def _check(server: LocalSMTPServer, password: str) -> Report:
+def _where_it_went(captured: list[CapturedMessage]) -> str:
+    if not captured:
+        return "The demo server captured no message."
+    message = captured[-1]
+    subject = next(
+        (
+            line.split(b":", 1)[1].strip().decode("utf-8", "replace")
+            for line in message.content.splitlines()
+            if line.lower().startswith(b"subject:")
+        ),
+        "?",
+    )
+    return (
+        f"The demo server captured it: from {message.mail_from} to "
+        f"{', '.join(message.rcpt_tos)}, {len(message.content)} bytes, subject "
+        f"{subject!r}, queued as {message.queue_id}. A real server would now deliver it; "
+        "--verify-imap then finds it in the mailbox."
+    )
+
+
+def _sent_once(report: Report, captured: list[CapturedMessage]) -> bool:
+    send = report.result("send")
+    return send is not None and send.status is Status.PASS and len(captured) == 1
+
+
+def _check(server: LocalSMTPServer, password: str, *, send: SendRequest | None = None) -> Report:
     config = RunConfig(
+        send=send,
         host=server.host,
         port=server.port,
         tls=TLSMode.STARTTLS,

@@ -15,7 +15,6 @@ the answers in this order and says which source each candidate came from:
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -23,6 +22,7 @@ from typing import Any
 
 from smtpdoctor.config import TLSMode
 from smtpdoctor.discovery.resolver import DNSClient, Lookup, MXRecord, SRVRecord, gather
+from smtpdoctor.discovery.source import Source
 from smtpdoctor.providers import Provider, detect_provider, provider_for_mx
 
 #: The hosts mail clients guess, in the order they try them.
@@ -32,17 +32,6 @@ SRV_SERVICES = (
     ("_submissions._tcp", TLSMode.IMPLICIT),
     ("_submission._tcp", TLSMode.STARTTLS),
 )
-
-
-class Source(enum.StrEnum):
-    """Where the server smtpdoctor checks came from."""
-
-    TYPED = "as typed"
-    PROVIDER = "provider table"
-    MX = "MX"
-    SRV = "SRV"
-    GUESS = "guess"
-    MX_HOST = "MX host"
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,15 +139,32 @@ class SMTPClient:
         """Bytes received but not yet part of a complete reply."""
         return self._parser.buffered_bytes
 
+    @property
+    def peak_buffered_bytes(self) -> int:
+        """The most bytes the parser ever held at once."""
+        return self._parser.peak_buffered_bytes
+
     def can_send(self, verb: str) -> bool:
-        """Whether a command with this verb may be sent in the current state."""
-        return (self._state, verb) in SEND
+        """Whether a command with this verb may be sent now: the state allows it and the
+        server has sent nothing unanswered (see :meth:`send`)."""
+        return (self._state, verb) in SEND and not self._parser.in_reply
 
     def send(self, command: Command) -> bytes:
-        """Validate that ``command`` may be sent now and return its bytes."""
+        """Validate that ``command`` may be sent now and return its bytes.
+
+        Raises :class:`RemoteProtocolError` when the server has sent anything since its last
+        reply: we never pipeline, so those bytes answer no command, and taking them as the
+        reply to this one would let whoever sent them speak for the server (response
+        injection).
+        """
         target = SEND.get((self._state, command.verb))
         if target is None:
             raise LocalProtocolError(f"cannot send {command.verb} while {self._state.value}")
+        if self._parser.in_reply:
+            raise RemoteProtocolError(
+                f"the server sent data nobody asked for before our {command.verb} "
+                "(a server answers each command once, and only when asked)"
+            )
         data = command.encode()
         self._before, self._state, self._waiting_for = self._state, target, command.verb
         return data

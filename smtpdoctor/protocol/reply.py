@@ -19,7 +19,26 @@ DEFAULT_MAX_LINE_LENGTH = 4096
 #: The most lines one multi-line reply may have (a big EHLO has ~20).
 DEFAULT_MAX_REPLY_LINES = 128
 
+#: A line still arriving is checked once it is this long: enough to name what else is talking
+#: on the port (``HTTP/1.1 …``, ``SSH-2.0-…``) and to refuse garbage without waiting for a
+#: line ending that may never come.
+SNIFF_LENGTH = 16
+
 _LINE = re.compile(rb"(?P<code>[0-9]{3})(?P<sep>[ -]?)(?P<text>.*)", re.DOTALL)
+_LINE_START = re.compile(rb"[2-5][0-9]{2}[ -]")
+#: Characters a terminal would act on rather than show: C0 controls but TAB, DEL, C1
+#: controls, and the bidirectional overrides that can reorder what a person reads.  A server
+#: controls reply text, so these are shown escaped (``\x1b``) instead.
+_UNSAFE = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (
+        *range(0x09),
+        *range(0x0A, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
 _ENHANCED = re.compile(r"(?P<klass>[245])\.(?P<subject>[0-9]{1,3})\.(?P<detail>[0-9]{1,3})(?=\s|$)")
 
 
@@ -121,7 +140,9 @@ class ReplyParser:
 
     Lines end in CRLF; a bare LF is accepted too, because broken servers send it and a doctor
     must still read them.  Errors are :class:`RemoteProtocolError` and nothing else; after one,
-    the parser is poisoned and every further call raises the same error.
+    the parser is poisoned and every further call raises the same error.  A line that cannot
+    become a reply is refused as soon as :data:`SNIFF_LENGTH` bytes of it are in, and text
+    is made safe to print: control characters arrive escaped (``\\x1b``), never raw.
     """
 
     def __init__(
@@ -133,6 +154,7 @@ class ReplyParser:
         self._max_line_length = max_line_length
         self._max_reply_lines = max_reply_lines
         self._buffer = bytearray()
+        self._peak = 0
         self._code: int | None = None
         self._lines: list[str] = []
         self._error: RemoteProtocolError | None = None
@@ -141,6 +163,11 @@ class ReplyParser:
     def buffered_bytes(self) -> int:
         """How many received bytes are not yet part of a complete reply."""
         return len(self._buffer)
+
+    @property
+    def peak_buffered_bytes(self) -> int:
+        """The most bytes this parser ever held at once: what a server made it buffer."""
+        return self._peak
 
     @property
     def in_reply(self) -> bool:
@@ -155,6 +182,7 @@ class ReplyParser:
         """
         self._raise_if_poisoned()
         self._buffer += data
+        self._peak = max(self._peak, len(self._buffer))
         # The pending line is what follows the last LF; a trailing CR may be the first half of
         # its CRLF, so it does not count against the cap (a line of exactly the cap is legal).
         pending = len(self._buffer) - (self._buffer.rfind(b"\n") + 1)
@@ -172,6 +200,7 @@ class ReplyParser:
         while True:
             end = self._buffer.find(b"\n")
             if end == -1:
+                self._sniff_partial_line()
                 return None
             raw = bytes(self._buffer[:end])
             del self._buffer[: end + 1]
@@ -196,7 +225,7 @@ class ReplyParser:
                 f"mid-reply: {_shown(raw)}"
             )
         self._code = code
-        self._lines.append(match["text"].decode("utf-8", errors="replace"))
+        self._lines.append(match["text"].decode("utf-8", errors="replace").translate(_UNSAFE))
         if match["sep"] == b"-":
             if len(self._lines) >= self._max_reply_lines:
                 self._fail(f"a multi-line reply ran past {self._max_reply_lines} lines")
@@ -205,6 +234,14 @@ class ReplyParser:
         self._code = None
         self._lines = []
         return reply
+
+    def _sniff_partial_line(self) -> None:
+        """Refuse a line still arriving whose start no SMTP reply has."""
+        if len(self._buffer) >= SNIFF_LENGTH and not _LINE_START.match(self._buffer):
+            partial = bytes(self._buffer)
+            self._fail(
+                f"the server sent something that is not an SMTP reply: {_shown(partial)}", partial
+            )
 
     def _fail(self, message: str, data: bytes = b"") -> NoReturn:
         data = data or bytes(self._buffer[:256])

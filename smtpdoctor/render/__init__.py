@@ -1,9 +1,170 @@
 """Renderers: pure functions from a :class:`~smtpdoctor.results.Report` to text.
 
-No renderer does I/O or decides anything; everything they show is in the report.
+No renderer does I/O or decides anything; everything they show is in the report.  The
+formats ``--format`` accepts come from the ``smtpdoctor_register_renderers`` hook: this
+package registers ``table``, ``json`` and ``nagios`` through it, as a plugin would.
 """
 
-from smtpdoctor.render.json import render_json, report_to_dict
-from smtpdoctor.render.table import render_table, render_transcript
+from __future__ import annotations
 
-__all__ = ["render_json", "render_table", "render_transcript", "report_to_dict"]
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import pluggy
+
+from smtpdoctor.check import CHECK_ID
+from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.render.json import render_json, report_to_dict
+from smtpdoctor.render.nagios import render_nagios
+from smtpdoctor.render.table import render_table, render_transcript
+from smtpdoctor.results import Report
+
+__all__ = [
+    "RegisterRenderer",
+    "RenderOptions",
+    "Renderer",
+    "RendererInfo",
+    "RendererRegistry",
+    "RenderingError",
+    "collect_renderers",
+    "render_json",
+    "render_nagios",
+    "render_table",
+    "render_transcript",
+    "report_to_dict",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """What the command line knows about where the text goes."""
+
+    color: bool = False
+    """Whether ANSI colours may be used (a terminal, and ``NO_COLOR`` unset)."""
+    width: int = 120
+    """The terminal's width in columns."""
+    transcript: bool = False
+    """Whether ``--transcript`` asked for the SMTP conversation."""
+
+
+#: A renderer: a pure function from a report to the text to print.
+Renderer = Callable[[Report, RenderOptions], str]
+
+
+class RegisterRenderer(Protocol):
+    """The ``register`` callable that ``smtpdoctor_register_renderers`` receives."""
+
+    def __call__(self, name: str, renderer: Renderer, *, description: str = "") -> None:
+        """Offer ``renderer`` as ``--format name``."""
+
+
+class RenderingError(Exception):
+    """A renderer was registered wrongly (a bad or taken name), or a format is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class RendererInfo:
+    """One output format: its name, the function, a one-line description, its plugin."""
+
+    name: str
+    renderer: Renderer
+    description: str
+    plugin: str
+
+
+class RendererRegistry:
+    """The output formats of one run, in registration order (builtins first)."""
+
+    def __init__(self) -> None:
+        self._renderers: dict[str, RendererInfo] = {}
+
+    def register(
+        self, name: str, renderer: Renderer, *, description: str = "", plugin: str = "?"
+    ) -> None:
+        """Add ``renderer`` as format ``name``; raises :class:`RenderingError` for a name that
+        is not lower-case letters, digits and hyphens, or is taken."""
+        if not isinstance(name, str) or not CHECK_ID.fullmatch(name):
+            raise RenderingError(
+                f"plugin {plugin!r}: a format name must be lower-case letters, digits and "
+                f"hyphens, got {name!r}"
+            )
+        if not callable(renderer):
+            raise RenderingError(f"plugin {plugin!r}: the renderer for {name!r} is not callable")
+        if name in self._renderers:
+            raise RenderingError(
+                f"format {name!r} is registered twice: by plugin {plugin!r} and by plugin "
+                f"{self._renderers[name].plugin!r}"
+            )
+        self._renderers[name] = RendererInfo(name, renderer, description, plugin)
+
+    def __iter__(self) -> Iterator[RendererInfo]:
+        return iter(self._renderers.values())
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The format names, in registration order."""
+        return tuple(self._renderers)
+
+    def render(self, name: str, report: Report, options: RenderOptions) -> str:
+        """``report`` in format ``name``; raises :class:`RenderingError` for an unknown name."""
+        info = self._renderers.get(name)
+        if info is None:
+            raise RenderingError(
+                f"unknown format {name!r}; choose one of: {', '.join(self._renderers)}"
+            )
+        return info.renderer(report, options)
+
+
+def collect_renderers(manager: pluggy.PluginManager) -> RendererRegistry:
+    """Ask every plugin, in load order (builtins first), to register its renderers."""
+    registry = RendererRegistry()
+    for implementation in manager.hook.smtpdoctor_register_renderers.get_hookimpls():
+        plugin = implementation.plugin_name
+
+        def register(
+            name: str, renderer: Renderer, *, description: str = "", plugin: str = plugin
+        ) -> None:
+            registry.register(name, renderer, description=description, plugin=plugin)
+
+        arguments = {"register": register}
+        try:
+            implementation.function(*(arguments[arg] for arg in implementation.argnames))
+        except RenderingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is a clear error, not a crash
+            raise RenderingError(
+                f"plugin {plugin!r} failed while registering its renderers: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+    return registry
+
+
+def table_format(report: Report, options: RenderOptions) -> str:
+    """The table for people, followed by the transcript when asked for."""
+    text = render_table(report, color=options.color, width=options.width)
+    if options.transcript:
+        text += "\n\nTranscript (passwords redacted):\n" + render_transcript(report)
+    return text
+
+
+def json_format(report: Report, options: RenderOptions) -> str:
+    """The versioned JSON document, with the transcript when asked for."""
+    return render_json(report, transcript=options.transcript)
+
+
+def nagios_format(report: Report, options: RenderOptions) -> str:
+    """The monitoring-plugin status line with perfdata, then the long output."""
+    return render_nagios(report)
+
+
+@hookimpl
+def smtpdoctor_register_renderers(register: RegisterRenderer) -> None:
+    """The builtin formats, registered through the public hook."""
+    register("table", table_format, description="a table for people, one row per check")
+    register("json", json_format, description="a versioned JSON document for machines")
+    register(
+        "nagios",
+        nagios_format,
+        description="one Nagios/Icinga status line with perfdata, then the long output",
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from smtpdoctor.providers import provider_by_id
 from smtpdoctor.results import CheckResult, Hint, Report, TranscriptLine
 
 SCHEMA = "https://smtpdoctor.dev/schema/report"
@@ -30,9 +31,11 @@ def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any
         },
         "started_at": report.started_at.isoformat(),
         "duration_seconds": round(report.duration, 6),
-        "exit_code": int(report.exit_code),
-        "status": report.exit_code.name.lower(),
+        "exit_code": report.exit_status,
+        "status": "interrupted" if report.interrupted else report.exit_code.name.lower(),
+        "interrupted": report.interrupted,
         "certificate_verification": not report.verification_disabled,
+        "provider": _provider(report.provider),
         "checks": [_check(result) for result in report.results],
     }
     if transcript:
@@ -60,6 +63,13 @@ def _check(result: CheckResult) -> dict[str, Any]:
         "hints": [_hint(hint) for hint in result.hints],
         "duration_seconds": result.duration,
     }
+
+
+def _provider(provider_id: str | None) -> dict[str, Any] | None:
+    provider = provider_by_id(provider_id) if provider_id else None
+    if provider is None:
+        return None
+    return {"id": provider.id, "name": provider.name}
 
 
 def _hint(hint: Hint) -> dict[str, Any]:

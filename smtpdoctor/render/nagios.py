@@ -21,7 +21,7 @@ _SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN)
 
 def render_nagios(report: Report) -> str:
     """The report as a monitoring-plugin status line, perfdata and long output."""
-    state = _STATES[report.exit_code]
+    state = "UNKNOWN" if report.interrupted else _STATES[report.exit_code]
     target = f"{report.target.host}:{report.target.port}"
     lines = [f"SMTP {state} - {target}: {_headline(report)} | {_perfdata(report)}"]
     lines += [

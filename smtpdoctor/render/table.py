@@ -6,6 +6,7 @@ import textwrap
 
 from tabulate import tabulate
 
+from smtpdoctor.providers import provider_by_id
 from smtpdoctor.results import CheckResult, ExitCode, Report, Status
 
 _COLORS = {
@@ -59,6 +60,9 @@ def _heading(report: Report) -> str:
         f"smtpdoctor {report.tool_version} — {target.host} port {target.port} "
         f"({target.tls_mode}) — {report.started_at:%Y-%m-%d %H:%M:%S} UTC"
     )
+    provider = provider_by_id(report.provider) if report.provider else None
+    if provider is not None:
+        heading += f"\nProvider: {provider.name}"
     if report.verification_disabled:
         heading += "\nWARNING: certificate verification is OFF (--insecure)"
     return heading
@@ -72,7 +76,8 @@ def _verdict(report: Report) -> str:
         f"{counts[status]} {status.value}" for status in _TALLY_ORDER if status in counts
     )
     code = report.exit_code
-    return f"{_VERDICTS[code]}: {tally} in {report.duration:.2f} s (exit code {int(code)})"
+    verdict = "INTERRUPTED (Ctrl-C), partial report" if report.interrupted else _VERDICTS[code]
+    return f"{verdict}: {tally} in {report.duration:.2f} s (exit code {report.exit_status})"
 
 
 def _status(status: Status, color: bool) -> str:

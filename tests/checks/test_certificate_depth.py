@@ -58,6 +58,7 @@ def test_a_leaf_sent_without_its_intermediate_is_an_incomplete_chain(
     assert result.status is Status.FAIL
     assert result.outcome.finding == "certificate.incomplete-chain"
     assert "the server sends only its own certificate" in result.summary
+    assert "The server does not send its intermediate certificate" in hint_titles(result)
 
 
 def rsa_certificate(bits: int) -> bytes:

@@ -15,7 +15,7 @@ from targetkit import silent_port
 
 from smtpdoctor.config import ConfigError, Credentials, Probe, RunConfig, Secret, TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.discovery.domain import Source
+from smtpdoctor.discovery.source import Source
 from smtpdoctor.results import Status
 from smtpdoctor.targets import Kind, Located, Typed, locate, parse_typed, plan_run
 

@@ -1,0 +1,307 @@
+"""``smtpdoctor scan FILE|-``: check a fleet, stream JSON Lines, summarise at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
+
+import typer
+
+from smtpdoctor.cli.check import TLSChoice
+from smtpdoctor.cli.common import EXIT_INTERRUPTED, fail_usage
+
+if TYPE_CHECKING:
+    from smtpdoctor.scan import BadLine, ScanResult, ScanTally, Shard
+
+EPILOG = (
+    "Examples:\n\n"
+    "  smtpdoctor scan mx-hosts.txt --port 25 -o results.jsonl\n\n"
+    "  printf 'alice@example.com\\nsmtp.example.net:465\\n' | smtpdoctor scan -\n\n"
+    "  smtpdoctor scan mx-hosts.txt -o results.jsonl --resume   (after an interruption)\n\n"
+    "  smtpdoctor scan all.txt --shard 4 -o part.jsonl   (K from $JOB_COMPLETION_INDEX)\n\n"
+    "Exit codes: 0 every target OK, 1 warnings, 2 a target failed, 3 a target or line "
+    "could not be checked."
+)
+
+#: How often the progress line may be redrawn, in seconds.
+PROGRESS_INTERVAL = 0.1
+
+
+def scan(
+    targets_file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|-",
+            help="Targets, one per line: host, host:port, [IPv6]:port, or an email address "
+            "(its provider's or domain's submission server is checked). '-' reads stdin; "
+            "blank lines and # comments are ignored.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the JSON Lines here (default: standard output).",
+            dir_okay=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Skip targets already recorded in --output and append the rest."
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", help="Targets checked at once.", min=1)
+    ] = 10,
+    per_address: Annotated[
+        int,
+        typer.Option(help="Connections to one server address at a time (be polite).", min=1),
+    ] = 1,
+    retries: Annotated[
+        int,
+        typer.Option(help="Retries for a server that answers 421/4xx (it throttles us).", min=0),
+    ] = 2,
+    retry_delay: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to leave a throttling server alone before retrying (doubles).", min=0
+        ),
+    ] = 30.0,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            metavar="K/N",
+            help="Check only part K of N (K from 0). With just N, K is read from "
+            "$JOB_COMPLETION_INDEX, as set in a Kubernetes Indexed Job.",
+        ),
+    ] = None,
+    port: Annotated[
+        int,
+        typer.Option(help="Port for servers and addresses that do not name one.", min=1, max=65535),
+    ] = 587,
+    dns_server: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ADDRESS[:PORT]",
+            help="Ask this DNS server when looking up addresses' mail domains (repeatable).",
+        ),
+    ] = None,
+    tls: Annotated[
+        TLSChoice,
+        typer.Option(help="How to encrypt: implicit TLS on 465, STARTTLS elsewhere (auto)."),
+    ] = TLSChoice.auto,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(help="Also trust the CA certificates in this PEM file.", dir_okay=False),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Do not verify server certificates.")
+    ] = False,
+    helo_name: Annotated[
+        str | None, typer.Option(help="Name to send in EHLO (default: this machine's name).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds each network step may take.", min=0.1)
+    ] = 10.0,
+    deadline: Annotated[
+        float, typer.Option(help="Seconds one target's whole check may take.", min=0.1)
+    ] = 60.0,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Show a progress bar on standard error (default: when it is a terminal).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check many mail servers: bounded concurrency, one connection per server at a time,
+    results as JSON Lines as they finish, a summary at the end."""
+    from smtpdoctor.config import ConfigError, NameServer, RunConfig, TLSMode
+    from smtpdoctor.plugins import PluginLoadError, make_plugin_manager
+    from smtpdoctor.scan import (
+        ScanInputError,
+        Scanner,
+        ScanOptions,
+        ScanTally,
+        Shard,
+        completed_targets,
+        parse_targets,
+        pipeline_runner,
+    )
+    from smtpdoctor.transport import TLSError, client_context
+
+    if resume and output is None:
+        fail_usage("--resume needs --output: the file whose recorded targets are skipped")
+    try:
+        chosen = Shard.parse(shard, os.environ) if shard is not None else Shard()
+        if ca_file is not None:
+            client_context(verify=True, ca_file=str(ca_file), ca_data=None)
+        template = RunConfig(
+            host="template.invalid",
+            port=port,
+            dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
+            tls=TLSMode(tls.value),
+            helo_name=helo_name,
+            timeout=timeout,
+            deadline=deadline,
+            ca_file=ca_file,
+            insecure=insecure,
+        )
+        options = ScanOptions(
+            template=template,
+            concurrency=concurrency,
+            per_address=per_address,
+            retries=retries,
+            retry_delay=retry_delay,
+        )
+    except (ScanInputError, ConfigError, TLSError) as exc:
+        fail_usage(str(exc))
+    target_list = parse_targets(_read_lines(targets_file), default_port=port)
+    for bad in target_list.bad_lines:
+        typer.echo(f"smtpdoctor: line {bad.number} skipped: {bad.reason}", err=True)
+    done = completed_targets(_read_lines(str(output))) if resume and output else set()
+    todo = [t for t in target_list.targets if chosen.holds(t) and t.key not in done]
+    skipped = sum(1 for t in target_list.targets if chosen.holds(t) and t.key in done)
+    try:
+        manager = make_plugin_manager()
+    except PluginLoadError as exc:
+        fail_usage(str(exc))
+
+    sink = _open_output(output, resume=resume)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    bar = _ProgressBar(len(todo), sys.stderr) if show_progress else None
+    tally = ScanTally()
+    started = time.monotonic()
+
+    def record(result: ScanResult) -> None:
+        sink.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
+        sink.flush()
+        tally.add(result)
+        if bar is not None:
+            bar.update(tally)
+
+    interrupted = False
+    try:
+        Scanner(options, pipeline_runner(manager)).run(todo, record)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close(tally)
+        if sink is not sys.stdout:
+            sink.close()
+    if interrupted:
+        where = f"{output}: add --resume to continue" if output else "standard output"
+        typer.echo(
+            f"smtpdoctor: interrupted after {tally.total} of {len(todo)} targets; "
+            f"each finished one is in {where}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
+    elapsed = time.monotonic() - started
+    summary = _summary(tally, elapsed, concurrency, skipped, target_list.bad_lines, chosen)
+    typer.echo(summary, err=output is None)
+    code = tally.exit_code
+    raise typer.Exit(max(int(code), 3) if target_list.bad_lines and code < 2 else int(code))
+
+
+def _read_lines(source: str) -> list[str]:
+    if source == "-":
+        return sys.stdin.read().splitlines()
+    try:
+        return Path(source).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        fail_usage(f"cannot read {source}: {exc.strerror or exc}")
+
+
+def _open_output(output: Path | None, *, resume: bool) -> IO[str]:
+    """Standard output, or the output file: appended to with --resume (after finishing a
+    line cut short by an interruption), otherwise created — never overwritten."""
+    if output is None:
+        return sys.stdout
+    try:
+        if resume and output.exists():
+            cut_short = _ends_mid_line(output)
+            sink = output.open("a", encoding="utf-8")
+            if cut_short:
+                sink.write("\n")
+            return sink
+        if output.exists() and output.stat().st_size > 0:
+            fail_usage(f"{output} already exists: add --resume to continue it, or remove it")
+        return output.open("w", encoding="utf-8")
+    except OSError as exc:
+        fail_usage(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _ends_mid_line(path: Path) -> bool:
+    with path.open("rb") as existing:
+        if existing.seek(0, os.SEEK_END) == 0:
+            return False
+        existing.seek(-1, os.SEEK_END)
+        return existing.read(1) != b"\n"
+
+
+class _ProgressBar:
+    """One line on a terminal, redrawn at most every PROGRESS_INTERVAL seconds."""
+
+    def __init__(self, total: int, stream: IO[str], width: int = 30) -> None:
+        self._total = total
+        self._stream = stream
+        self._width = width
+        self._started = time.monotonic()
+        self._drawn_at = 0.0
+
+    def update(self, tally: ScanTally, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._drawn_at < PROGRESS_INTERVAL:
+            return
+        self._drawn_at = now
+        done = tally.total
+        filled = self._width * done // self._total if self._total else self._width
+        rate = done / max(now - self._started, 1e-9)
+        counts = "  ".join(f"{code.name.lower()} {n}" for code, n in tally.by_status.items())
+        bar = "#" * filled + "." * (self._width - filled)
+        self._stream.write(f"\r[{bar}] {done}/{self._total} {rate:6.1f}/s  {counts}")
+        self._stream.flush()
+
+    def close(self, tally: ScanTally) -> None:
+        self.update(tally, force=True)
+        self._stream.write("\n")
+        self._stream.flush()
+
+
+def _summary(
+    tally: ScanTally,
+    elapsed: float,
+    concurrency: int,
+    skipped: int,
+    bad_lines: tuple[BadLine, ...],
+    shard: Shard,
+) -> str:
+    from tabulate import tabulate
+
+    rows = [[code.name.lower(), count] for code, count in tally.by_status.items()]
+    rows.append(["throttled (gave up)", tally.throttled])
+    rows.append(["retried", tally.retried])
+    lines = [tabulate(rows, headers=["Targets", "Count"], tablefmt="simple")]
+    top = tally.top_findings()
+    if top:
+        lines += ["", tabulate(top, headers=["Finding", "Targets"], tablefmt="simple")]
+    rate = tally.total / elapsed if elapsed > 0 else 0.0
+    notes = [f"{tally.total} targets in {elapsed:.2f} s ({rate:.1f}/s, concurrency {concurrency})"]
+    if skipped:
+        notes.append(f"{skipped} already in the output were skipped (--resume)")
+    if bad_lines:
+        count = len(bad_lines)
+        notes.append(f"{count} line{'s were' if count > 1 else ' was'} not a target (see above)")
+    if shard.count > 1:
+        notes.append(f"shard {shard.index}/{shard.count}")
+    return "\n".join([*lines, "", "; ".join(notes)])
