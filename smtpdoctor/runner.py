@@ -71,7 +71,7 @@ def run(
             result = _with_hints(
                 redactor.result(_run_one(check, context, results)),
                 manager,
-                hint_context(config, session),
+                lambda: hint_context(config, session),
             )
             results[check.id] = result
             for failure in notify_result(manager, result):
@@ -167,17 +167,18 @@ def _run_one(
 
 
 def _with_hints(
-    result: CheckResult, manager: pluggy.PluginManager, context: HintContext
+    result: CheckResult, manager: pluggy.PluginManager, context: Callable[[], HintContext]
 ) -> CheckResult:
     """Add the hints of the knowledge base and of plugins to a WARN, FAIL or ERROR result;
-    ``context`` tells them the server and its provider.
+    ``context()`` tells them the server and its provider (built only for such results: a
+    passing run never pays for provider detection more than once).
 
     Each implementation is called on its own, in load order (the builtin knowledge base
     first), so a broken hint plugin costs only its own hints.
     """
     if not result.status.is_problem:
         return result
-    arguments = {"result": result, "context": context}
+    arguments = {"result": result, "context": context()}
     extra: list[Hint] = []
     for implementation in manager.hook.smtpdoctor_hints.get_hookimpls():
         try:
