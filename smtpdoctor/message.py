@@ -11,17 +11,18 @@ UTF-8 body, CRLF line endings — choosing 8-bit or 7-bit encoding by what the s
 
 from __future__ import annotations
 
-import email.policy
-import email.utils
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.policy import EmailPolicy
+from typing import TYPE_CHECKING
 
 from smtpdoctor._version import __version__
 from smtpdoctor.config import ConfigError
 from smtpdoctor.protocol import Capabilities
+
+if TYPE_CHECKING:  # the email package is imported only when a message is built
+    from email.message import EmailMessage
+    from email.policy import EmailPolicy
 
 DEFAULT_SUBJECT = "smtpdoctor test message"
 TOKEN_HEADER = "X-Smtpdoctor-Token"  # noqa: S105 - a header name
@@ -116,6 +117,9 @@ def build_message(
     SMTPUTF8).  Otherwise a non-ASCII subject is MIME-encoded.  A non-ASCII body is sent as
     8-bit when ``eight_bit_ok`` (the server offers 8BITMIME), else quoted-printable or base64.
     """
+    import email.utils
+    from email.message import EmailMessage
+
     when = now or datetime.now(UTC)
     smtputf8 = request.needs_smtputf8
     policy = _policy(smtputf8=smtputf8, eight_bit_ok=eight_bit_ok)
@@ -160,6 +164,8 @@ def mail_parameters(message: BuiltMessage, capabilities: Capabilities) -> tuple[
 
 
 def _policy(*, smtputf8: bool, eight_bit_ok: bool) -> EmailPolicy[EmailMessage]:
+    import email.policy
+
     base = email.policy.SMTPUTF8 if smtputf8 else email.policy.SMTP
     return base.clone(cte_type="8bit" if eight_bit_ok or smtputf8 else "7bit")
 

@@ -15,10 +15,8 @@ file or distribution it came from; the command line turns it into exit code 3.
 
 from __future__ import annotations
 
-import difflib
 import enum
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
 import sys
@@ -206,6 +204,8 @@ class PluginManager(pluggy.PluginManager):
                 if implementation.optionalhook:
                     continue
                 source = self._sources[implementation.plugin_name]
+                import difflib  # only to word this error
+
                 close = difflib.get_close_matches(hook_name, known, n=1)
                 suggestion = f"; did you mean {close[0]!r}?" if close else ""
                 raise PluginLoadError(
@@ -288,6 +288,8 @@ def notify_result(manager: pluggy.PluginManager, result: CheckResult) -> list[st
 
 
 def _load_entry_points(manager: PluginManager) -> None:
+    import importlib.metadata  # ~30 ms (it imports the email package): only when autoloading
+
     for distribution in importlib.metadata.distributions():
         for entry_point in distribution.entry_points:
             if entry_point.group != ENTRY_POINT_GROUP:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from smtpdoctor.__main__ import main
+from smtpdoctor.cli import COMMANDS
 from smtpdoctor.demo.server import LocalSMTPServer
 
 PASSWORD = "correct horse battery staple"  # the conftest user's password
@@ -135,6 +136,47 @@ def test_json_output_is_a_versioned_document(
     assert "transcript" not in document
 
 
+#: What a plain ``check --format json`` has no use for: the other commands, the table's
+#: tabulate, a test message's email package, IMAP, DNS discovery.  Start-up time is most of a
+#: check's wall time, so a module only loads when the run needs it.
+NOT_NEEDED_BY_A_JSON_CHECK = (
+    "smtpdoctor.cli.scan",
+    "smtpdoctor.cli.plugins",
+    "smtpdoctor.cli.demo",
+    "smtpdoctor.scan",
+    "smtpdoctor.delivery",
+    "tabulate",
+    "imaplib",
+    "email.message",
+    "dns",
+)
+
+
+def test_a_json_check_imports_only_what_it_uses(
+    smtp_server: LocalSMTPServer, ca_file: Path
+) -> None:
+    probe = (
+        "import sys, contextlib, io\n"
+        "from smtpdoctor.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['check', {target(smtp_server)!r}, '--ca-file', {str(ca_file)!r}, "
+        "'--format', 'json'])\n"
+        f"print(code, [m for m in {NOT_NEEDED_BY_A_JSON_CHECK!r} if m in sys.modules])\n"
+    )
+    environment = {**os.environ, "SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=environment,
+    )
+
+    assert completed.stdout.split() == ["0", "[]"]
+
+
 def test_json_carries_the_transcript_on_request(
     smtp_server: LocalSMTPServer, ca_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -195,6 +237,8 @@ def test_a_refused_port_exits_2_in_words(
         (["check", "host", "--tls", "sometimes"], "Invalid value"),
         (["check", "host", "--timeout", "0"], "Invalid value"),
         (["check", "host", "--helo-name", "a b"], "is not a HELO name"),
+        (["chek", "host"], "No such command 'chek'. Did you mean 'check', 'checks'?"),
+        (["--bogus"], "No such option"),
     ],
 )
 def test_usage_errors_exit_3_not_2(
@@ -212,6 +256,17 @@ def test_help_teaches_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None
     out = " ".join(capsys.readouterr().out.split())
     assert code == 0
     assert "0 all passed, 1 warnings, 2 a check failed, 3 could not run" in out
+
+
+def test_help_lists_every_command_in_order_with_its_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main(["--help"])
+
+    rows = capsys.readouterr().out.split("Commands:")[1].strip().splitlines()
+    names = [row.split()[0] for row in rows if not row.startswith("   ")]
+    assert names == list(COMMANDS) == ["check", "demo", "send", "scan", "plugins", "checks"]
+    assert "Check a mail server for sending" in rows[0]
 
 
 def test_check_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,19 +7,16 @@ side's ``Authentication-Results`` header says about SPF, DKIM and DMARC.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from smtpdoctor.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.checks.send import SENT
 from smtpdoctor.config import RunConfig
-from smtpdoctor.delivery import (
-    DeliveryError,
-    Found,
-    IMAPSettings,
-    TLSOptions,
-    find_message,
-    summarize_authentication_results,
-)
 from smtpdoctor.hookspecs import hookimpl
 from smtpdoctor.results import DetailValue, Hint, Outcome, Status
+
+if TYPE_CHECKING:  # imaplib and the email parser load only when a run verifies delivery
+    from smtpdoctor.delivery import Found, IMAPSettings
 
 
 class Delivery(Check):
@@ -34,6 +31,8 @@ class Delivery(Check):
         return config.send is not None and config.verify is not None
 
     def run(self, ctx: CheckContext) -> Outcome:
+        from smtpdoctor.delivery import DeliveryError, TLSOptions, find_message
+
         settings = ctx.config.verify
         assert settings is not None  # applies() said so
         sent = ctx.stash[SENT]  # "send" passed, so it is there
@@ -82,6 +81,8 @@ class Delivery(Check):
 
 
 def _found(found: Found, details: dict[str, DetailValue]) -> Outcome:
+    from smtpdoctor.delivery import summarize_authentication_results
+
     verdict = summarize_authentication_results(found.authentication_results)
     details.update(
         folder=found.folder,

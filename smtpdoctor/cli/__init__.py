@@ -1,24 +1,90 @@
 """The command line: thin typer commands that build a RunConfig, run, render and exit.
 
-One module per command; shared plumbing lives in :mod:`smtpdoctor.cli.common`.  Heavy modules
-(ssl, cryptography, the checks) are imported inside the commands, so that
-``smtpdoctor --help`` starts fast.
+One module per command; shared plumbing lives in :mod:`smtpdoctor.cli.common`.  A command's
+module is imported, and its click command built, only when that command runs (or when the
+top-level ``--help`` lists them all), so ``smtpdoctor check`` pays for nothing but ``check``.
+Heavy modules (ssl, cryptography, the checks) are imported inside the commands.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from smtpdoctor._version import __version__
-from smtpdoctor.cli import check, demo, plugins, scan, send
 from smtpdoctor.cli.common import EXIT_INTERRUPTED, EXIT_UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """Where a sub-command lives: ``function`` in ``module``, with the module's ``EPILOG``
+    (examples shown under its ``--help``) when ``has_epilog``."""
+
+    module: str
+    function: str
+    has_epilog: bool = False
+
+
+#: The sub-commands, in the order ``smtpdoctor --help`` lists them.
+COMMANDS: dict[str, CommandSpec] = {
+    "check": CommandSpec("smtpdoctor.cli.check", "check", has_epilog=True),
+    "demo": CommandSpec("smtpdoctor.cli.demo", "demo"),
+    "send": CommandSpec("smtpdoctor.cli.send", "send", has_epilog=True),
+    "scan": CommandSpec("smtpdoctor.cli.scan", "scan", has_epilog=True),
+    "plugins": CommandSpec("smtpdoctor.cli.plugins", "plugins"),
+    "checks": CommandSpec("smtpdoctor.cli.plugins", "checks"),
+}
+
+
+def build_command(name: str, spec: CommandSpec) -> Any:
+    """Import ``spec``'s module and turn its function into a click command called ``name``."""
+    module = importlib.import_module(spec.module)
+    single = typer.Typer(add_completion=False, rich_markup_mode=None)
+    epilog = module.EPILOG if spec.has_epilog else None
+    single.command(name=name, epilog=epilog)(getattr(module, spec.function))
+    return typer.main.get_command(single)
+
+
+class LazyCommands(Mapping[str, Any]):
+    """The group's commands by name; each is built on first use, then kept."""
+
+    def __init__(self, specs: Mapping[str, CommandSpec]) -> None:
+        self._specs = specs
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = build_command(name, self._specs[name])
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+class LazyGroup(TyperGroup):
+    """A typer group whose sub-commands come from :data:`COMMANDS`, built lazily."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(COMMANDS)  # type: ignore[assignment]
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The command names, without building the commands."""
+        return list(COMMANDS)
+
 
 app = typer.Typer(
     name="smtpdoctor",
+    cls=LazyGroup,
     help=(
         "Find out why an app, script or mail client cannot send email.\n\n"
         "smtpdoctor speaks SMTP to the server step by step — TCP, 220 greeting, EHLO, "
@@ -32,12 +98,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command(name="check", epilog=check.EPILOG)(check.check)
-app.command(name="demo")(demo.demo)
-app.command(name="send", epilog=send.EPILOG)(send.send)
-app.command(name="scan", epilog=scan.EPILOG)(scan.scan)
-app.command(name="plugins")(plugins.plugins)
-app.command(name="checks")(plugins.checks)
 
 
 def _version(value: bool) -> None:

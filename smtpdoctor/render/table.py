@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import textwrap
 
-from tabulate import tabulate
-
 from smtpdoctor.providers import provider_by_id
 from smtpdoctor.results import CheckResult, ExitCode, Report, Status
 
@@ -28,6 +26,8 @@ _VERDICTS = {
 
 def render_table(report: Report, *, color: bool = False, width: int = 120) -> str:
     """The report as a table sized to ``width`` columns, with a heading and a verdict line."""
+    from tabulate import tabulate  # costs ~40 ms (it imports importlib.metadata): only here
+
     seen_width = max(30, (width - 34) * 5 // 9)
     todo_width = max(24, width - 34 - seen_width)
     rows = [
