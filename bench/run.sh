@@ -19,5 +19,16 @@ if ! command -v swaks >/dev/null || [ ! -x /usr/lib/nagios/plugins/check_smtp ] 
     } >"${TMPDIR:-/tmp}/smtpdoctor-bench-apt.log" 2>&1 \
         || { tail -20 "${TMPDIR:-/tmp}/smtpdoctor-bench-apt.log" >&2; exit 1; }
 fi
+# smtpdoctor is measured as people install it: a wheel built from this checkout in a venv of
+# its own (no editable-install import hook, none of the example plugins of the dev venv).
+RELEASE=${SMTPDOCTOR_BENCH_RELEASE:-${TMPDIR:-/tmp}/smtpdoctor-bench-release}
+echo "bench: installing smtpdoctor from this checkout into $RELEASE ..." >&2
+{
+    [ -x "$RELEASE/bin/python" ] || python3 -m venv "$RELEASE"
+    "$RELEASE/bin/python" -m pip install --quiet .
+} >"${TMPDIR:-/tmp}/smtpdoctor-bench-pip.log" 2>&1 \
+    || { tail -20 "${TMPDIR:-/tmp}/smtpdoctor-bench-pip.log" >&2; exit 1; }
+rm -rf build
+export SMTPDOCTOR_BENCH_BIN="$RELEASE/bin/smtpdoctor"
 # Postfix and Dovecot are installed and started by integration/mailserver.sh, from the bench.
 exec "$PYTHON" -m bench "$@"

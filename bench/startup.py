@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from bench.measure import median_ms, timed
 from bench.tools import smtpdoctor_bin
 
 REFERENCE = "swaks --version"
+#: The dependencies the product card fixes and a check cannot do without, imported by the
+#: same Python with nothing of smtpdoctor: the floor under any ``smtpdoctor check``.
+FLOOR_IMPORTS = "import typer.main, ssl, cryptography.x509, pluggy"
 
 
 def startup_commands() -> dict[str, list[str]]:
     """The commands compared, by label."""
     smtpdoctor = smtpdoctor_bin()
+    beside = Path(smtpdoctor).with_name("python")
+    python = str(beside) if beside.exists() else sys.executable
     return {
         "smtpdoctor --version": [smtpdoctor, "--version"],
         "smtpdoctor --help": [smtpdoctor, "--help"],
+        "python -c pass": [python, "-c", "pass"],
+        f'python -c "{FLOOR_IMPORTS}"': [python, "-c", FLOOR_IMPORTS],
         REFERENCE: ["swaks", "--version"],
     }
 

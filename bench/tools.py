@@ -60,7 +60,11 @@ class Tool:
 
 
 def smtpdoctor_bin() -> str:
-    """The smtpdoctor next to this Python (the project's venv), else the one on PATH."""
+    """The smtpdoctor to measure: ``$SMTPDOCTOR_BENCH_BIN`` (``bench/run.sh`` sets it to a
+    release install), else the one next to this Python (the project's venv), else PATH's."""
+    chosen = os.environ.get("SMTPDOCTOR_BENCH_BIN")
+    if chosen:
+        return chosen
     here = Path(sys.executable).with_name("smtpdoctor")
     return str(here) if here.exists() else (shutil.which("smtpdoctor") or "smtpdoctor")
 
