@@ -269,6 +269,11 @@ class RunConfig:
         return self.tls.resolve(self.port)
 
     @property
+    def verifies_certificates(self) -> bool:
+        """Whether the run verifies the server's certificate: TLS, and not ``--insecure``."""
+        return self.tls_mode is not TLSMode.NONE and not self.insecure
+
+    @property
     def is_submission_port(self) -> bool:
         """Whether the port is one mail clients submit on (where TLS and AUTH are expected)."""
         return self.port in SUBMISSION_PORTS

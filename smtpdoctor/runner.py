@@ -58,6 +58,8 @@ def run(
     """
     plan = collect_checks(manager).ordered(config)
     session = session or Session(config)
+    if config.verifies_certificates:
+        session.trust_store.prepare()  # loads alongside the first round trips
     started_at = datetime.now(UTC)
     results: dict[str, CheckResult] = {}
     for earlier in config.preamble:  # found before connecting: the target's source, the ports

@@ -29,12 +29,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from smtpdoctor.config import DEFAULT_PORT, ConfigError, RunConfig, parse_target
 from smtpdoctor.results import ExitCode, Report
+
+if TYPE_CHECKING:
+    from smtpdoctor.truststore import TrustStore
 
 RECORD_SCHEMA = "https://smtpdoctor.dev/schema/scan-record"
 RECORD_SCHEMA_VERSION = 1
@@ -320,13 +323,18 @@ def resolve_address(host: str, port: int, timeout: float) -> str | None:
     return pairs[0][1][0] if pairs else None
 
 
-def pipeline_runner(manager: pluggy.PluginManager) -> RunTarget:
+def pipeline_runner(
+    manager: pluggy.PluginManager, trust_store: TrustStore | None = None
+) -> RunTarget:
     """Run the full check pipeline with one plugin manager shared by the whole scan (its
-    hooks are only read while running, so threads can share it)."""
+    hooks are only read while running, so threads can share it) and, when given, one trust
+    store (loaded once for the scan instead of once per target)."""
     from smtpdoctor import runner
+    from smtpdoctor.session import Session
 
     def run_one(config: RunConfig) -> Report:
-        return runner.run(config, manager)
+        session = Session(config, trust_store=trust_store)
+        return runner.run(config, manager, session=session)
 
     return run_one
 

@@ -33,9 +33,9 @@ from smtpdoctor.transport import (
     TLSDetails,
     Transport,
     TransportError,
-    client_context,
     local_hostname,
 )
+from smtpdoctor.truststore import TrustStore
 
 #: How long QUIT may take at the end of a run; politeness must not cost the user time.
 QUIT_TIMEOUT = 2.0
@@ -63,8 +63,23 @@ class Session:
     protocol; checks turn both into findings.
     """
 
-    def __init__(self, config: RunConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        trust_store: TrustStore | None = None,
+    ) -> None:
+        """A session for ``config``'s server; nothing is sent before :meth:`connect`.
+
+        :param clock: the monotonic clock deadlines are measured with.
+        :param trust_store: the verifying TLS context, to share one among many sessions (it
+            must have been made for ``config``'s CA settings); by default the session makes
+            its own.  It is loaded by the first verifying handshake at the latest; whoever
+            knows sooner that a run will verify calls its :meth:`TrustStore.prepare`.
+        """
         self.config = config
+        self._trust_store = trust_store or TrustStore.for_config(config)
         self._resolver = _resolver_for(config)
         self._clock = clock
         self._started = clock()
@@ -128,6 +143,11 @@ class Session:
         self._record("*", text)
 
     # -- the conversation ------------------------------------------------------------------
+
+    @property
+    def trust_store(self) -> TrustStore:
+        """Where the verifying TLS context of this session's handshakes comes from."""
+        return self._trust_store
 
     def connect(self) -> Connected:
         """Open the TCP connection (closing any previous one)."""
@@ -250,10 +270,8 @@ class Session:
         ``verify=False`` turns certificate and hostname verification off for this handshake.
         """
         transport = self._require_transport()
-        context = client_context(
-            verify=verify,
-            ca_file=str(self.config.ca_file) if self.config.ca_file else None,
-            ca_data=self.config.ca_data,
+        context = self._trust_store.context(
+            verify=verify, timeout=self._step_deadline() - self._clock()
         )
         self.note("TLS handshake" + ("" if verify else " (certificate verification off)"))
         try:

@@ -205,13 +205,13 @@ def check(
         TLSMode,
     )
     from smtpdoctor.targets import locate, parse_typed, plan_run
-    from smtpdoctor.transport import TLSError, client_context
+    from smtpdoctor.transport import TLSError, check_ca_file
 
     selection = plugin_selection(plugin, disable)
     try:
         typed = parse_typed(target)
         if ca_file is not None:
-            client_context(verify=True, ca_file=str(ca_file), ca_data=None)
+            check_ca_file(str(ca_file))
         request = RunConfig(
             host=typed.name,
             tls=TLSMode(tls.value),

@@ -112,7 +112,12 @@ def run_and_show(
     from smtpdoctor.redaction import Redactor
     from smtpdoctor.registry import RegistrationError
     from smtpdoctor.render import RenderingError, RenderOptions, collect_renderers
+    from smtpdoctor.session import Session
+    from smtpdoctor.truststore import TrustStore
 
+    trust_store = TrustStore.for_config(config)
+    if config.verifies_certificates:
+        trust_store.prepare()  # OpenSSL loads it while the plugins load
     try:
         manager = manager_for(selection)
         renderers = collect_renderers(manager)
@@ -120,7 +125,7 @@ def run_and_show(
             raise RenderingError(
                 f"unknown format {output_format!r}; choose one of: {', '.join(renderers.names)}"
             )
-        report = runner.run(config, manager)
+        report = runner.run(config, manager, session=Session(config, trust_store=trust_store))
         options = RenderOptions(color=use_color(), width=terminal_width(), transcript=transcript)
         shown = renderers.render(output_format, report, options)
     except (PluginLoadError, RegistrationError, RenderingError) as exc:

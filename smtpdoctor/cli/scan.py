@@ -136,14 +136,15 @@ def scan(
         parse_targets,
         pipeline_runner,
     )
-    from smtpdoctor.transport import TLSError, client_context
+    from smtpdoctor.transport import TLSError, check_ca_file
+    from smtpdoctor.truststore import TrustStore
 
     if resume and output is None:
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")
     try:
         chosen = Shard.parse(shard, os.environ) if shard is not None else Shard()
         if ca_file is not None:
-            client_context(verify=True, ca_file=str(ca_file), ca_data=None)
+            check_ca_file(str(ca_file))
         template = RunConfig(
             host="template.invalid",
             port=port,
@@ -190,7 +191,8 @@ def scan(
 
     interrupted = False
     try:
-        Scanner(options, pipeline_runner(manager)).run(todo, record)
+        trust_store = TrustStore.for_config(template)
+        Scanner(options, pipeline_runner(manager, trust_store)).run(todo, record)
     except KeyboardInterrupt:
         interrupted = True
     finally:

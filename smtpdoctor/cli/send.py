@@ -288,13 +288,13 @@ def send(
     the SMTP dialogue (passwords redacted), and ends with a success line or the diagnosis."""
     from smtpdoctor.config import ConfigError, Credentials, RunConfig, TLSMode, parse_target
     from smtpdoctor.passwords import PASSWORD_ENV, obtain_password
-    from smtpdoctor.transport import TLSError, client_context
+    from smtpdoctor.transport import TLSError, check_ca_file
 
     interactive = sys.stdin.isatty()
     try:
         host, port = parse_target(target)
         if ca_file is not None:
-            client_context(verify=True, ca_file=str(ca_file), ca_data=None)
+            check_ca_file(str(ca_file))
         if not interactive:
             _refuse_missing(mail_from, to, password_file, os.environ.get(PASSWORD_ENV))
         sender = mail_from or _ask_address("Sender address")
