@@ -12,7 +12,14 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 
 from smtpdoctor.cli.check import TLSChoice
-from smtpdoctor.cli.common import EXIT_INTERRUPTED, fail_usage
+from smtpdoctor.cli.common import (
+    EXIT_INTERRUPTED,
+    DisableOption,
+    PluginOption,
+    fail_usage,
+    plugin_options,
+    plugin_selection,
+)
 
 if TYPE_CHECKING:
     from smtpdoctor.scan import BadLine, ScanResult, ScanTally, Shard
@@ -121,11 +128,22 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
+    option: Annotated[  # check's --option, without its -o: here -o is --output
+        list[str] | None,
+        typer.Option(
+            "--option",
+            metavar="NAME=VALUE",
+            help="A setting for a plugin, e.g. --option open-relay.probe=yes (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Check many mail servers: bounded concurrency, one connection per server at a time,
     results as JSON Lines as they finish, a summary at the end."""
     from smtpdoctor.config import ConfigError, NameServer, RunConfig, TLSMode
-    from smtpdoctor.plugins import PluginLoadError, make_plugin_manager
+    from smtpdoctor.plugins import PluginLoadError, manager_for
+    from smtpdoctor.registry import RegistrationError
     from smtpdoctor.scan import (
         ScanInputError,
         Scanner,
@@ -141,6 +159,7 @@ def scan(
 
     if resume and output is None:
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")
+    selection = plugin_selection(plugin, disable)
     try:
         chosen = Shard.parse(shard, os.environ) if shard is not None else Shard()
         if ca_file is not None:
@@ -155,6 +174,8 @@ def scan(
             deadline=deadline,
             ca_file=ca_file,
             insecure=insecure,
+            disabled=selection.disabled,
+            options=plugin_options(option),
         )
         options = ScanOptions(
             template=template,
@@ -172,8 +193,8 @@ def scan(
     todo = [t for t in target_list.targets if chosen.holds(t) and t.key not in done]
     skipped = sum(1 for t in target_list.targets if chosen.holds(t) and t.key in done)
     try:
-        manager = make_plugin_manager()
-    except PluginLoadError as exc:
+        manager = manager_for(selection)
+    except (PluginLoadError, RegistrationError) as exc:
         fail_usage(str(exc))
 
     sink = _open_output(output, resume=resume)

@@ -235,3 +235,68 @@ def test_ctrl_c_stops_at_once_and_leaves_a_resumable_output(tmp_path: Path) -> N
     assert "interrupted after 1 of 2 targets" in err
     assert "--resume" in err
     assert [line["target"] for line in records(output.read_text())] == [answering.target]
+
+
+def test_plugins_run_on_every_target_and_checks_can_be_disabled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugin = tmp_path / "fleet_policy.py"
+    plugin.write_text(
+        "from smtpdoctor import Check, Outcome, Status, hookimpl\n"
+        "\n"
+        "class BannerNamed(Check):\n"
+        "    id = 'banner-named'\n"
+        "    title = 'Banner names the host'\n"
+        "    requires = ('greeting',)\n"
+        "\n"
+        "    def run(self, ctx):\n"
+        "        wanted = ctx.config.options.get('fleet.banner', 'ESMTP')\n"
+        "        banner = ctx.session.greeting.text\n"
+        "        status = Status.PASS if wanted in banner else Status.WARN\n"
+        "        return Outcome(status, f'banner: {banner}')\n"
+        "\n"
+        "@hookimpl\n"
+        "def smtpdoctor_register_checks(register):\n"
+        "    register(BannerNamed)\n"
+    )
+    with running_fleet() as fleet:
+        servers = [fleet.start(f"127.0.0.{n}") for n in (2, 3)]
+        targets = write_targets(tmp_path / "targets.txt", servers)
+
+        code = main(
+            [
+                "scan",
+                str(targets),
+                *PLAIN,
+                "--plugin",
+                str(plugin),
+                "--option",
+                "fleet.banner=no such words",
+                "--disable",
+                "posture",
+            ]
+        )
+
+    lines = records(capsys.readouterr().out)
+    assert code == 1  # the plugin's check warns on both servers
+    assert len(lines) == 2
+    for line in lines:
+        checks = {check["id"]: check for check in line["report"]["checks"]}
+        assert checks["banner-named"]["status"] == "warn"
+        assert checks["posture"]["summary"] == "disabled (--disable)"
+
+
+def test_a_broken_plugin_stops_the_scan_before_any_connection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugin = tmp_path / "broken.py"
+    plugin.write_text("raise RuntimeError('half-written plugin')\n")
+    targets = tmp_path / "targets.txt"
+    targets.write_text("127.0.0.2:1\n")
+
+    code = main(["scan", str(targets), "--plugin", str(plugin)])
+
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "plugin 'broken'" in captured.err
+    assert captured.out == ""
