@@ -20,6 +20,7 @@ import imaplib
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -183,9 +184,48 @@ def find_message(
             interval = min(interval * BACKOFF, MAX_INTERVAL)
 
 
+class _Watchdog:
+    """Shuts the IMAP connection down at a deadline.
+
+    imaplib bounds each read, not a reply: a server that drips a byte every second never trips
+    the step timeout, and a line may be a megabyte long.  The run must end all the same, so
+    when the deadline passes the connection is shut down (through a duplicate of its socket,
+    which stays valid when TLS wraps the original), the blocked read returns, and
+    :attr:`fired` says why.
+    """
+
+    def __init__(self, deadline_at: float) -> None:
+        self._deadline_at = deadline_at
+        self._spare: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+        self.fired = False
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock``'s connection down at the deadline, unless cancelled first."""
+        self._spare = sock.dup()
+        delay = max(0.0, self._deadline_at - time.monotonic())
+        self._timer = threading.Timer(delay, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop watching and release the duplicate socket."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._spare is not None:
+            self._spare.close()
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self._spare is not None:
+            with contextlib.suppress(OSError):
+                self._spare.shutdown(socket.SHUT_RDWR)
+
+
 class _BoundedIMAP4(imaplib.IMAP4):
     """imaplib's client, connecting to an address resolved under a deadline, with TLS from
-    the first byte when asked, and refusing literals bigger than :data:`MAX_LITERAL`."""
+    the first byte when asked, refusing literals bigger than :data:`MAX_LITERAL`, its
+    connection cut by a :class:`_Watchdog` at the end of the wait."""
 
     def __init__(
         self,
@@ -195,13 +235,16 @@ class _BoundedIMAP4(imaplib.IMAP4):
         address: tuple[str, int],
         implicit_tls: ssl.SSLContext | None,
         timeout: float,
+        watchdog: _Watchdog,
     ) -> None:
         self._address = address
         self._implicit_tls = implicit_tls
+        self._watchdog = watchdog
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout: float | None) -> socket.socket:
         sock = socket.create_connection(self._address, timeout)
+        self._watchdog.watch(sock)
         if self._implicit_tls is None:
             return sock
         try:
@@ -294,32 +337,43 @@ def _connection(
     """Connect, secure, log in; yield the mailbox; log out.  Errors become DeliveryError."""
     where = f"{settings.host} port {settings.port}"
     imap: _BoundedIMAP4 | None = None
+    # on the real clock (``clock`` may be a test's): the wait left, and one step for the last
+    # search
+    watchdog = _Watchdog(time.monotonic() + max(0.0, give_up_at - clock()) + step_timeout)
     try:
-        context = client_context(verify=not tls.insecure, ca_file=tls.ca_file, ca_data=tls.ca_data)
-        lookup_by = time.monotonic() + step_timeout  # resolve() works on the real clock
-        addresses = resolve(settings.host, settings.port, deadline_at=lookup_by)
-        if not addresses:
-            raise ResolutionError(f"{settings.host} has no usable address", kind="no-address")
-        implicit = settings.security is IMAPSecurity.IMPLICIT
-        imap = _BoundedIMAP4(
-            settings.host,
-            settings.port,
-            address=addresses[0][1],
-            implicit_tls=context if implicit else None,
-            timeout=step_timeout,
-        )
-        if not implicit:
-            if "STARTTLS" not in imap.capabilities:
-                raise DeliveryError(
-                    f"the IMAP server at {where} does not offer STARTTLS, and smtpdoctor does "
-                    "not log in without encryption (use port 993 for IMAPS)",
-                    finding="delivery.imap-starttls-not-offered",
-                )
-            imap.starttls(context)
-        mailbox = _Mailbox(imap, step_timeout, give_up_at, clock)
-        mailbox.bound()
-        _login(imap, settings.credentials, where)
-        yield mailbox
+        try:
+            context = client_context(
+                verify=not tls.insecure, ca_file=tls.ca_file, ca_data=tls.ca_data
+            )
+            lookup_by = time.monotonic() + step_timeout  # resolve() works on the real clock
+            addresses = resolve(settings.host, settings.port, deadline_at=lookup_by)
+            if not addresses:
+                raise ResolutionError(f"{settings.host} has no usable address", kind="no-address")
+            implicit = settings.security is IMAPSecurity.IMPLICIT
+            imap = _BoundedIMAP4(
+                settings.host,
+                settings.port,
+                address=addresses[0][1],
+                implicit_tls=context if implicit else None,
+                timeout=step_timeout,
+                watchdog=watchdog,
+            )
+            if not implicit:
+                if "STARTTLS" not in imap.capabilities:
+                    raise DeliveryError(
+                        f"the IMAP server at {where} does not offer STARTTLS, and smtpdoctor does "
+                        "not log in without encryption (use port 993 for IMAPS)",
+                        finding="delivery.imap-starttls-not-offered",
+                    )
+                imap.starttls(context)
+            mailbox = _Mailbox(imap, step_timeout, give_up_at, clock)
+            mailbox.bound()
+            _login(imap, settings.credentials, where)
+            yield mailbox
+        except Exception:
+            if watchdog.fired:  # the blocked read ended because the wait was over
+                raise TimeoutError from None
+            raise
     except DeliveryError:
         raise
     except ResolutionError as exc:
@@ -363,6 +417,7 @@ def _connection(
     finally:
         if imap is not None:
             _logout(imap)
+        watchdog.cancel()
 
 
 def _login(imap: _BoundedIMAP4, credentials: Credentials, where: str) -> None:

@@ -139,6 +139,14 @@ class _Lines:
         while not self._stop.wait(_WAIT):
             pass
 
+    def drip(self, data: bytes, interval: float) -> None:
+        """Send ``data`` one byte every ``interval`` seconds, over and over, until stopped."""
+        while True:
+            for byte in data:
+                if self._stop.wait(interval):
+                    return
+                self.sock.sendall(bytes([byte]))
+
     def upgrade(self, context: ssl.SSLContext) -> None:
         self.sock.settimeout(5)
         self.sock = context.wrap_socket(self.sock, server_side=True)
@@ -223,7 +231,8 @@ class FakeIMAP(_Server):
     the client has selected ``selects`` mailboxes, which is how "it arrives a little later"
     is played.  ``feed`` returns every message delivered so far (an aiosmtpd server's captured
     messages): new ones are put into ``feed_folder`` at each SELECT.  ``silent=True`` never
-    greets.  ``commands`` records each command (LOGIN and AUTHENTICATE arguments left out).
+    greets; ``drip=True`` greets one byte every 0.1 s, a greeting that never ends.
+    ``commands`` records each command (LOGIN and AUTHENTICATE arguments left out).
     """
 
     def __init__(
@@ -236,6 +245,7 @@ class FakeIMAP(_Server):
         later: list[tuple[str, bytes, int]] | None = None,
         starttls: bool = True,
         silent: bool = False,
+        drip: bool = False,
         feed: Callable[[], list[bytes]] | None = None,
         feed_folder: str = "INBOX",
     ) -> None:
@@ -247,6 +257,7 @@ class FakeIMAP(_Server):
         self.later = list(later or [])
         self.starttls = starttls
         self.silent = silent
+        self.drip = drip
         self.commands: list[str] = []
         self.selects = 0
         self._feed = feed
@@ -259,6 +270,9 @@ class FakeIMAP(_Server):
             lines.upgrade(self._context)
         if self.silent:
             lines.wait_until_stopped()
+            return
+        if self.drip:
+            lines.drip(b"* OK fake IMAP, very slowly ", interval=0.1)
             return
         tls = self.implicit_tls
         lines.send(b"* OK fake IMAP ready\r\n")

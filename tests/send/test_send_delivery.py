@@ -3,6 +3,7 @@ certificates, INBOX and Junk/Spam, polling with back-off — and every way that 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -273,6 +274,27 @@ def test_a_silent_server_is_a_timeout(fake_imap: StartIMAP, pki: ThrowawayPKI) -
         )
 
     assert raised.value.finding == "delivery.imap-timeout"
+
+
+@pytest.mark.timeout(30)
+def test_a_server_that_drips_bytes_is_cut_off_at_the_end_of_the_wait(
+    fake_imap: StartIMAP, pki: ThrowawayPKI
+) -> None:
+    """Each byte comes well within the step timeout, so no read ever times out; the
+    greeting just never ends.  The search still ends when the wait does (plus one step)."""
+    imap = fake_imap(implicit_tls=False, drip=True)
+
+    with pytest.raises(DeliveryError) as raised:
+        find_message(
+            settings_for(imap, wait=1.0),
+            token=TOKEN,
+            accepted_at=time.monotonic(),
+            tls=TLSOptions(ca_data=pki.ca_pem),
+            step_timeout=0.5,
+        )
+
+    assert raised.value.finding == "delivery.imap-timeout"
+    assert "did not answer in time" in str(raised.value)
 
 
 def test_a_host_name_that_cannot_exist_is_an_unknown_host() -> None:
