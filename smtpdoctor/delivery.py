@@ -31,7 +31,7 @@ from email.policy import default as default_policy
 
 from smtpdoctor.config import ConfigError, Credentials
 from smtpdoctor.providers import detect_provider
-from smtpdoctor.transport import ResolutionError, client_context, resolve
+from smtpdoctor.transport import ResolutionError, Resolver, client_context, resolve
 
 IMAPS_PORT = 993
 DEFAULT_WAIT = 60.0
@@ -154,15 +154,17 @@ def find_message(
     step_timeout: float,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    resolver: Resolver = resolve,
 ) -> Found | None:
     """Log in to the mailbox and poll until the message carrying ``token`` shows up.
 
     ``accepted_at`` is the :func:`time.monotonic` moment the SMTP server accepted it; the
     search stops ``settings.wait`` seconds after that.  Returns None when the message did not
     show up in time; raises :class:`DeliveryError` when the mailbox cannot be searched.
+    ``resolver`` looks up the IMAP host (the run's ``--dns-server`` when there is one).
     """
     give_up_at = accepted_at + settings.wait
-    with _connection(settings, tls, step_timeout, give_up_at, clock) as mailbox:
+    with _connection(settings, tls, step_timeout, give_up_at, clock, resolver) as mailbox:
         folders = mailbox.folders()
         interval = FIRST_INTERVAL
         searches = 0
@@ -333,6 +335,7 @@ def _connection(
     step_timeout: float,
     give_up_at: float,
     clock: Callable[[], float],
+    resolver: Resolver,
 ) -> Iterator[_Mailbox]:
     """Connect, secure, log in; yield the mailbox; log out.  Errors become DeliveryError."""
     where = f"{settings.host} port {settings.port}"
@@ -346,7 +349,7 @@ def _connection(
                 verify=not tls.insecure, ca_file=tls.ca_file, ca_data=tls.ca_data
             )
             lookup_by = time.monotonic() + step_timeout  # resolve() works on the real clock
-            addresses = resolve(settings.host, settings.port, deadline_at=lookup_by)
+            addresses = resolver(settings.host, settings.port, deadline_at=lookup_by)
             if not addresses:
                 raise ResolutionError(f"{settings.host} has no usable address", kind="no-address")
             implicit = settings.security is IMAPSecurity.IMPLICIT

@@ -80,7 +80,7 @@ class Session:
         """
         self.config = config
         self._trust_store = trust_store or TrustStore.for_config(config)
-        self._resolver = _resolver_for(config)
+        self._resolver = resolver_for(config)
         self._clock = clock
         self._started = clock()
         self._deadline_at = self._started + config.deadline
@@ -328,9 +328,9 @@ class Session:
         self._transcript.append(TranscriptLine(round(self.elapsed(), 4), direction, text))
 
 
-def _resolver_for(config: RunConfig) -> Resolver | None:
-    """With ``--dns-server`` that server answers every name, also the one connected to;
-    otherwise the system resolves (``None``)."""
+def resolver_for(config: RunConfig) -> Resolver | None:
+    """What resolves the names a run connects to: with ``--dns-server`` that server (for the
+    SMTP host and the IMAP host alike), otherwise the system (``None``)."""
     if not config.dns_servers:
         return None
     from smtpdoctor.discovery.resolver import DNSClient  # dnspython only when asked for

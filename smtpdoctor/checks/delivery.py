@@ -32,6 +32,8 @@ class Delivery(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         from smtpdoctor.delivery import DeliveryError, TLSOptions, find_message
+        from smtpdoctor.session import resolver_for
+        from smtpdoctor.transport import resolve
 
         settings = ctx.config.verify
         assert settings is not None  # applies() said so
@@ -58,6 +60,7 @@ class Delivery(Check):
                 accepted_at=sent.accepted_at,
                 tls=tls,
                 step_timeout=config.timeout,
+                resolver=resolver_for(config) or resolve,
             )
         except DeliveryError as exc:
             return Outcome(

@@ -10,10 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 from dnsserver import DNSServer
+from targetkit import closed_port
 
-from smtpdoctor.config import NameServer
+from smtpdoctor.config import Credentials, NameServer, RunConfig, Secret
+from smtpdoctor.delivery import DeliveryError, IMAPSettings, TLSOptions, find_message
 from smtpdoctor.discovery.domain import DomainRecords
 from smtpdoctor.discovery.resolver import DNSClient, DNSFailure, MXRecord, SRVRecord
+from smtpdoctor.session import resolver_for
 from smtpdoctor.transport import ResolutionError
 
 ZONE = """
@@ -198,3 +201,29 @@ def test_a_domain_is_asked_everything_at_once() -> None:
     assert records.describe()[0] == (
         "A/AAAA example.test: the name exists but has no address (no A or AAAA records)"
     )
+
+
+def test_the_imap_host_of_a_delivery_check_is_looked_up_with_the_runs_dns_server() -> None:
+    """--dns-server answers for every name a run connects to: the IMAP host too."""
+    port = closed_port()
+    with DNSServer("imap.corp.test. A 127.0.0.1\n") as dns:
+        config = RunConfig(host="smtp.corp.test", dns_servers=(dns.name_server,), timeout=2.0)
+        settings = IMAPSettings("imap.corp.test", port, Credentials("alice", Secret("pw")))
+        resolver = resolver_for(config)
+        assert resolver is not None
+
+        with pytest.raises(DeliveryError) as raised:
+            find_message(
+                settings,
+                token="smtpdoctor-0123456789ab",
+                accepted_at=time.monotonic(),
+                tls=TLSOptions(),
+                step_timeout=2.0,
+                resolver=resolver,
+            )
+
+        asked = dns.questions
+
+    assert ("imap.corp.test.", "A") in asked
+    assert raised.value.finding == "delivery.imap-unreachable"  # found 127.0.0.1, refused
+    assert f"imap.corp.test port {port} (connection refused)" in str(raised.value)
