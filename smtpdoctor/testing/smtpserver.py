@@ -1,33 +1,4 @@
-"""Testing smtpdoctor plugins: real SMTP servers on loopback and one-call runs against them.
-
-This module is a pytest plugin, registered through the ``pytest11`` entry point, so its
-fixtures are available in any test suite once smtpdoctor is installed (disable it with
-``-p no:smtpdoctor``):
-
-* ``make_smtp_server(**options)`` — start an :class:`SMTPTestServer`, a small SMTP server
-  whose banner, extensions and replies a test chooses, with STARTTLS (or implicit TLS) under
-  a throwaway certificate and AUTH PLAIN/LOGIN; stopped after the test;
-* ``smtp_test_server`` — one such server with the defaults (STARTTLS, AUTH for
-  :data:`USER`);
-* ``make_scripted_server(script)`` — start a :class:`ScriptedServer`, which plays raw bytes,
-  for servers that break SMTP in a precise way;
-* ``smtpdoctor_pki`` — the session's throwaway certificate authority and server certificate.
-
-:func:`run_check` runs one check (and what it needs) against a server and returns its typed
-:class:`~smtpdoctor.results.CheckResult`; :func:`run_pipeline` runs every check and returns
-the :class:`~smtpdoctor.results.Report`.  Both use only the plugins you pass, never the
-installed ones, so a test sees exactly what it asked for::
-
-    def test_the_banner_must_name_the_host(make_smtp_server):
-        server = make_smtp_server(greeting="220 localhost ESMTP Postfix 3.8.1")
-
-        result = run_check(server, "banner-policy", plugins=[banner_policy])
-
-        assert result.status is Status.WARN
-
-Everything listens on 127.0.0.1 only, every wait is bounded, and servers leave no thread or
-socket behind once stopped.
-"""
+"""A small SMTP server whose banner, extensions and every reply a test chooses."""
 
 from __future__ import annotations
 
@@ -37,28 +8,21 @@ import contextlib
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType, ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, cast
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Literal, Self
 
-import pytest
+from smtpdoctor.testing._serving import JOIN_TIMEOUT, POLL, Stopped
 
 if TYPE_CHECKING:
-    from smtpdoctor.config import RunConfig
     from smtpdoctor.demo.pki import ThrowawayPKI
-    from smtpdoctor.results import CheckResult, Report
 
-__all__ = [
-    "PASSWORD",
-    "USER",
-    "ReceivedMessage",
-    "SMTPTestServer",
-    "ScriptedServer",
-    "ServerTLS",
-    "run_check",
-    "run_pipeline",
-]
+
+#: The longest command line the test server accepts (RFC 5321 allows 512 octets).
+_MAX_LINE = 4096
+#: The largest message the test server keeps.
+_MAX_MESSAGE = 10 * 1024 * 1024
 
 #: The account :class:`SMTPTestServer` has unless told otherwise.
 USER = "alice@example.test"
@@ -66,126 +30,6 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's, by d
 
 ServerTLS = Literal["starttls", "implicit", "none"]
 """How a test server offers TLS: the STARTTLS command, TLS from the first byte, or not at all."""
-
-#: How often server threads look up from a blocking call to see whether they must stop.
-_POLL = 0.1
-#: The longest command line the test server accepts (RFC 5321 allows 512 octets).
-_MAX_LINE = 4096
-#: The largest message the test server keeps.
-_MAX_MESSAGE = 10 * 1024 * 1024
-_JOIN_TIMEOUT = 5.0
-
-
-class _Stopped(Exception):
-    """The server is stopping; the connection's thread must end."""
-
-
-# --- a scripted raw-bytes server -------------------------------------------------------------
-
-
-@dataclass
-class ScriptedServer:
-    """A TCP server on 127.0.0.1 that answers each connection with ``script``.
-
-    ``script`` is a list of steps: ``bytes`` are sent, ``"recv"`` waits for one chunk from the
-    client, ``"close"`` closes, ``("sleep", seconds)`` pauses.  After the script the connection
-    stays open until the client leaves (so the client's timeouts are exercised).  What clients
-    sent is in :attr:`received`, one chunk per ``recv``.
-    """
-
-    script: list[Any]
-    host: str = "127.0.0.1"
-    port: int = 0
-    received: list[bytes] = field(default_factory=list)
-    connections: int = 0
-    _listener: socket.socket | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-
-    def start(self) -> None:
-        """Listen on a free port and serve from background threads."""
-        listener = socket.create_server((self.host, 0))
-        listener.settimeout(_POLL)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        self._spawn(self._accept_loop)
-
-    def stop(self) -> None:
-        """Stop serving and join every thread."""
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=_JOIN_TIMEOUT)
-        if self._listener is not None:
-            self._listener.close()
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """``(host, port)``, for :func:`run_pipeline` or a :class:`RunConfig`."""
-        return self.host, self.port
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _spawn(self, target: Callable[..., None], *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            self._spawn(self._serve, conn)
-
-    def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(_POLL)
-        with conn:
-            for step in self.script:
-                if self._stop.is_set():
-                    return
-                if isinstance(step, bytes):
-                    conn.sendall(step)
-                elif step == "recv":
-                    if not self._receive(conn):
-                        return
-                elif step == "close":
-                    return
-                elif isinstance(step, tuple) and step[0] == "sleep":
-                    self._stop.wait(step[1])
-            while not self._stop.is_set() and self._receive(conn):
-                pass
-
-    def _receive(self, conn: socket.socket) -> bool:
-        while not self._stop.is_set():
-            try:
-                data = conn.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return False
-            if not data:
-                return False
-            self.received.append(data)
-            return True
-        return False
-
-
-# --- a scriptable SMTP server --------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +168,7 @@ class SMTPTestServer:
             raise RuntimeError("the server is already running")
         self._stop.clear()
         listener = socket.create_server((self.host, 0))
-        listener.settimeout(_POLL)
+        listener.settimeout(POLL)
         self._listener = listener
         self._spawn(self._accept_loop, listener)
 
@@ -332,7 +176,7 @@ class SMTPTestServer:
         """Stop serving, end every connection and join every thread."""
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=_JOIN_TIMEOUT)
+            thread.join(timeout=JOIN_TIMEOUT)
         self._threads.clear()
         if self._listener is not None:
             self._listener.close()
@@ -372,13 +216,13 @@ class SMTPTestServer:
             self._spawn(self._serve, conn)
 
     def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(_POLL)
+        conn.settimeout(POLL)
         connection = _Connection(self, conn)
         try:
             if self.tls == "implicit":
                 connection.start_tls()
             connection.run()
-        except (_Stopped, OSError, ssl.SSLError, UnicodeError):
+        except (Stopped, OSError, ssl.SSLError, UnicodeError):
             pass  # the client left, TLS failed, or the server is stopping
         finally:
             connection.close()
@@ -415,7 +259,7 @@ class _Connection:
     # -- reading and writing -----------------------------------------------------------------
 
     def read_line(self) -> bytes:
-        """The next line without its CRLF; raises :class:`_Stopped` when the client left."""
+        """The next line without its CRLF; raises :class:`Stopped` when the client left."""
         while b"\n" not in self.buffer:
             if len(self.buffer) > _MAX_LINE:
                 self.reply("500 5.5.6 Line too long")
@@ -431,9 +275,9 @@ class _Connection:
             except TimeoutError:
                 continue
             if not data:
-                raise _Stopped
+                raise Stopped
             return data
-        raise _Stopped
+        raise Stopped
 
     def reply(self, text: str) -> None:
         """Send a reply; ``text`` holds whole lines (code included) separated by ``\\n``."""
@@ -613,166 +457,3 @@ def _b64decode(text: str) -> str:
         return base64.b64decode(text, validate=True).decode("utf-8", errors="replace")
     except (binascii.Error, ValueError):
         return ""
-
-
-# --- running smtpdoctor against them ---------------------------------------------------------
-
-
-class Endpoint(Protocol):
-    """Anything with a loopback ``host`` and ``port``: :class:`ScriptedServer`, ..."""
-
-    @property
-    def host(self) -> str: ...
-
-    @property
-    def port(self) -> int: ...
-
-
-class TLSEndpoint(Endpoint, Protocol):
-    """A server that also says how it does TLS and which CA to trust:
-    :class:`SMTPTestServer`, :class:`smtpdoctor.demo.server.LocalSMTPServer`."""
-
-    @property
-    def tls(self) -> str: ...
-
-    @property
-    def ca_pem(self) -> str: ...
-
-
-Server = TLSEndpoint | Endpoint | tuple[str, int]
-Plugins = Iterable[ModuleType | object]
-
-
-def run_pipeline(
-    server: Server,
-    *,
-    plugins: Plugins = (),
-    user: str | None = None,
-    password: str | None = None,
-    **fields: Any,
-) -> Report:
-    """Run every check — the builtins and ``plugins`` — against ``server``; the report.
-
-    :param server: a test server (its TLS mode is used and its CA trusted) or ``(host, port)``.
-    :param plugins: plugin modules or objects to load; installed plugins are not loaded.
-    :param user: log in as this user (with ``password``); without it no login is tried.
-    :param fields: any other :class:`~smtpdoctor.config.RunConfig` field (``options=``,
-        ``disabled=``, ``tls=``, ...); ``timeout`` defaults to 3 s, ``deadline`` to 20 s.
-    """
-    from smtpdoctor import runner
-    from smtpdoctor.plugins import make_plugin_manager
-
-    config = _config(server, user=user, password=password, fields=fields)
-    manager = make_plugin_manager(extra_plugins=plugins, load_entry_points=False)
-    return runner.run(config, manager)
-
-
-def run_check(
-    server: Server,
-    check_id: str,
-    *,
-    plugins: Plugins = (),
-    user: str | None = None,
-    password: str | None = None,
-    **fields: Any,
-) -> CheckResult:
-    """Run the check ``check_id`` and only what it needs (its ``requires``, and the
-    connection, greeting and EHLO every run has) against ``server``; its result.
-
-    Parameters as for :func:`run_pipeline`.  Raises :class:`LookupError` when no loaded
-    plugin registers ``check_id``, or when the check does not take part in the run (an
-    opt-in check that was not opted in).
-    """
-    from smtpdoctor import runner
-    from smtpdoctor.plugins import make_plugin_manager
-    from smtpdoctor.registry import ESSENTIAL_CHECKS, collect_checks
-
-    manager = make_plugin_manager(extra_plugins=plugins, load_entry_points=False)
-    registry = collect_checks(manager)
-    known = sorted(entry.check.id for entry in registry.entries)
-    if check_id not in known:
-        raise LookupError(f"no plugin registers a check {check_id!r}; known: {', '.join(known)}")
-    config = _config(server, user=user, password=password, fields=fields)
-    needed = registry.needed_by((check_id, *ESSENTIAL_CHECKS), config)
-    others = frozenset(known) - needed
-    report = runner.run(replace(config, disabled=config.disabled | others), manager)
-    result = report.result(check_id)
-    if result is None:
-        raise LookupError(f"check {check_id!r} did not take part in this run (is it opt-in?)")
-    return result
-
-
-def _config(
-    server: Server, *, user: str | None, password: str | None, fields: dict[str, Any]
-) -> RunConfig:
-    from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
-
-    if isinstance(server, tuple):
-        host, port = server
-    else:
-        host, port = server.host, server.port
-        tls = getattr(server, "tls", None)
-        if isinstance(tls, str):
-            fields.setdefault("tls", TLSMode(tls))
-            if tls != "none":
-                fields.setdefault("ca_data", cast(TLSEndpoint, server).ca_pem)
-    if user is not None:
-        if password is None:
-            raise ValueError("give the password with the user")
-        fields.setdefault("credentials", Credentials(user, Secret(password)))
-    fields.setdefault("timeout", 3.0)
-    fields.setdefault("deadline", 20.0)
-    return RunConfig(host=host, port=port, **fields)
-
-
-# --- the pytest plugin ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def smtpdoctor_pki() -> ThrowawayPKI:
-    """One throwaway CA and server certificate (127.0.0.1, ::1, localhost) per test session."""
-    from smtpdoctor.demo.pki import make_pki
-
-    return make_pki()
-
-
-@pytest.fixture
-def make_smtp_server(smtpdoctor_pki: ThrowawayPKI) -> Iterator[Callable[..., SMTPTestServer]]:
-    """Start :class:`SMTPTestServer` instances (keyword arguments as its constructor); all are
-    stopped after the test.  They present the session's certificate unless given ``pki=``."""
-    servers: list[SMTPTestServer] = []
-
-    def start(**options: Any) -> SMTPTestServer:
-        if options.get("tls", "starttls") != "none":
-            options.setdefault("pki", smtpdoctor_pki)
-        server = SMTPTestServer(**options)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def smtp_test_server(make_smtp_server: Callable[..., SMTPTestServer]) -> SMTPTestServer:
-    """A running :class:`SMTPTestServer` with the defaults: STARTTLS, then AUTH PLAIN/LOGIN
-    for :data:`USER` / :data:`PASSWORD`, accepting any sender and recipient."""
-    return make_smtp_server()
-
-
-@pytest.fixture
-def make_scripted_server() -> Iterator[Callable[[list[Any]], ScriptedServer]]:
-    """Start :class:`ScriptedServer` instances from a script; all are stopped after the test."""
-    servers: list[ScriptedServer] = []
-
-    def start(script: list[Any]) -> ScriptedServer:
-        server = ScriptedServer(script)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
