@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from smtpdoctor.config import RunConfig
 from smtpdoctor.protocol import (
-    REDACTED,
     Capabilities,
     Command,
     Ehlo,
@@ -25,6 +24,7 @@ from smtpdoctor.protocol import (
     SMTPClient,
     State,
 )
+from smtpdoctor.redaction import Redactor
 from smtpdoctor.results import TranscriptLine
 from smtpdoctor.transport import (
     ConnectionClosed,
@@ -94,6 +94,7 @@ class Session:
         self.tls: TLSDetails | None = None
         self.authenticated = False
         self._redactions: set[str] = set()
+        self._redactor = Redactor(())
         self._peak_buffered = 0
 
     # -- time ------------------------------------------------------------------------------
@@ -170,11 +171,10 @@ class Session:
         back: in the replies checks get, in protocol errors and in the transcript (a server
         may echo a command it did not expect — with the password in it)."""
         self._redactions.update(secret for secret in secrets if secret)
+        self._redactor = Redactor(self._redactions)
 
     def _scrub(self, text: str) -> str:
-        for secret in sorted(self._redactions, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return text
+        return self._redactor.text(text)
 
     def read_reply(self, what: str) -> Reply:
         """Wait for the next complete reply (``what`` names it for timeout messages)."""
@@ -270,13 +270,12 @@ class Session:
         ``verify=False`` turns certificate and hostname verification off for this handshake.
         """
         transport = self._require_transport()
-        context = self._trust_store.context(
-            verify=verify, timeout=self._step_deadline() - self._clock()
-        )
-        self.note("TLS handshake" + ("" if verify else " (certificate verification off)"))
+        deadline_at = self._step_deadline()  # waiting for the trust store is part of the step
         try:
+            context = self._trust_store.context(verify=verify, timeout=deadline_at - self._clock())
+            self.note("TLS handshake" + ("" if verify else " (certificate verification off)"))
             details = transport.start_tls(
-                context, server_hostname=self.config.host, deadline_at=self._step_deadline()
+                context, server_hostname=self.config.host, deadline_at=deadline_at
             )
         except TransportError:
             self._client.connection_closed()
@@ -308,7 +307,7 @@ class Session:
                         break
                     self._client.receive_data(chunk)
                 if reply is not None:
-                    self._record("S", reply.summary())
+                    self._record("S", self._scrub(reply.summary()))
             except Exception:  # noqa: BLE001 - politeness must never turn into an error
                 self.note("QUIT was not answered")
         self._drop()

@@ -198,9 +198,11 @@ def resolve(host: str, port: int, *, deadline_at: float) -> list[tuple[int, tupl
 
 
 def _is_address_literal(host: str) -> bool:
-    """Whether ``host`` is an IPv4 or IPv6 address (``fe80::1%eth0`` too), not a name."""
+    """Whether ``host`` is an IPv4 or IPv6 address (``fe80::1%eth0`` too), not a name.
+
+    ``192.0.2.1%x`` is a name to ``getaddrinfo`` (a DNS query), so not a literal here."""
     try:
-        ipaddress.ip_address(host.partition("%")[0])
+        ipaddress.ip_address(host)
     except ValueError:
         return False
     return True

@@ -405,6 +405,40 @@ def test_an_address_literal_is_resolved_without_a_lookup_thread(
     assert [address for _, address in addresses] == [(literal, 25)]
 
 
+@pytest.mark.parametrize("name", ["192.0.2.1%x", "192.0.2.1%"])
+def test_an_ipv4_address_with_a_scope_is_a_name_looked_up_under_the_deadline(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only IPv6 has scopes: for getaddrinfo ``192.0.2.1%x`` is a name to ask DNS about, so
+    the look-up must run in the thread the deadline can walk away from."""
+    released = threading.Event()
+
+    def stuck_getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> NoReturn:
+        released.wait(10.0)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck_getaddrinfo)
+    try:
+        with pytest.raises(ResolutionError) as raised:
+            resolve(name, 25, deadline_at=soon(0.2))
+    finally:
+        released.set()
+
+    assert raised.value.kind == "timeout"
+
+
+def test_an_ipv6_address_with_a_scope_is_a_literal(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_threads(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("an address literal needs no resolver thread")
+
+    monkeypatch.setattr(threading, "Thread", no_threads)
+    monkeypatch.setattr(socket, "getaddrinfo", fake_resolver("fe80::1%1", [v6("fe80::1", 25)]))
+
+    assert [address for _, address in resolve("fe80::1%1", 25, deadline_at=soon())] == [
+        ("fe80::1", 25)
+    ]
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_malformed_name_raises_a_resolution_error_that_is_not_a_timeout() -> None:
     # getaddrinfo refuses the empty label while IDNA-encoding it: no DNS query is made.

@@ -65,7 +65,7 @@ class Capabilities:
         params = self.extensions.get("SIZE")
         if params is None:
             return None
-        if params and params[0].isdigit():
+        if params and params[0].isascii() and params[0].isdigit():  # not "²": int() refuses it
             return int(params[0])
         return 0
 

@@ -116,6 +116,12 @@ def test_size_with_a_non_numeric_parameter_means_no_fixed_limit() -> None:
     assert ehlo("mx.example.com", "SIZE unlimited").size_limit == 0
 
 
+@pytest.mark.parametrize("digits", ["\u00b2", "\u0661\u0662", "\uff11"])
+def test_size_with_non_ascii_digits_means_no_fixed_limit_not_a_crash(digits: str) -> None:
+    """str.isdigit() accepts "²", which int() refuses: a server's bytes must not crash us."""
+    assert ehlo("mx.example.com", f"SIZE {digits}").size_limit == 0
+
+
 def test_no_size_means_the_limit_is_unknown() -> None:
     assert ehlo("mx.example.com", "PIPELINING").size_limit is None
 
