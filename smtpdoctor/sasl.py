@@ -21,6 +21,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from smtpdoctor.protocol import REDACTED
+
 #: Mechanisms smtpdoctor speaks, in the order ``auto`` prefers them over an encrypted
 #: connection.  XOAUTH2 needs a token, the others a password.
 SUPPORTED: tuple[str, ...] = ("XOAUTH2", "PLAIN", "LOGIN", "CRAM-MD5")
@@ -56,9 +58,14 @@ def _b64(data: bytes | str) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+def _printable(text: str) -> str:
+    """``text`` cut to :data:`_QUOTE_LIMIT` characters, each one a terminal would obey (an
+    escape sequence, a bidi override) replaced by ``?``: the server chose these words."""
+    return "".join(char if char.isprintable() else "?" for char in text[:_QUOTE_LIMIT])
+
+
 def _quote(text: str) -> str:
-    shown = "".join(char if char.isprintable() else "?" for char in text[:_QUOTE_LIMIT])
-    return repr(shown + ("…" if len(text) > _QUOTE_LIMIT else ""))
+    return repr(_printable(text) + ("…" if len(text) > _QUOTE_LIMIT else ""))
 
 
 def decode_challenge(challenge: str, mechanism: str) -> bytes:
@@ -187,22 +194,29 @@ class OAuthError:
     }
 
     @classmethod
-    def parse(cls, challenge: str) -> OAuthError:
-        """Read the error out of the challenge text (still base64); never raises."""
+    def parse(cls, challenge: str, *, hide: str | None = None) -> OAuthError:
+        """Read the error out of the challenge text (still base64); never raises.
+
+        ``hide`` (the token) is blanked out of the decoded text before anything is cut short
+        to be quoted: once cut, no later redaction would recognise what is left of it.
+        """
         try:
             data = base64.b64decode(challenge.strip(), validate=True)
         except (binascii.Error, ValueError):
             return cls(raw=_quote(challenge))
+        decoded = data.decode("utf-8", errors="replace")
+        if hide:
+            decoded = decoded.replace(hide, REDACTED)
         try:
-            document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return cls(raw=_quote(data.decode("utf-8", errors="replace")))
+            document = json.loads(decoded)
+        except (ValueError, RecursionError):  # RecursionError: [[[[… deeper than json goes
+            return cls(raw=_quote(decoded))
         if not isinstance(document, dict):
             return cls(raw=_quote(str(document)))
 
         def text(key: str) -> str | None:
             value = document.get(key)
-            return None if value is None else str(value)[:_QUOTE_LIMIT]
+            return None if value is None else _printable(str(value))
 
         return cls(status=text("status"), schemes=text("schemes"), scope=text("scope"))
 
@@ -230,6 +244,7 @@ class XOAuth2(Mechanism):
 
     def __init__(self, username: str, token: str) -> None:
         self._message = f"user={username}\x01auth=Bearer {token}\x01\x01"
+        self._token = token
         self.error: OAuthError | None = None
 
     def initial_response(self) -> Response:
@@ -238,7 +253,7 @@ class XOAuth2(Mechanism):
     def respond(self, challenge: str) -> Response:
         if self.error is not None:
             raise self._too_many()
-        self.error = OAuthError.parse(challenge)
+        self.error = OAuthError.parse(challenge, hide=self._token)
         return Response("", secret=False)
 
 

@@ -45,7 +45,7 @@ class Greeting(Check):
                     finding="greeting.slow",
                     details={"received_bytes": exc.received},
                 )
-            return _silent(ctx.config)
+            return _silent(ctx.config, cut_by_deadline=session.deadline_passed)
         except RemoteProtocolError as exc:
             return _not_smtp(exc)
         seconds = session.elapsed() - start
@@ -90,8 +90,11 @@ class Greeting(Check):
         )
 
 
-def _silent(config: RunConfig) -> Outcome:
-    summary = f"connected, but the server said nothing for {config.timeout:g} s"
+def _silent(config: RunConfig, *, cut_by_deadline: bool) -> Outcome:
+    waited = f"before the run's deadline ({config.deadline:g} s)"
+    if not cut_by_deadline:  # when the deadline cut the wait short, --timeout did not pass
+        waited = f"for {config.timeout:g} s"
+    summary = f"connected, but the server said nothing {waited}"
     if config.port in IMPLICIT_TLS_PORTS and config.tls_mode is not TLSMode.IMPLICIT:
         return Outcome(
             Status.FAIL,

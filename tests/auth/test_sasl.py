@@ -254,3 +254,34 @@ def test_create_refuses_a_mechanism_without_its_secret(
 def test_secret_forms_cover_the_secret_and_its_base64_with_and_without_padding() -> None:
     assert sasl.secret_forms("s3cret") == ("s3cret", "czNjcmV0")
     assert sasl.secret_forms("pass") == ("pass", "cGFzcw==", "cGFzcw")
+
+
+def test_an_oauth_error_nested_too_deep_for_the_json_parser_is_still_described() -> None:
+    # 3 KiB of "[" fits in one 4 KiB reply line, and is far deeper than json's recursion.
+    error = sasl.OAuthError.parse(b64("[" * 3000))
+
+    assert error.status is None
+    assert error.describe().startswith("not in JSON: '[[[[")
+
+
+def test_an_oauth_error_cannot_write_to_the_terminal() -> None:
+    document = '{"status":"401\\u001b[2J","schemes":"bearer\\u0007","scope":"a\\u202eb"}'
+
+    error = sasl.OAuthError.parse(b64(document))
+
+    assert error == sasl.OAuthError(status="401?[2J", schemes="bearer?", scope="a?b")
+
+
+def test_a_token_echoed_in_an_oauth_error_is_hidden_before_the_error_is_cut_short() -> None:
+    # Cut at 80 characters, the token's start would be shown — and no later redaction
+    # recognises a token's prefix.
+    token = "ya29." + "x" * 200
+    mechanism = sasl.XOAuth2(GOOGLE_USER, token)
+
+    mechanism.respond(b64(f'{{"status":"401","scope":"{"s" * 60} {token}"}}'))
+    mechanism_raw = sasl.XOAuth2(GOOGLE_USER, token)
+    mechanism_raw.respond(b64(f"{'n' * 60} {token} not json"))
+
+    assert mechanism.error is not None and mechanism_raw.error is not None
+    assert mechanism.error.scope == "s" * 60 + " [redacted]"
+    assert "ya29" not in mechanism_raw.error.describe()
