@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,8 +235,8 @@ class RunConfig:
             _refuse_control_characters(self.helo_name, "HELO name")
             if not self.helo_name or any(char.isspace() for char in self.helo_name):
                 raise ConfigError(f"{self.helo_name!r} is not a HELO name")
-        if self.timeout <= 0 or self.deadline <= 0:
-            raise ConfigError("--timeout and --deadline must be positive")
+        if not (0 < self.timeout < math.inf and 0 < self.deadline < math.inf):  # and not NaN
+            raise ConfigError("--timeout and --deadline must be positive numbers of seconds")
         self._check_auth_secrets()
         if not 0 <= self.cert_crit_days <= self.cert_warn_days:
             raise ConfigError(
@@ -325,7 +326,9 @@ def split_target(text: str) -> tuple[str, int | None]:
 
 
 def _parse_port(text: str, target: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses, and at most
+    # five of them, since int() refuses more than 4300 digits
+    if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 0 < int(text) < 65536:
         raise ConfigError(f"{target!r}: {text!r} is not a port number (1-65535)")
     return int(text)
 

@@ -29,6 +29,8 @@ def obtain_password(
             raise ConfigError(
                 f"cannot read the password file {password_file}: {exc.strerror}"
             ) from None
+        except UnicodeDecodeError:  # its message would quote a byte of the password
+            raise ConfigError(f"the password file {password_file} is not UTF-8 text") from None
         password = text.splitlines()[0] if text else ""  # the first line, as documented
         if not password:
             raise ConfigError(f"the password file {password_file} is empty")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from smtpdoctor.config import (
@@ -13,6 +15,7 @@ from smtpdoctor.config import (
     parse_target,
     split_target,
 )
+from smtpdoctor.passwords import obtain_password
 
 
 @pytest.mark.parametrize(
@@ -44,6 +47,9 @@ def test_targets_people_type(text: str, expected: tuple[str, int]) -> None:
         ("bob@example.com", "is an email address"),
         ("host\nQUIT", "contains a LF character"),
         ("host\0", "contains a NUL character"),
+        ("host:\u00b2", "is not a port number"),  # "²".isdigit(), but int() refuses it
+        ("host:" + "9" * 5000, "is not a port number"),  # int() refuses over 4300 digits
+        ("[::1]:\u0665\u0668\u0667", "is not a port number"),  # Arabic-Indic 587
     ],
 )
 def test_bad_targets_are_refused_in_words(text: str, message: str) -> None:
@@ -82,6 +88,9 @@ def test_submission_ports_are_known() -> None:
         {"helo_name": "name\r\nMAIL FROM:<x>"},
         {"timeout": 0},
         {"deadline": -1},
+        {"timeout": float("nan")},  # NaN compares false with everything: no deadline at all
+        {"deadline": float("nan")},
+        {"deadline": float("inf")},
     ],
 )
 def test_impossible_configs_are_refused(fields: dict[str, object]) -> None:
@@ -144,7 +153,11 @@ def test_probe_ports_take_the_usual_mode_unless_told(text: str, expected: Probe)
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("0", "is not a port number"), ("587/none", "a probe speaks STARTTLS or implicit TLS")],
+    [
+        ("0", "is not a port number"),
+        ("\u00b2", "is not a port number"),
+        ("587/none", "a probe speaks STARTTLS or implicit TLS"),
+    ],
 )
 def test_impossible_probes_are_refused(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -154,3 +167,19 @@ def test_impossible_probes_are_refused(text: str, message: str) -> None:
 def test_the_port_matrix_needs_a_port() -> None:
     with pytest.raises(ConfigError, match="at least one port"):
         RunConfig(host="mx.example", probes=())
+
+
+def test_a_dns_server_port_must_be_ascii_digits() -> None:
+    with pytest.raises(ConfigError, match="is not a port number"):
+        NameServer.parse("127.0.0.1:\u00b2")
+
+
+def test_a_password_file_that_is_not_utf8_is_refused_without_showing_it(tmp_path: Path) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_bytes(b"se\xffcret\n")
+
+    with pytest.raises(ConfigError, match="is not UTF-8 text") as caught:
+        obtain_password(environ={}, password_file=password_file, prompt=None)
+
+    assert "xff" not in str(caught.value)
+    assert "position" not in str(caught.value)

@@ -19,6 +19,7 @@ from smtpdoctor.cli.common import (
     FormatOption,
     OptionOption,
     PluginOption,
+    TLSChoice,
     fail_usage,
     plugin_options,
     plugin_selection,
@@ -45,15 +46,6 @@ EPILOG = (
     "  smtpdoctor check mail.example.com:465 --format json\n\n"
     "  SMTPDOCTOR_PASSWORD=… smtpdoctor check smtp.example.com -u app --transcript"
 )
-
-
-class TLSChoice(enum.StrEnum):
-    """Values of --tls."""
-
-    auto = "auto"
-    starttls = "starttls"
-    implicit = "implicit"
-    none = "none"
 
 
 class AuthChoice(enum.StrEnum):
@@ -223,14 +215,14 @@ def check(
             probes=tuple(Probe.parse(text) for text in probe_port or ()) or DEFAULT_PROBES,
         )
         located = locate(typed, request)
-        login_as = _login_user(
-            user, located.username, password_file, oauth_token_file, oauth_token_command
-        )
-        if not located.login_allowed:  # the target row says why
-            login_as = None
-        credentials, oauth_token = _login_secrets(
-            login_as, auth_mechanism, password_file, oauth_token_file, oauth_token_command
-        )
+        credentials, oauth_token = None, None
+        if located.login_allowed:  # else the target row says why no login is tried
+            login_as = _login_user(
+                user, located.username, password_file, oauth_token_file, oauth_token_command
+            )
+            credentials, oauth_token = _login_secrets(
+                login_as, auth_mechanism, password_file, oauth_token_file, oauth_token_command
+            )
         send, verify = sending_settings(
             smtp_host=located.host,
             send_to=send_to,

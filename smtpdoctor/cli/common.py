@@ -3,6 +3,7 @@ rendering a check."""
 
 from __future__ import annotations
 
+import enum
 import os
 import shutil
 import sys
@@ -16,6 +17,15 @@ if TYPE_CHECKING:
 
 EXIT_UNKNOWN = 3
 EXIT_INTERRUPTED = 130
+
+
+class TLSChoice(enum.StrEnum):
+    """Values of ``--tls`` (the values of :class:`~smtpdoctor.config.TLSMode`)."""
+
+    auto = "auto"
+    starttls = "starttls"
+    implicit = "implicit"
+    none = "none"
 
 
 #: ``--format``: any format a renderer is registered for; checked once plugins are loaded.

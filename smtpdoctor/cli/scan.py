@@ -11,11 +11,11 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from smtpdoctor.cli.check import TLSChoice
 from smtpdoctor.cli.common import (
     EXIT_INTERRUPTED,
     DisableOption,
     PluginOption,
+    TLSChoice,
     fail_usage,
     plugin_options,
     plugin_selection,

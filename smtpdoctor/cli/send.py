@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smtpdoctor.cli.common import fail_usage, terminal_width, use_color
+from smtpdoctor.cli.common import TLSChoice, fail_usage, terminal_width, use_color
 
 if TYPE_CHECKING:
     from smtpdoctor.config import Credentials, RunConfig, Secret
@@ -44,15 +44,6 @@ class SendFormat(enum.StrEnum):
 
     table = "table"
     json = "json"
-
-
-class TLSChoice(enum.StrEnum):
-    """Values of ``send --tls``."""
-
-    auto = "auto"
-    starttls = "starttls"
-    implicit = "implicit"
-    none = "none"
 
 
 SendToOption = Annotated[
@@ -131,12 +122,13 @@ def sending_settings(
     without ``--send-to``, no sender, no mailbox to log in to, a bad address or header text.
     """
     from smtpdoctor.config import ConfigError
-    from smtpdoctor.message import DEFAULT_SUBJECT, SendRequest
 
     if send_to is None:
         if mail_from is not None or verify_imap:
             raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")
         return None, None
+    from smtpdoctor.message import DEFAULT_SUBJECT, SendRequest
+
     sender = mail_from
     if sender is None and credentials is not None and "@" in credentials.username:
         sender = credentials.username

@@ -6,6 +6,7 @@ answers the address connected to), every server is a real aiosmtpd server on loo
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -141,6 +142,50 @@ def test_no_password_goes_to_a_host_outside_the_domain_that_dns_pointed_to(
     assert (
         "no login is tried: smtp.hoster.test lies outside corp.test" in checks["target"]["summary"]
     )
+    assert corp_server.auth_attempts == []
+
+
+@pytest.mark.timeout(HANG_GUARD)
+def test_a_token_command_is_not_run_for_a_host_outside_the_domain(
+    dns_for: Callable[..., DNSServer],
+    corp_server: LocalSMTPServer,
+    ca_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--user with an OAuth token is no usage error there: the check runs, without a login,
+    and the token is not even fetched."""
+    dns_server = dns_for(
+        """
+        corp.test.                  MX   10 mx.hoster.test.
+        _submission._tcp.corp.test. SRV  0 1 {port} smtp.hoster.test.
+        smtp.hoster.test.           A    127.0.0.1
+        """
+    )
+    ran = tmp_path / "token-command-ran"
+    helper = f"open({str(ran)!r}, 'w').close(); print('ya29.token')"
+
+    code = main(
+        [
+            "check",
+            ADDRESS,
+            "--user",
+            ADDRESS,
+            "--oauth-token-command",
+            shlex.join([sys.executable, "-c", helper]),
+            "--dns-server",
+            dns_server.address,
+            "--ca-file",
+            str(ca_file),
+            "-f",
+            "json",
+        ]
+    )
+
+    checks = checks_of(json.loads(capsys.readouterr().out))
+    assert code != 3
+    assert "no login is tried" in checks["target"]["summary"]
+    assert not ran.exists()
     assert corp_server.auth_attempts == []
 
 
