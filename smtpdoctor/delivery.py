@@ -164,26 +164,40 @@ def find_message(
     ``resolver`` looks up the IMAP host (the run's ``--dns-server`` when there is one).
     """
     give_up_at = accepted_at + settings.wait
-    with _connection(settings, tls, step_timeout, give_up_at, clock, resolver) as mailbox:
-        folders = mailbox.folders()
-        interval = FIRST_INTERVAL
-        searches = 0
-        while True:
-            searches += 1
-            for folder, junk in folders:
-                if mailbox.contains(folder, token):
-                    return Found(
-                        folder=folder,
-                        junk=junk,
-                        latency=clock() - accepted_at,
-                        authentication_results=mailbox.authentication_results,
-                        searches=searches,
-                    )
-            remaining = give_up_at - clock()
-            if remaining <= 0:
-                return None
-            sleep(min(interval, remaining))
-            interval = min(interval * BACKOFF, MAX_INTERVAL)
+    try:
+        with _connection(settings, tls, step_timeout, give_up_at, clock, resolver) as mailbox:
+            folders = mailbox.folders()
+            interval = FIRST_INTERVAL
+            searches = 0
+            while True:
+                searches += 1
+                for folder, junk in folders:
+                    if mailbox.contains(folder, token):
+                        return Found(
+                            folder=folder,
+                            junk=junk,
+                            latency=clock() - accepted_at,
+                            authentication_results=mailbox.authentication_results,
+                            searches=searches,
+                        )
+                remaining = give_up_at - clock()
+                if remaining <= 0:
+                    return None
+                sleep(min(interval, remaining))
+                interval = min(interval * BACKOFF, MAX_INTERVAL)
+    except DeliveryError as exc:
+        # the server's words may echo the mailbox password, which is not always the run's
+        # (--imap-password-file), so the runner's redactor would not know it
+        raise DeliveryError(_redacted(str(exc), settings), finding=exc.finding) from None
+
+
+def _redacted(text: str, settings: IMAPSettings) -> str:
+    """``text`` without the mailbox password: plain, as imaplib quoted it, or in base64."""
+    from smtpdoctor.redaction import Redactor
+
+    assert settings.credentials.password is not None  # IMAPSettings insists on one
+    password = settings.credentials.password.reveal()
+    return Redactor({password, _quote(password)[1:-1]}).text(text)
 
 
 class _Watchdog:
@@ -410,6 +424,12 @@ def _connection(
     except imaplib.IMAP4.error as exc:
         raise DeliveryError(
             f"the IMAP server at {where} refused a command: {_text(exc)}",
+            finding="delivery.imap-error",
+        ) from None
+    except UnicodeDecodeError:  # imaplib decodes CAPABILITY as ASCII, unguarded
+        raise DeliveryError(
+            f"the IMAP server at {where} sent bytes that are not ASCII where IMAP allows "
+            "only ASCII",
             finding="delivery.imap-error",
         ) from None
     except OSError as exc:

@@ -30,7 +30,13 @@ TOKEN_PREFIX = "smtpdoctor-"  # noqa: S105 - not a secret
 #: RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254.
 MAX_ADDRESS_LENGTH = 254
 MAX_SUBJECT_LENGTH = 900
-_FORBIDDEN = {"\r": "CR", "\n": "LF", "\0": "NUL"}
+_FORBIDDEN = {
+    "\r": "CR",
+    "\n": "LF",
+    "\0": "NUL",
+    # the other characters str.splitlines() breaks at, which the email package refuses too
+    **{char: f"U+{ord(char):04X} line-break" for char in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,12 @@ class SendRequest:
             raise ConfigError(f"the subject is longer than {MAX_SUBJECT_LENGTH} characters")
         if self.body is not None and "\0" in self.body:
             raise ConfigError("the body contains a NUL character")
+        for header, value, what in (
+            ("From", self.sender, "sender address"),
+            ("To", self.recipient, "recipient address"),
+            ("Subject", self.subject, "subject"),
+        ):
+            _refuse_encoded_line_breaks(header, value, what, smtputf8=self.needs_smtputf8)
 
     @property
     def needs_smtputf8(self) -> bool:
@@ -180,6 +192,28 @@ def _default_body(request: SendRequest, token: str, when: datetime) -> str:
         f"Token: {token}\n"
         f"Sent:  {when:%Y-%m-%d %H:%M:%S} UTC\n"
     )
+
+
+def _refuse_encoded_line_breaks(header: str, value: str, what: str, *, smtputf8: bool) -> None:
+    """The email package decodes RFC 2047 encoded words in what it is given, so
+    ``=?utf-8?q?=0D=0ABcc:_x@example.net?=`` would become a header of its own (Python before
+    3.11.10 writes it so): refuse a value whose header, as written, is more than one header."""
+    if "=?" not in value:  # no encoded word, nothing hidden from _refuse_control_characters
+        return
+    from email.errors import MessageError
+
+    policy = _policy(smtputf8=smtputf8, eight_bit_ok=True)
+    try:
+        written = policy.header_factory(header, value).fold(policy=policy)
+    except (ValueError, MessageError) as exc:
+        raise ConfigError(f"the {what} cannot be written as a {header} header: {exc}") from None
+    lines = written.removesuffix("\r\n").split("\r\n")
+    stray = any(char in line for line in lines for char in "\r\n\0")
+    if stray or any(not line.startswith((" ", "\t")) for line in lines[1:]):
+        raise ConfigError(
+            f"the {what} hides a line break in an encoded word (=?…?=), which could inject a "
+            f"header: {value!r}"
+        )
 
 
 def _refuse_control_characters(value: str, what: str) -> None:

@@ -328,7 +328,11 @@ def replace_origin(source: PluginSource, plugin: object) -> PluginSource:
 def _load_local(spec: str) -> tuple[ModuleType, PluginSource]:
     """Import ``spec``, a module name or a path to a ``.py`` file."""
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
-        return _load_file(Path(spec).expanduser())
+        try:
+            path = Path(spec).expanduser()
+        except RuntimeError as exc:  # ~user/… for a user without a home directory
+            raise PluginLoadError(f"plugin file {spec!r}: {exc}") from None
+        return _load_file(path)
     source = PluginSource(spec, PluginKind.LOCAL, None)
     try:
         module = importlib.import_module(spec)
@@ -340,7 +344,11 @@ def _load_local(spec: str) -> tuple[ModuleType, PluginSource]:
 def _load_file(path: Path) -> tuple[ModuleType, PluginSource]:
     name = path.stem
     source = PluginSource(name, PluginKind.LOCAL, str(path))
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:  # a name too long, a directory that cannot be read…
+        raise PluginLoadError(f"plugin file {str(path)!r}: {exc.strerror or exc}") from None
+    if not found:
         raise PluginLoadError(f"plugin file {str(path)!r} does not exist")
     if not name.isidentifier():
         raise PluginLoadError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from smtpdoctor.render import render_json, render_table, render_transcript
@@ -129,3 +130,25 @@ def test_exit_codes_follow_the_monitoring_plugins_convention() -> None:
     assert exit_code_for((warn, FAILED)) is ExitCode.CRITICAL
     assert exit_code_for((warn, error)) is ExitCode.UNKNOWN
     assert exit_code_for((error, FAILED)) is ExitCode.CRITICAL
+
+
+def test_server_text_cannot_drive_the_terminal_through_the_table() -> None:
+    """Certificate names, IMAP errors and folder names reach results without passing the
+    SMTP reply parser, which escapes control characters; the table escapes them too."""
+    hostile = CheckResult(
+        "delivery",
+        "Delivery (IMAP)",
+        Outcome(Status.WARN, "delivered to \x1b]0;owned\x07Junk\u202e (Junk/Spam)\r\nok"),
+        hints=(Hint("title \x9b2J", ("step \x1b[2J",), "https://x.test/\x1b[8m"),),
+    )
+    report = replace(
+        make_report(hostile),
+        transcript=(TranscriptLine(0.0, "*", "IMAP: found in \x1b[31mJunk"),),
+    )
+
+    text = render_table(report, width=300) + render_transcript(report)
+
+    assert not any(char in text for char in "\x1b\x07\x9b\u202e\r")
+    assert "delivered to \\x1b]0;owned\\x07Junk\\u202e (Junk/Spam)  ok" in text
+    assert "- step \\x1b[2J" in text
+    assert "found in \\x1b[31mJunk" in text

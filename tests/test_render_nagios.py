@@ -79,3 +79,10 @@ def test_labels_use_underscores() -> None:
     text = render_nagios(report(result("banner-host", Status.PASS, "ok")))
 
     assert "time_banner_host=0.010000s;;;0;" in text
+
+
+def test_server_text_cannot_drive_the_terminal_through_the_long_output() -> None:
+    text = render_nagios(report(result("certificate", Status.FAIL, "CN=\x1b[2Jmx\u202e | x")))
+
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "certificate: CN=\\x1b[2Jmx\\u202e / x" in text

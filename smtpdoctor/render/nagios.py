@@ -7,6 +7,7 @@ monitoring-plugins guidelines: ``'label'=value[UOM];[warn];[crit];[min];[max]``.
 
 from __future__ import annotations
 
+from smtpdoctor.render.table import shown
 from smtpdoctor.results import CheckResult, ExitCode, Report, Status
 
 _STATES = {
@@ -71,5 +72,6 @@ def _label(check_id: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    """Each output line is one line, and a '|' anywhere would start perfdata."""
-    return " ".join(text.split()).replace("|", "/")
+    """Each output line is one line, and a '|' anywhere would start perfdata; no character
+    is one a terminal would obey."""
+    return shown(" ".join(text.split())).replace("|", "/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from smtpdoctor.protocol.reply import _UNSAFE
 from smtpdoctor.providers import provider_by_id
 from smtpdoctor.results import CheckResult, ExitCode, Report, Status
 
@@ -16,6 +17,9 @@ _COLORS = {
     Status.ERROR: "35",
 }
 _TALLY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.INFO, Status.SKIP)
+#: What :func:`shown` does: line breaks become spaces (as ``textwrap`` makes them anyway),
+#: every other character a terminal would obey is escaped.
+_SHOWN = {**_UNSAFE, **dict.fromkeys(map(ord, "\n\r\x0b\x0c"), " ")}
 _VERDICTS = {
     ExitCode.OK: "OK",
     ExitCode.WARNING: "WARNING",
@@ -35,7 +39,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
             result.check_id,
             _status(result.status, color),
             _ms(result),
-            textwrap.fill(result.summary, seen_width),
+            textwrap.fill(shown(result.summary), seen_width),
             _what_to_do(result, todo_width),
         ]
         for result in report.results
@@ -51,7 +55,17 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
 
 def render_transcript(report: Report) -> str:
     """The conversation, one line per event: seconds, direction (C/S/*), text."""
-    return "\n".join(f"{line.at:8.3f} {line.direction} {line.text}" for line in report.transcript)
+    return "\n".join(
+        f"{line.at:8.3f} {line.direction} {shown(line.text)}" for line in report.transcript
+    )
+
+
+def shown(text: str) -> str:
+    """``text`` on one line, safe for a terminal: the characters it would obey rather than
+    show (escape sequences, bidi overrides) escaped as in SMTP replies.  Results carry text
+    from servers that the reply parser never saw (certificate names, IMAP errors and folder
+    names)."""
+    return text.translate(_SHOWN)
 
 
 def _heading(report: Report) -> str:
@@ -94,12 +108,12 @@ def _ms(result: CheckResult) -> str:
 def _what_to_do(result: CheckResult, width: int) -> str:
     blocks: list[str] = []
     for hint in result.hints:
-        lines = [textwrap.fill(hint.title, width)]
+        lines = [textwrap.fill(shown(hint.title), width)]
         lines += [
-            textwrap.fill(step, width, initial_indent="- ", subsequent_indent="  ")
+            textwrap.fill(shown(step), width, initial_indent="- ", subsequent_indent="  ")
             for step in hint.steps
         ]
         if hint.url:
-            lines.append(hint.url)
+            lines.append(shown(hint.url))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)

@@ -224,7 +224,6 @@ class _Scan:
         self.ready: dict[str, None] = {}  # addresses with queued jobs and a free slot, in order
         self.busy: dict[str, int] = {}
         self.cooling: dict[str, float] = {}  # address -> when it may be contacted again
-        self.backoff: dict[str, float] = {}
         self.in_flight = 0
 
     def run(self) -> None:
@@ -290,7 +289,8 @@ class _Scan:
     def _until_next_wake(self) -> float | None:
         if not self.cooling:
             return None
-        return max(0.0, min(self.cooling.values()) - self.clock())
+        wait = min(self.cooling.values()) - self.clock()
+        return min(max(0.0, wait), threading.TIMEOUT_MAX)  # a huge --retries must not raise
 
     # -- completions -----------------------------------------------------------------------
 
@@ -316,20 +316,20 @@ class _Scan:
         report = result.report
         if report is not None and is_throttled(report):
             if job.attempts <= self.options.retries:
-                self._back_off(address)
+                self._back_off(address, job.attempts)
                 self._enqueue(address, job, first=True)
                 return
             result = replace(result, throttled=True)
-        else:
-            self.backoff.pop(address, None)
         if not self.queues.get(address):
             self.queues.pop(address, None)
         elif self._can_start(address):
             self.ready[address] = None
         self.on_result(result)
 
-    def _back_off(self, address: str) -> None:
-        """Leave a throttling server alone for a while, twice as long each time."""
-        delay = self.backoff.get(address, self.options.retry_delay / 2) * 2
-        self.backoff[address] = delay
-        self.cooling[address] = self.clock() + delay
+    def _back_off(self, address: str, attempts: int) -> None:
+        """Leave a throttling server alone for a while: ``retry_delay`` after a target's first
+        attempt, twice as long after each further one.  The doubling is the target's, not the
+        address's: many targets on one throttling server must not double it without end."""
+        delay = self.options.retry_delay * 2.0 ** min(attempts - 1, 64)
+        until = self.clock() + delay
+        self.cooling[address] = max(until, self.cooling.get(address, until))

@@ -118,7 +118,7 @@ class Shard:
                 raise ScanInputError(
                     f"--shard {text}: give K/N, or set {SHARD_INDEX_VARIABLE} to K"
                 )
-        if not (index_text.strip().isdigit() and count_text.strip().isdigit()):
+        if not (index_text.strip().isdecimal() and count_text.strip().isdecimal()):
             raise ScanInputError(f"--shard {text}: expected K/N with whole numbers, like 0/4")
         return cls(int(index_text), int(count_text))
 

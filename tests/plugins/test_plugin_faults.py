@@ -69,6 +69,16 @@ def test_a_missing_plugin_file_or_module_is_named(tmp_path: Path, refused: Refus
     assert "plugin 'no_such_plugin_module' could not be imported: ModuleNotFoundError" in unknown
 
 
+def test_a_plugin_path_that_cannot_even_be_looked_at_is_named(
+    tmp_path: Path, refused: Refused
+) -> None:
+    too_long = refused("--plugin", str(tmp_path / ("x" * 300 + ".py")))
+    no_home = refused("--plugin", "~no-such-user-smtpdoctor/policy.py")
+
+    assert "File name too long" in too_long
+    assert "plugin file '~no-such-user-smtpdoctor/policy.py'" in no_home
+
+
 def test_an_entry_point_that_fails_names_its_distribution(
     install_distribution: InstallDistribution,
     refused: Refused,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
+import pytest
 from fleetkit import plain_template, running_fleet, scan_all
 
 from smtpdoctor.config import ConfigError, RunConfig
 from smtpdoctor.plugins import make_plugin_manager
-from smtpdoctor.results import ExitCode, Report
+from smtpdoctor.results import CheckResult, ExitCode, Outcome, Report, Status, Target
 from smtpdoctor.scan import (
     Scanner,
     ScanOptions,
@@ -202,3 +204,35 @@ def test_a_crash_while_checking_one_target_is_its_result_and_the_rest_go_on() ->
     assert crashed.report is None
     assert crashed.exit_code is ExitCode.UNKNOWN
     assert crashed.error == "internal error (RuntimeError: a plugin fell over); please report it"
+
+
+@pytest.mark.timeout(60)  # a hang guard: before the fix the last pause was 0.005 s * 2**29
+def test_many_targets_on_one_throttling_server_do_not_double_its_pause_without_end() -> None:
+    """Each target backs off from its own attempts: retry_delay, then twice that.  The pause
+    once doubled for every throttled attempt at the address, of any target, so 15 targets
+    with 2 retries each meant a last pause of 2**29 times the first."""
+    attempts: list[str] = []
+
+    def throttled(config: RunConfig) -> Report:
+        attempts.append(f"{config.host}:{config.port}")
+        greeting = CheckResult(
+            "greeting", "Greeting", Outcome(Status.FAIL, "421 try later", reply_code=421)
+        )
+        return Report(
+            Target(config.host, config.port, "starttls"),
+            (greeting,),
+            datetime.now(UTC),
+            0.0,
+            "test",
+        )
+
+    targets = [ScanTarget("mx.example.test", port) for port in range(2500, 2515)]
+    results: list[ScanResult] = []
+    options = ScanOptions(template=plain_template(), retries=2, retry_delay=0.005)
+    Scanner(options, throttled, resolve=lambda host, port, timeout: "192.0.2.1").run(
+        targets, results.append
+    )
+
+    assert len(attempts) == 3 * len(targets)
+    assert sorted(r.target.key for r in results) == sorted(t.key for t in targets)
+    assert all(r.throttled and r.attempts == 3 for r in results)

@@ -114,6 +114,8 @@ def test_shard_k_of_n_is_parsed_and_k_may_come_from_the_indexed_job() -> None:
         ("1/0", {}, "0 <= K < N"),
         ("a/b", {}, "whole numbers"),
         ("-1/3", {}, "whole numbers"),
+        ("\u00b2/4", {}, "whole numbers"),  # a digit to str.isdigit(), not to int()
+        ("4", {"JOB_COMPLETION_INDEX": "\u00b9"}, "whole numbers"),
     ],
 )
 def test_a_bad_shard_is_refused_with_the_reason(

@@ -232,6 +232,7 @@ class FakeIMAP(_Server):
     is played.  ``feed`` returns every message delivered so far (an aiosmtpd server's captured
     messages): new ones are put into ``feed_folder`` at each SELECT.  ``silent=True`` never
     greets; ``drip=True`` greets one byte every 0.1 s, a greeting that never ends.
+    ``capability_extra`` is appended to the CAPABILITY line as it is (any bytes).
     ``commands`` records each command (LOGIN and AUTHENTICATE arguments left out).
     """
 
@@ -248,8 +249,10 @@ class FakeIMAP(_Server):
         drip: bool = False,
         feed: Callable[[], list[bytes]] | None = None,
         feed_folder: str = "INBOX",
+        capability_extra: bytes = b"",
     ) -> None:
         super().__init__()
+        self.capability_extra = capability_extra
         self._context = pki.server_context()
         self.implicit_tls = implicit_tls
         self.users = dict(users)
@@ -306,7 +309,8 @@ class FakeIMAP(_Server):
     ) -> tuple[bytes, bytes]:
         if name == "CAPABILITY":
             extra = " STARTTLS" if self.starttls and not tls else ""
-            return f"* CAPABILITY IMAP4rev1 AUTH=PLAIN{extra}\r\n".encode(), b"OK done"
+            line = f"* CAPABILITY IMAP4rev1 AUTH=PLAIN{extra}".encode() + self.capability_extra
+            return line + b"\r\n", b"OK done"
         if name == "LOGIN":
             user, password = (argument.decode() for argument in arguments[:2])
             return b"", self._login(user, password)

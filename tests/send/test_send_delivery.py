@@ -209,6 +209,45 @@ def test_a_wrong_imap_password_is_a_refused_login_without_the_password(
     assert "not the password" not in str(raised.value)
 
 
+class EchoingIMAP(FakeIMAP):
+    """Refuses every login, quoting the password back as it arrived (escaped, when quoted)."""
+
+    def _login(self, user: str, password: str) -> bytes:
+        return b"NO [AUTHENTICATIONFAILED] no user with password " + password.encode()
+
+
+@pytest.mark.parametrize("password", ["imap only secret", 'imap "only" secret\\'])
+def test_an_imap_server_echoing_the_password_does_not_get_it_into_the_error(
+    pki: ThrowawayPKI, password: str
+) -> None:
+    """The IMAP password may differ from the SMTP one (--imap-password-file), so the
+    runner's redactor does not know it: the delivery error must not carry it."""
+    running = serving(EchoingIMAP(pki, implicit_tls=True, users={}))
+    imap = next(running)
+    try:
+        with pytest.raises(DeliveryError) as raised:
+            look(imap, pki, password=password)
+    finally:
+        next(running, None)
+
+    message = str(raised.value)
+    assert raised.value.finding == "delivery.imap-login-refused"
+    assert "no user with password [redacted]" in message
+    assert "only" not in message
+
+
+def test_non_ascii_bytes_where_imap_wants_ascii_are_an_imap_error(
+    fake_imap: StartIMAP, pki: ThrowawayPKI
+) -> None:
+    imap = fake_imap(capability_extra=b" X-\xff\xfe")
+
+    with pytest.raises(DeliveryError) as raised:
+        look(imap, pki)
+
+    assert raised.value.finding == "delivery.imap-error"
+    assert "not ASCII" in str(raised.value)
+
+
 def test_a_non_ascii_password_logs_in_with_authenticate_plain(
     fake_imap: StartIMAP, pki: ThrowawayPKI
 ) -> None:

@@ -153,3 +153,42 @@ def test_an_address_that_cannot_be_one_envelope_path_is_refused(address: str) ->
 def test_a_body_with_nul_is_refused() -> None:
     with pytest.raises(ConfigError, match="NUL"):
         SendRequest("alice@example.com", "bob@example.org", body="a\0b")
+
+
+@pytest.mark.parametrize("separator", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_every_line_break_the_email_package_knows_is_refused_in_the_subject(
+    separator: str,
+) -> None:
+    """Not only CR and LF: str.splitlines() breaks at these too, and the email package
+    refuses them — a send that would crash after logging in, if let through."""
+    with pytest.raises(ConfigError, match="line-break character"):
+        SendRequest("alice@example.com", "bob@example.org", f"hello{separator}Bcc: x@y.test")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("subject", "Hi =?utf-8?q?=0D=0ABcc:_mallory@example.net=0D=0A?= there"),
+        ("subject", "=?utf-8?b?DQpCY2M6IG1hbGxvcnlAZXhhbXBsZS5uZXQ=?="),
+        ("sender", "alice@=?utf-8?q?example.com=0D=0ABcc:_mallory?="),
+        ("recipient", "=?utf-8?q?bob=0D=0ABcc:_mallory@example.net=0D=0A?=@example.org"),
+    ],
+)
+def test_a_line_break_hidden_in_an_encoded_word_is_refused(field: str, value: str) -> None:
+    """The email package decodes =?…?= words; a CR LF inside one became a header of its own."""
+    values = {"sender": "alice@example.com", "recipient": "bob@example.org", "subject": "s"}
+    values[field] = value
+
+    with pytest.raises(ConfigError, match=f"the {field}"):
+        SendRequest(**values)
+
+
+def test_an_encoded_word_without_a_line_break_is_still_a_subject() -> None:
+    request = SendRequest("alice@example.com", "bob@example.org", "=?utf-8?q?caf=C3=A9?= " * 20)
+
+    content = build_message(request, token=new_token(), eight_bit_ok=True).content
+
+    parsed = email.message_from_bytes(content, policy=email.policy.default)
+    assert parsed["Subject"].startswith("cafécafé")  # RFC 2047: the space between goes
+    assert [name for name, _ in parsed.items()].count("Subject") == 1
+    assert "Bcc" not in parsed
