@@ -88,7 +88,8 @@ class ScriptedServer:
                 if self._stop.is_set():
                     return
                 if isinstance(step, bytes):
-                    conn.sendall(step)
+                    if not self._send(conn, step):
+                        return
                 elif step == "recv":
                     if not self._receive(conn):
                         return
@@ -98,6 +99,21 @@ class ScriptedServer:
                     self._stop.wait(step[1])
             while not self._stop.is_set() and self._receive(conn):
                 pass
+
+    def _send(self, conn: socket.socket, data: bytes) -> bool:
+        """Send all of ``data``, however slowly the client reads; False when the client left
+        or the server is stopping."""
+        view = memoryview(data)
+        while view:
+            if self._stop.is_set():
+                return False
+            try:
+                view = view[conn.send(view) :]
+            except TimeoutError:
+                continue
+            except OSError:
+                return False
+        return True
 
     def _receive(self, conn: socket.socket) -> bool:
         while not self._stop.is_set():

@@ -8,6 +8,7 @@ import contextlib
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 _MAX_LINE = 4096
 #: The largest message the test server keeps.
 _MAX_MESSAGE = 10 * 1024 * 1024
+#: How long the server side of a TLS handshake waits for the client.
+_HANDSHAKE_LIMIT = 10.0
 
 #: The account :class:`SMTPTestServer` has unless told otherwise.
 USER = "alice@example.test"
@@ -292,9 +295,22 @@ class _Connection:
         self.sock.sendall("".join(line + "\r\n" for line in wire).encode("utf-8"))
 
     def start_tls(self) -> None:
+        """The server side of the handshake, waiting for the client as long as
+        :data:`_HANDSHAKE_LIMIT` (each blocked step only wakes up every :data:`POLL`)."""
         context = self.server._context
         assert context is not None
-        self.sock = context.wrap_socket(self.sock, server_side=True)
+        self.sock = tls = context.wrap_socket(
+            self.sock, server_side=True, do_handshake_on_connect=False
+        )
+        give_up_at = time.monotonic() + _HANDSHAKE_LIMIT
+        while True:
+            if self.server._stop.is_set() or time.monotonic() > give_up_at:
+                raise Stopped
+            try:
+                tls.do_handshake()
+                break
+            except TimeoutError:
+                continue
         self.buffer = b""
         self.is_tls = True
 

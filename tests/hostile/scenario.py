@@ -2,8 +2,9 @@
 
 Each scenario test starts a :class:`~hostile_server.HostileServer`, runs the whole pipeline
 against it with :func:`check`, and asserts three things: which check (stage) failed, its
-verdict, and the sentence the user sees for it.  ``HANG_GUARD`` is the generous limit for
-one scenario: a scenario that runs into it is a hang, not a slow machine.
+verdict (both checked by :func:`failure`), and the sentence the user sees for it.
+``HANG_GUARD`` is the generous limit for one scenario: a scenario that runs into it is a
+hang, not a slow machine.
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ def first_problem(report: Report) -> CheckResult:
     problems = [result for result in report.results if result.status.is_problem]
     assert problems, f"no check found a problem: {[(r.check_id, r.status) for r in report.results]}"
     return problems[0]
+
+
+def failure(report: Report, finding: str) -> CheckResult:
+    """The stage that failed, after checking that it is a FAIL with ``finding``, raised by
+    the check the finding is named after (``"greeting.busy"``: the ``greeting`` check)."""
+    failed = first_problem(report)
+    seen = (failed.check_id, failed.status, failed.outcome.finding)
+    expected = (finding.split(".", 1)[0], Status.FAIL, finding)
+    assert seen == expected, f"expected {expected}, got {seen}: {failed.summary}"
+    return failed
 
 
 def skipped_after(report: Report, check_id: str) -> list[str]:

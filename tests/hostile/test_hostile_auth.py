@@ -17,7 +17,7 @@ from hostile_server import (
     hostile,
     tls_context,
 )
-from scenario import PASSWORD, USER, check, first_problem, hang_guard, row
+from scenario import PASSWORD, USER, check, failure, first_problem, hang_guard, row
 
 from smtpdoctor.config import AuthMechanism, TLSMode
 from smtpdoctor.demo.pki import ThrowawayPKI
@@ -90,9 +90,10 @@ def test_auth_in_clear_on_a_server_without_starttls_is_never_used() -> None:
     with hostile(no_tls_at_all) as server:
         report = check(server, password=PASSWORD)
 
-    failed = first_problem(report)
-    assert failed.check_id == "tls"
-    assert failed.outcome.finding == "tls.starttls-not-offered"
+    warned = first_problem(report)
+    assert warned.check_id == "tls"
+    assert warned.status is Status.WARN
+    assert warned.outcome.finding == "tls.starttls-not-offered"
     auth = row(report, "auth")
     assert auth.status is Status.SKIP
     assert auth.outcome.finding == "auth.not-attempted"
@@ -134,10 +135,7 @@ def test_a_cram_md5_challenge_that_is_not_base64_is_cancelled(pki: ThrowawayPKI)
     with hostile(bad_challenge) as server:
         report = check(server, password=PASSWORD, ca_data=pki.ca_pem)
 
-    failed = first_problem(report)
-    assert failed.check_id == "auth"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "auth.bad-challenge"
+    failed = failure(report, "auth.bad-challenge")
     assert failed.summary == (
         f"login as {USER} with CRAM-MD5 abandoned: the server's CRAM-MD5 challenge is not "
         "valid base64: 'this is *not* base64!'; smtpdoctor cancelled it (the server answered "
@@ -160,9 +158,8 @@ def test_a_challenge_to_plain_which_expects_none_is_cancelled(pki: ThrowawayPKI)
     with hostile(challenges_plain) as server:
         report = check(server, password=PASSWORD, ca_data=pki.ca_pem)
 
-    failed = first_problem(report)
-    assert failed.check_id == "auth"
-    assert failed.outcome.finding == "auth.unexpected-challenge"
+    failure(report, "auth.unexpected-challenge")
+    assert server.lines[-2:] == ["*", "QUIT"]  # cancelled, then a polite goodbye
     assert_no_password(report)
 
 
@@ -184,10 +181,8 @@ def test_endless_challenges_end_the_exchange(pki: ThrowawayPKI) -> None:
             server, password=PASSWORD, ca_data=pki.ca_pem, auth_mechanism=AuthMechanism.LOGIN
         )
 
-    failed = first_problem(report)
-    assert failed.check_id == "auth"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "auth.unexpected-challenge"
+    failure(report, "auth.unexpected-challenge")
+    assert server.lines[-2:] == ["*", "QUIT"]
     assert_no_password(report)
 
 
@@ -220,10 +215,7 @@ def test_a_refused_login_fails_auth_quoting_the_server(
     with hostile(refuses) as server:
         report = check(server, password=PASSWORD, ca_data=pki.ca_pem)
 
-    failed = first_problem(report)
-    assert failed.check_id == "auth"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == finding
+    failed = failure(report, finding)
     assert failed.summary == f"login as {USER} with PLAIN refused: {reply.decode()}"
     assert failed.hints, "a refused login always comes with what to do"
     assert_no_password(report)

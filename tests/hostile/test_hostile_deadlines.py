@@ -17,7 +17,7 @@ import time
 
 import pytest
 from hostile_server import EHLO_STARTTLS_AUTH, Peer, greet, hostile, tls_context
-from scenario import PASSWORD, check, first_problem, hang_guard, row
+from scenario import PASSWORD, check, failure, hang_guard, row
 
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.results import Status
@@ -43,10 +43,7 @@ def test_the_run_deadline_cuts_a_step_short_whatever_its_timeout() -> None:
     with hostile(silent_after_ehlo) as server:
         report = check(server, password=PASSWORD, timeout=FOREVER, deadline=1.5)
 
-    failed = first_problem(report)
-    assert failed.check_id == "tls"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "tls.timeout"
+    failed = failure(report, "tls.timeout")
     assert failed.summary == (
         "timed out: no complete reply while waiting for the reply to STARTTLS"
     )

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 from hostile_server import GREETING, Peer, hostile
-from scenario import TIMEOUT, check, first_problem, hang_guard, hint_titles, skipped_after
-
-from smtpdoctor.results import Status
+from scenario import TIMEOUT, check, failure, hang_guard, hint_titles, skipped_after
 
 pytestmark = hang_guard
 
@@ -22,10 +20,7 @@ def test_a_server_that_never_greets_fails_the_greeting_as_silent() -> None:
     with hostile(silent) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.silent"
+    failed = failure(report, "greeting.silent")
     assert failed.summary == f"connected, but the server said nothing for {TIMEOUT:g} s"
     assert skipped_after(report, "greeting")[:4] == LATER_STAGES
     assert server.received == b""
@@ -42,10 +37,7 @@ def test_a_greeting_dripped_a_byte_per_second_is_bounded_by_the_timeout_for_the_
     with hostile(drips) as server:
         report = check(server, timeout=2.5)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.slow"
+    failed = failure(report, "greeting.slow")
     received = failed.outcome.details["received_bytes"]
     assert isinstance(received, int)
     assert 1 <= received < len(GREETING)
@@ -65,10 +57,7 @@ def test_a_421_greeting_fails_as_busy_and_nothing_is_sent_after_it() -> None:
     with hostile(busy) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.busy"
+    failed = failure(report, "greeting.busy")
     assert failed.summary == (
         "the server is not accepting connections right now: 421 4.3.2 mail.example.test "
         "Service not available, try again later"
@@ -85,10 +74,7 @@ def test_a_554_greeting_fails_as_refused_and_the_client_only_says_quit() -> None
     with hostile(refuses) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.refused"
+    failed = failure(report, "greeting.refused")
     assert failed.summary == (
         "the server refuses to talk to this client: 554 5.7.1 Service unavailable; "
         "client [127.0.0.1] blocked using zen"
@@ -118,10 +104,7 @@ def test_another_service_on_the_port_is_named(banner: bytes, service: str) -> No
     with hostile(other_service) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.other-protocol"
+    failed = failure(report, "greeting.other-protocol")
     assert failed.summary == f"this port is answered by {service}, not by a mail server"
     assert server.received == b""
 
@@ -133,9 +116,7 @@ def test_binary_garbage_with_line_breaks_fails_as_not_smtp_showing_the_bytes() -
     with hostile(garbage) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.outcome.finding == "greeting.not-smtp"
+    failed = failure(report, "greeting.not-smtp")
     assert failed.summary == (
         "this does not look like an SMTP server: the server sent a line that is not an SMTP "
         "reply: \\x00\\x9f\\xff\\x13garbage\\x1b[31m"
@@ -153,10 +134,7 @@ def test_binary_garbage_without_a_line_ending_is_refused_without_waiting_for_the
     with hostile(garbage) as server:
         report = check(server, timeout=8.0)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.not-smtp"
+    failed = failure(report, "greeting.not-smtp")
     assert failed.summary.startswith(
         "this does not look like an SMTP server: the server sent something that is not an SMTP "
         "reply: \\xc8\\xc9\\xca"
@@ -170,9 +148,7 @@ def test_a_greeting_whose_code_changes_mid_reply_is_not_smtp() -> None:
     with hostile(inconsistent) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.outcome.finding == "greeting.not-smtp"
+    failed = failure(report, "greeting.not-smtp")
     assert failed.summary == (
         "this does not look like an SMTP server: a multi-line reply changed its code from 220 "
         "to 554 mid-reply: 554 go away"
@@ -187,10 +163,7 @@ def test_a_greeting_cut_off_mid_reply_by_a_hang_up_fails_as_connection_lost() ->
     with hostile(cut_off) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.connection-lost"
+    failed = failure(report, "greeting.connection-lost")
     assert failed.summary == (
         "connection lost: the server closed the connection in the middle of the greeting"
     )

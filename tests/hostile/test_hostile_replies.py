@@ -6,7 +6,7 @@ from __future__ import annotations
 import tracemalloc
 
 from hostile_server import EHLO_STARTTLS, GREETING, Peer, hostile
-from scenario import check, first_problem, hang_guard, row
+from scenario import check, failure, first_problem, hang_guard, row
 
 from smtpdoctor import runner
 from smtpdoctor.config import RunConfig, TLSMode
@@ -45,10 +45,7 @@ def test_a_1_mib_line_without_a_line_ending_is_refused_in_bounded_memory() -> No
         finally:
             tracemalloc.stop()
 
-    failed = first_problem(report)
-    assert failed.check_id == "greeting"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "greeting.not-smtp"
+    failed = failure(report, "greeting.not-smtp")
     assert failed.summary == (
         "this does not look like an SMTP server: the server sent a line longer than "
         f"{DEFAULT_MAX_LINE_LENGTH} bytes without a line ending"
@@ -66,10 +63,7 @@ def test_an_ehlo_reply_whose_code_changes_mid_reply_fails_ehlo_as_a_protocol_err
     with hostile(inconsistent) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "ehlo"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "ehlo.protocol-error"
+    failed = failure(report, "ehlo.protocol-error")
     assert failed.summary == (
         "the server broke the SMTP protocol: a multi-line reply changed its code from 250 to "
         "251 mid-reply: 251 STARTTLS"
@@ -86,9 +80,7 @@ def test_an_ehlo_reply_cut_off_by_a_hang_up_fails_ehlo_as_connection_lost() -> N
     with hostile(cut_off) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "ehlo"
-    assert failed.outcome.finding == "ehlo.connection-lost"
+    failed = failure(report, "ehlo.connection-lost")
     assert failed.summary == (
         "connection lost: the server closed the connection in the middle of the reply to EHLO"
     )
@@ -105,10 +97,7 @@ def test_an_ehlo_reply_that_stops_mid_reply_times_out_saying_how_much_arrived() 
     with hostile(stalls) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "ehlo"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "ehlo.timeout"
+    failed = failure(report, "ehlo.timeout")
     assert failed.summary == (
         "timed out: the reply to EHLO was still incomplete when the time ran out: only "
         f"{len(partial)} bytes of it arrived (the server sends very slowly, or stopped "
@@ -125,9 +114,7 @@ def test_a_reply_line_longer_than_the_cap_fails_as_a_protocol_error() -> None:
     with hostile(long_line) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "ehlo"
-    assert failed.outcome.finding == "ehlo.protocol-error"
+    failed = failure(report, "ehlo.protocol-error")
     assert failed.summary.startswith(
         "the server broke the SMTP protocol: the server sent a line longer than "
         f"{DEFAULT_MAX_LINE_LENGTH} bytes"
@@ -143,9 +130,7 @@ def test_a_reply_with_more_lines_than_the_cap_fails_as_a_protocol_error() -> Non
     with hostile(endless_reply) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "ehlo"
-    assert failed.outcome.finding == "ehlo.protocol-error"
+    failed = failure(report, "ehlo.protocol-error")
     assert failed.summary == (
         "the server broke the SMTP protocol: a multi-line reply ran past "
         f"{DEFAULT_MAX_REPLY_LINES} lines"
@@ -188,10 +173,7 @@ def test_ehlo_and_helo_both_refused_fail_ehlo() -> None:
     with hostile(refuses_both) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "ehlo"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "ehlo.rejected"
+    failed = failure(report, "ehlo.rejected")
     assert failed.summary == (
         "the server refused EHLO (550 5.7.1 Go away) and HELO (550 5.7.1 Still no)"
     )
@@ -209,10 +191,7 @@ def test_a_reply_nobody_asked_for_is_never_taken_as_the_answer_to_the_next_comma
     with hostile(injects) as server:
         report = check(server)
 
-    failed = first_problem(report)
-    assert failed.check_id == "tls"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "tls.protocol-error"
+    failed = failure(report, "tls.protocol-error")
     assert failed.summary == (
         "the server broke the SMTP protocol: the server sent data nobody asked for before our "
         "STARTTLS (a server answers each command once, and only when asked)"

@@ -172,9 +172,11 @@ def test_no_output_path_shows_the_password_or_the_token_in_any_encoding(
 
     # -- error paths -------------------------------------------------------------------------------
     plain_args = ("--tls", "none", "--allow-plaintext-auth", "--timeout", "1", "--transcript")
-    out.cli("refused-port", "check", f"127.0.0.1:{closed_port()}", "-u", USER, *plain_args)
+    text = out.cli("refused-port", "check", f"127.0.0.1:{closed_port()}", "-u", USER, *plain_args)
+    assert "refused the connection" in text, text
     with hostile(lambda peer: peer.stay_silent()) as silent:
-        out.cli("silent", "check", address(silent), "-u", USER, *plain_args)
+        text = out.cli("silent", "check", address(silent), "-u", USER, *plain_args)
+        assert "the server said nothing" in text, text
     with hostile(plaintext_auth(garbage_mid_auth)) as broken:
         text = out.cli("protocol-error", "check", address(broken), "-u", USER, *plain_args)
         assert "the server broke the SMTP protocol" in text
@@ -185,6 +187,7 @@ def test_no_output_path_shows_the_password_or_the_token_in_any_encoding(
                 *("check", address(echo), "-u", USER, "--ca-file", str(ca_path), "-f", fmt),
                 "--transcript",
             )
+    assert sum(line.startswith("AUTH ") for line in echo.lines) == 2  # echoed back, twice
     self_signed = tls_context(make_pki(self_signed=True))
     with hostile(conversation_with_auth(self_signed, echoes)) as refused:
         text = out.cli("certificate", "check", address(refused), "-u", USER, "--transcript")
@@ -192,6 +195,7 @@ def test_no_output_path_shows_the_password_or_the_token_in_any_encoding(
     expired = tls_context(make_pki(not_after=make_pki_expiry()))
     with hostile(conversation_with_auth(expired, echoes)) as insecure:
         out.cli("insecure", "check", address(insecure), "-u", USER, "--insecure", "--transcript")
+    assert any(line.startswith("AUTH ") for line in insecure.lines)  # --insecure logs in
 
     # a crash while the secret is in scope: the transport quotes what it could not send
     sendall = Transport.sendall
@@ -240,8 +244,8 @@ def test_no_output_path_shows_the_password_or_the_token_in_any_encoding(
         assert text.startswith("exit 130")
 
     # usage errors with the secrets in the environment
-    out.cli("usage/option", "check", "127.0.0.1:25", "-u", USER, "--no-such-option")
-    out.cli("usage/format", "check", "127.0.0.1:25", "-u", USER, "-f", "no-such-format")
+    for path, extra in (("usage/option", "--no-such-option"), ("usage/format", "-fno-such")):
+        assert out.cli(path, "check", "127.0.0.1:25", "-u", USER, extra).startswith("exit 3")
     monkeypatch.setenv("SMTPDOCTOR_PASSWORD", f"{PASSWORD}\nRCPT TO:<x@example.net>")
     text = out.cli("usage/password-with-lf", "check", "127.0.0.1:25", "-u", USER)
     assert "the password contains a LF character" in text

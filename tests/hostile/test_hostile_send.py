@@ -9,13 +9,12 @@ from collections.abc import Callable
 
 import pytest
 from hostile_server import EHLO_STARTTLS, Peer, greet, hostile, tls_context
-from scenario import check, first_problem, hang_guard
+from scenario import check, failure, hang_guard
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.config import ConfigError
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.message import SendRequest
-from smtpdoctor.results import Status
 
 pytestmark = hang_guard
 
@@ -86,10 +85,7 @@ def test_a_recipient_refused_at_rcpt_fails_the_send_quoting_the_server(
     with hostile(sending(tls_context(pki), refuses_recipient)) as server:
         report = check(server, ca_data=pki.ca_pem, send=SendRequest(SENDER, RECIPIENT))
 
-    failed = first_problem(report)
-    assert failed.check_id == "send"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == finding
+    failed = failure(report, finding)
     assert failed.summary == summary
     assert "DATA" not in server.commands
 
@@ -107,10 +103,7 @@ def test_a_552_after_the_whole_message_fails_the_send_as_too_big(pki: ThrowawayP
     with hostile(sending(tls_context(pki), too_big_after_all)) as server:
         report = check(server, ca_data=pki.ca_pem, send=SendRequest(SENDER, RECIPIENT))
 
-    failed = first_problem(report)
-    assert failed.check_id == "send"
-    assert failed.status is Status.FAIL
-    assert failed.outcome.finding == "send.size-exceeded"
+    failed = failure(report, "send.size-exceeded")
     assert failed.summary == (
         "the server refused the message as too big: 552 5.3.4 Error: message file too big"
     )
@@ -131,9 +124,7 @@ def test_a_hang_up_after_the_whole_message_leaves_delivery_unknown_and_sends_not
     with hostile(sending(tls_context(pki), hangs_up_at_the_end)) as server:
         report = check(server, ca_data=pki.ca_pem, send=SendRequest(SENDER, RECIPIENT))
 
-    failed = first_problem(report)
-    assert failed.check_id == "send"
-    assert failed.outcome.finding == "send.status-unknown"
+    failed = failure(report, "send.status-unknown")
     assert failed.summary.startswith(
         "delivery status UNKNOWN: the whole message was sent, but no reply came back"
     )
