@@ -85,6 +85,7 @@ def run(
         _skip_unfinished(plan, results)
     finally:
         session.close(polite=not interrupted)
+        session.trust_store.settle()
     return Report(
         target=Target(config.host, config.port, config.tls_mode.value),
         results=tuple(results.values()),

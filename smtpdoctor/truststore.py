@@ -21,6 +21,11 @@ from smtpdoctor.config import RunConfig
 from smtpdoctor.transport import TLSError, client_context
 
 
+#: How long the end of a run waits, at most, for a load still under way (see
+#: :meth:`TrustStore.settle`).
+SETTLE_TIMEOUT = 5.0
+
+
 class TrustStore:
     """The system trust store plus the extra CAs of ``--ca-file`` (or ``ca_data``), as a
     verifying client context built in the background.
@@ -71,6 +76,16 @@ class TrustStore:
             raise TLSError(message, kind=kind)  # a fresh one per caller: sessions share this
         assert self._context is not None
         return self._context
+
+    def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait, at most ``timeout`` seconds, for a load under way to end.
+
+        Whoever ends a run calls it: when the run failed before its handshake (a refused port),
+        the loader thread may still be inside OpenSSL, and a process that exits then can crash
+        in OpenSSL's own clean-up (a segmentation fault, seen in one exit out of ten).
+        """
+        if self._started:
+            self._done.wait(timeout)
 
     def _load(self) -> None:
         try:

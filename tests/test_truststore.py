@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from loopback import closed_port
 
 from smtpdoctor import truststore
 from smtpdoctor.__main__ import main
@@ -16,6 +17,7 @@ from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.matrix import Verdict, run_matrix
 from smtpdoctor.plugins import make_plugin_manager
+from smtpdoctor.results import Status
 from smtpdoctor.runner import run
 from smtpdoctor.session import Session
 from smtpdoctor.transport import TLSError, client_context
@@ -187,3 +189,25 @@ def test_port_probes_never_load_a_trust_store(
 
     assert [result.verdict for result in matrix.results] == [Verdict.WORKS, Verdict.WORKS]
     assert loads == [False]  # one unverified context: only the implicit-TLS probe shook hands
+
+
+def test_a_run_that_fails_before_its_handshake_still_waits_for_the_load_to_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refused port ends the run at once; the loader thread must not be left inside OpenSSL
+    for the process to exit on (that crashes it in OpenSSL's clean-up)."""
+    finished = threading.Event()
+
+    def slow(*, verify: bool, ca_file: str | None, ca_data: str | None) -> ssl.SSLContext:
+        threading.Event().wait(0.3)  # still loading when the refused run is over
+        finished.set()
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+    monkeypatch.setattr(truststore, "client_context", slow)
+    config = RunConfig(host="127.0.0.1", port=closed_port(), tls=TLSMode.STARTTLS, timeout=5.0)
+
+    report = run(config, make_plugin_manager(load_entry_points=False))
+
+    assert report.result("tcp") is not None
+    assert report.result("tcp").status is Status.FAIL  # type: ignore[union-attr]
+    assert finished.is_set()

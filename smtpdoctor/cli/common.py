@@ -145,5 +145,7 @@ def run_and_show(
         message = Redactor.for_run(config).text(f"{type(exc).__name__}: {exc}")
         typer.echo(f"smtpdoctor: internal error ({message}); please report it", err=True)
         return EXIT_UNKNOWN
+    finally:
+        trust_store.settle()  # a plugin that failed to load ends the run before the runner
     typer.echo(shown)
     return report.exit_status
