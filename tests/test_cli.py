@@ -6,7 +6,6 @@ import json
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from loopback import closed_port
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.cli import COMMANDS
@@ -321,12 +321,9 @@ def test_a_plaintext_server_with_none_tls_reports_the_skip(
     assert "not attempted (--tls none)" in out
 
 
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+@pytest.fixture(name="closed_port")
+def a_closed_port() -> int:
+    return closed_port()
 
 
 def test_on_a_terminal_the_password_is_asked_for_without_echo(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, Protocol
 
 import pytest
+from loopback import closed_port
 
 from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
@@ -51,13 +52,6 @@ MakeServer = Callable[..., LocalSMTPServer]
 def soon(seconds: float = 5.0) -> float:
     """A deadline ``seconds`` from now."""
     return time.monotonic() + seconds
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def v4(host: str, port: int) -> AddrInfo:

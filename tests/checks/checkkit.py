@@ -64,14 +64,6 @@ def transcript_lines(report: Report) -> list[str]:
     return [f"{line.direction} {line.text}" for line in report.transcript]
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound for a moment, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @contextlib.contextmanager
 def unresponsive_port() -> Iterator[int]:
     """A loopback port where connection attempts get no answer at all, as behind a firewall

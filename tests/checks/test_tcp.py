@@ -14,11 +14,11 @@ import pytest
 from checkkit import (
     MakeServer,
     RunCheck,
-    closed_port,
     hint_titles,
     row,
     unresponsive_port,
 )
+from loopback import closed_port
 
 from smtpdoctor.checks import tcp
 from smtpdoctor.results import ExitCode, Status

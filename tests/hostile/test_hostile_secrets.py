@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from hostile_server import EHLO_STARTTLS_AUTH, HostileServer, Peer, greet, hostile, tls_context
+from loopback import closed_port
 
 from smtpdoctor import runner
 from smtpdoctor.__main__ import main
@@ -286,15 +287,6 @@ def server_ca(server: LocalSMTPServer, tmp_path: Path) -> Path:
 def address(server: HostileServer) -> str:
     host, port = server.address
     return f"{host}:{port}"
-
-
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def make_pki_expiry() -> Any:

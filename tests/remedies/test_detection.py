@@ -3,9 +3,8 @@ EHLO reply, the report names the provider, and hints (builtin and plugins) get t
 
 from __future__ import annotations
 
-import socket
-
 from hintcases import QUIT_ANSWERED, RunCheck, StartScripted
+from loopback import closed_port
 
 from smtpdoctor import hookimpl, runner
 from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
@@ -21,13 +20,6 @@ GMAIL_EHLO = (
     b"250-8BITMIME\r\n250-AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH\r\n"
     b"250 SMTPUTF8\r\n"
 )
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def test_a_gmail_banner_on_loopback_names_the_provider_in_table_and_json(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from loopback import closed_port
 from sendkit import (
     PASSWORD,
     USER,
@@ -460,15 +461,6 @@ def test_delivery_is_not_looked_for_when_nothing_was_sent(
 
     assert row(report, "delivery").summary == "not run: auth failed"
     assert imap.connections == 0
-
-
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 _ = PASSWORD

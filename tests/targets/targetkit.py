@@ -19,14 +19,6 @@ USER = "alice@example.test"
 PASSWORD = "correct horse battery staple"
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound for a moment, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @contextlib.contextmanager
 def silent_port() -> Iterator[int]:
     """A loopback port that accepts connections (the kernel completes the handshake) but

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from dnsserver import DNSServer
-from targetkit import PASSWORD, closed_port
+from loopback import closed_port
+from targetkit import PASSWORD
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.demo.pki import ThrowawayPKI, make_pki

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from dnsserver import DNSServer
-from targetkit import closed_port
+from loopback import closed_port
 
 from smtpdoctor.config import Credentials, NameServer, RunConfig, Secret
 from smtpdoctor.delivery import DeliveryError, IMAPSettings, TLSOptions, find_message

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from targetkit import GatedSMTP, closed_port, silent_port
+from loopback import closed_port
+from targetkit import GatedSMTP, silent_port
 
 from smtpdoctor.config import DEFAULT_PROBES, Probe, RunConfig, TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
