@@ -9,6 +9,9 @@ from pathlib import Path
 from smtpdoctor.config import ConfigError, Secret
 
 PASSWORD_ENV = "SMTPDOCTOR_PASSWORD"  # noqa: S105 - the variable's name, not a password
+IMAP_PASSWORD_ENV = "SMTPDOCTOR_IMAP_PASSWORD"  # noqa: S105 - the variable's name
+#: The variables that may hold a password: the commands smtpdoctor starts do not inherit them.
+PASSWORD_VARIABLES = (PASSWORD_ENV, IMAP_PASSWORD_ENV)
 
 
 def obtain_password(

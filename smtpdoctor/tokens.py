@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from smtpdoctor.config import ConfigError, Secret, check_token_text
+from smtpdoctor.passwords import PASSWORD_VARIABLES
 
 TOKEN_ENV = "SMTPDOCTOR_OAUTH_TOKEN"  # noqa: S105 - the variable's name, not a token
 #: Seconds a token command may take (helpers may ask an identity provider over the network).
@@ -63,7 +64,7 @@ def _from_file(path: Path) -> Secret:
 
 def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -> Secret:
     """Run ``command`` (split like a shell would, but run without one) and return its
-    standard output as the token."""
+    standard output as the token.  The command does not inherit the password variables."""
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -78,6 +79,7 @@ def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, so a timeout kills all of it
+            env={k: v for k, v in os.environ.items() if k not in PASSWORD_VARIABLES},
         )
     except OSError as exc:
         raise ConfigError(f"cannot run {what}: {exc.strerror or exc}") from None

@@ -20,7 +20,6 @@ import threading
 from smtpdoctor.config import RunConfig
 from smtpdoctor.transport import TLSError, client_context
 
-
 #: How long the end of a run waits, at most, for a load still under way (see
 #: :meth:`TrustStore.settle`).
 SETTLE_TIMEOUT = 5.0

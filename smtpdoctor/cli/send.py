@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smtpdoctor.cli.common import TLSChoice, fail_usage, terminal_width, use_color
+from smtpdoctor.passwords import IMAP_PASSWORD_ENV
 
 if TYPE_CHECKING:
     from smtpdoctor.config import Credentials, RunConfig, Secret
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from smtpdoctor.message import SendRequest
     from smtpdoctor.results import Report
 
-IMAP_PASSWORD_ENV = "SMTPDOCTOR_IMAP_PASSWORD"  # noqa: S105 - a variable's name
 DEFAULT_VERIFY_TIMEOUT = 60.0
 EPILOG = (
     "Examples:\n\n"

@@ -108,6 +108,22 @@ def test_a_command_prints_the_token() -> None:
     assert from_command(python(f"print({TOKEN!r})")) == TOKEN
 
 
+def test_the_command_does_not_inherit_the_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTPDOCTOR_PASSWORD", "smtp pass phrase")
+    monkeypatch.setenv("SMTPDOCTOR_IMAP_PASSWORD", "imap pass phrase")
+    monkeypatch.setenv("SMTPDOCTOR_TEST_MARKER", "inherited")
+
+    seen = from_command(
+        python(
+            "import os; print(os.environ.get('SMTPDOCTOR_TEST_MARKER'), "
+            "'SMTPDOCTOR_PASSWORD' in os.environ, 'SMTPDOCTOR_IMAP_PASSWORD' in os.environ, "
+            "sep='-')"
+        )
+    )
+
+    assert seen == "inherited-False-False"  # the rest of the environment is passed on
+
+
 def test_the_command_runs_without_a_shell() -> None:
     # A shell would expand the variable and split on the semicolon.
     assert from_command("printf %s $HOME;echo") == "$HOME;echo"
