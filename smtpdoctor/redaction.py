@@ -32,11 +32,12 @@ _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 
 def run_secrets(config: RunConfig) -> tuple[str, ...]:
-    """The secrets of a run: the password and the OAuth token, when given."""
+    """The secrets of a run: the password, the OAuth token and the IMAP password, when given."""
     credentials = config.credentials
     found = [
         credentials.password if credentials is not None else None,
         config.oauth_token,
+        config.verify.credentials.password if config.verify is not None else None,
     ]
     return tuple(secret.reveal() for secret in found if secret is not None and secret.reveal())
 

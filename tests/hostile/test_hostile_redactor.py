@@ -9,6 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smtpdoctor.config import Credentials, RunConfig, Secret
+from smtpdoctor.delivery import IMAPSettings
+from smtpdoctor.message import SendRequest
 from smtpdoctor.redaction import Redactor, run_secrets
 from smtpdoctor.results import CheckResult, Hint, Outcome, Status, TranscriptLine
 
@@ -108,6 +110,16 @@ def test_the_secrets_of_a_run_are_its_password_and_its_token() -> None:
     )
     assert run_secrets(config) == (PASSWORD, "token-123")
     assert run_secrets(RunConfig(host="mail.example.test")) == ()
+
+
+def test_the_imap_password_of_a_delivery_check_is_a_secret_of_the_run_too() -> None:
+    config = RunConfig(
+        host="mail.example.test",
+        credentials=Credentials(USER, Secret(PASSWORD)),
+        send=SendRequest(USER, USER, "test", None),
+        verify=IMAPSettings("imap.example.test", 993, Credentials(USER, Secret("imap-secret"))),
+    )
+    assert run_secrets(config) == (PASSWORD, "imap-secret")
 
 
 def test_a_megabyte_of_hostile_base64_is_redacted_without_blowing_up() -> None:
