@@ -384,23 +384,24 @@ def _run(config: RunConfig, output_format: SendFormat) -> int:
     from smtpdoctor.plugins import PluginLoadError, manager_for
     from smtpdoctor.registry import RegistrationError
     from smtpdoctor.render import render_json
+    from smtpdoctor.render.table import shown
     from smtpdoctor.results import CheckResult
     from smtpdoctor.session import Session
 
     session = Session(config)
     live = output_format is SendFormat.table
-    shown = 0
+    printed = 0
 
     def show(result: CheckResult | None) -> None:
-        nonlocal shown
-        lines = session.transcript[shown:]
-        shown += len(lines)
+        nonlocal printed
+        lines = session.transcript[printed:]
+        printed += len(lines)
         if not live:
             return
         for line in lines:
-            typer.echo(f"    {line.direction} {line.text}")
+            typer.echo(f"    {line.direction} {shown(line.text)}")
         if result is not None:
-            typer.echo(f"{result.check_id:<12} {result.status.name:<5} {result.summary}")
+            typer.echo(f"{result.check_id:<12} {result.status.name:<5} {shown(result.summary)}")
 
     if live:
         request = config.send
@@ -427,6 +428,7 @@ def _run(config: RunConfig, output_format: SendFormat) -> int:
 def _ending(report: Report) -> str:
     """The success line, then the table of every step that needs attention."""
     from smtpdoctor.render import render_table
+    from smtpdoctor.render.table import shown
     from smtpdoctor.results import Status
 
     parts: list[str] = []
@@ -441,7 +443,7 @@ def _ending(report: Report) -> str:
         )
     delivered = report.result("delivery")
     if delivered is not None and delivered.status is Status.PASS:
-        parts.append(f"Delivered: {delivered.summary}.")
+        parts.append(f"Delivered: {shown(delivered.summary)}.")
     problems = tuple(result for result in report.results if result.status.is_problem)
     if problems:
         failing = replace(report, results=problems)

@@ -28,8 +28,9 @@ _LINE = re.compile(rb"(?P<code>[0-9]{3})(?P<sep>[ -]?)(?P<text>.*)", re.DOTALL)
 _LINE_START = re.compile(rb"[2-5][0-9]{2}[ -]")
 #: Characters a terminal would act on rather than show: C0 controls but TAB, DEL, C1
 #: controls, and the bidirectional overrides that can reorder what a person reads.  A server
-#: controls reply text, so these are shown escaped (``\x1b``) instead.
-_UNSAFE = {
+#: controls reply text, so these are shown escaped (``\x1b``) instead; the table, transcript
+#: and Nagios renderers escape all text they print with the same table (``str.translate``).
+TERMINAL_ESCAPES = {
     code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     for code in (
         *range(0x09),
@@ -225,7 +226,8 @@ class ReplyParser:
                 f"mid-reply: {_shown(raw)}"
             )
         self._code = code
-        self._lines.append(match["text"].decode("utf-8", errors="replace").translate(_UNSAFE))
+        text = match["text"].decode("utf-8", errors="replace")
+        self._lines.append(text.translate(TERMINAL_ESCAPES))
         if match["sep"] == b"-":
             if len(self._lines) >= self._max_reply_lines:
                 self._fail(f"a multi-line reply ran past {self._max_reply_lines} lines")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from smtpdoctor.protocol.reply import _UNSAFE
+from smtpdoctor.protocol.reply import TERMINAL_ESCAPES
 from smtpdoctor.providers import provider_by_id
 from smtpdoctor.results import CheckResult, ExitCode, Report, Status
 
@@ -19,7 +19,7 @@ _COLORS = {
 _TALLY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.INFO, Status.SKIP)
 #: What :func:`shown` does: line breaks become spaces (as ``textwrap`` makes them anyway),
 #: every other character a terminal would obey is escaped.
-_SHOWN = {**_UNSAFE, **dict.fromkeys(map(ord, "\n\r\x0b\x0c"), " ")}
+_SHOWN = {**TERMINAL_ESCAPES, **dict.fromkeys(map(ord, "\n\r\x0b\x0c"), " ")}
 _VERDICTS = {
     ExitCode.OK: "OK",
     ExitCode.WARNING: "WARNING",

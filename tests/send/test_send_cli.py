@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ import pytest
 from sendkit import PASSWORD, USER, FakeIMAP, serving
 
 from smtpdoctor.__main__ import main
+from smtpdoctor.cli.send import _ending
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.results import CheckResult, Outcome, Report, Status, Target
 
 BOB = "bob@example.test"
 
@@ -316,3 +319,24 @@ def read_until(fd: int, marker: bytes, timeout: float = 20.0) -> bytes:
                 break
             data += chunk
     return data
+
+
+def test_the_ending_line_escapes_server_text_it_quotes() -> None:
+    """A delivery summary carries IMAP text (a folder name) the SMTP reply parser never saw."""
+    delivered = CheckResult(
+        "delivery",
+        "Delivery (IMAP)",
+        Outcome(Status.PASS, "delivered to \x1b]0;owned\x07INBOX within 0.1 s"),
+    )
+    report = Report(
+        target=Target("smtp.example.test", 587, "starttls"),
+        results=(delivered,),
+        started_at=datetime(2026, 11, 30, tzinfo=UTC),
+        duration=0.1,
+        tool_version="9.9.9",
+    )
+
+    ending = _ending(report)
+
+    assert "\x1b" not in ending and "\x07" not in ending
+    assert "Delivered: delivered to \\x1b]0;owned\\x07INBOX within 0.1 s." in ending
