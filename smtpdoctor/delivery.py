@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import imaplib
+import math
 import re
 import socket
 import ssl
@@ -75,8 +76,8 @@ class IMAPSettings:
             raise ConfigError(f"{self.host!r} is not an IMAP host name")
         if not 0 < self.port < 65536:
             raise ConfigError(f"IMAP port {self.port} is out of range (1-65535)")
-        if self.wait <= 0:
-            raise ConfigError("--verify-timeout must be positive")
+        if not 0 < self.wait < math.inf:  # and not NaN
+            raise ConfigError("--verify-timeout must be a positive number of seconds")
         if self.credentials.password is None:
             raise ConfigError("logging in to IMAP needs a password")
 

@@ -3,6 +3,7 @@ certificates, INBOX and Junk/Spam, polling with back-off — and every way that 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from sendkit import (
     transcript_text,
 )
 
-from smtpdoctor.config import Credentials, Secret
+from smtpdoctor.config import ConfigError, Credentials, Secret
 from smtpdoctor.delivery import (
     MAX_INTERVAL,
     DeliveryError,
@@ -464,3 +465,9 @@ def test_delivery_is_not_looked_for_when_nothing_was_sent(
 
 
 _ = PASSWORD
+
+
+@pytest.mark.parametrize("wait", [0.0, -1.0, math.nan, math.inf])
+def test_a_wait_that_is_not_a_positive_number_of_seconds_is_refused(wait: float) -> None:
+    with pytest.raises(ConfigError, match="--verify-timeout must be a positive number"):
+        IMAPSettings("imap.example.test", 993, Credentials(USER, Secret("x")), wait=wait)
