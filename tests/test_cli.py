@@ -145,6 +145,7 @@ NOT_NEEDED_BY_A_JSON_CHECK = (
     "smtpdoctor.cli.demo",
     "smtpdoctor.scan",
     "smtpdoctor.delivery",
+    "smtpdoctor.message",
     "tabulate",
     "imaplib",
     "email.message",

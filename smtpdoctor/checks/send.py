@@ -12,20 +12,17 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from smtpdoctor.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
 from smtpdoctor.config import RunConfig, TLSMode
 from smtpdoctor.hookspecs import hookimpl
-from smtpdoctor.message import (
-    BuiltMessage,
-    SendRequest,
-    build_message,
-    mail_parameters,
-    new_token,
-)
 from smtpdoctor.protocol import Data, MailFrom, MessageContent, RcptTo, RemoteProtocolError, Reply
 from smtpdoctor.results import DetailValue, Hint, Outcome, Status
 from smtpdoctor.transport import TransportError
+
+if TYPE_CHECKING:  # the message module loads only when a run sends
+    from smtpdoctor.message import BuiltMessage, SendRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +80,8 @@ class Send(Check):
     def run(self, ctx: CheckContext) -> Outcome:
         request = ctx.config.send
         assert request is not None  # applies() said so
+        from smtpdoctor.message import build_message, mail_parameters, new_token
+
         session = ctx.session
         caps = session.capabilities
         assert caps is not None  # "ehlo" passed
