@@ -115,6 +115,19 @@ def _session_rss_kb(session: int) -> int:
     return total
 
 
+def readline_within(process: subprocess.Popen[str], timeout: float) -> str:
+    """The next line ``process`` prints, or ``""`` when none comes within ``timeout`` seconds
+    (a child that hangs while starting must not hang the benchmark)."""
+    import selectors
+
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return ""
+    return process.stdout.readline()
+
+
 def median_ms(values: Sequence[float]) -> float:
     """The median of ``values`` (seconds) in milliseconds."""
     return statistics.median(values) * 1000 if values else float("nan")

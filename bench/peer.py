@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.measure import readline_within
 from bench.tools import Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +23,7 @@ MAILSERVER_STATE = Path(
     os.environ.get("SMTPDOCTOR_MAILSERVER_DIR", "/var/lib/smtpdoctor-mailserver")
 )
 START_TIMEOUT = 600.0  # the first start installs Postfix and Dovecot with apt-get
+PEER_START_TIMEOUT = 60.0  # the aiosmtpd fallback: a Python process and a throwaway CA
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +79,10 @@ def aiosmtpd_peer(workdir: Path) -> Iterator[Peer]:
         cwd=ROOT,
     )
     try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
+        line = readline_within(server, PEER_START_TIMEOUT).strip()
+        if not line.isdecimal():
+            raise RuntimeError(f"the aiosmtpd peer did not start: {line!r}")
+        port = int(line)
         endpoint = Endpoint("127.0.0.1", port, "bench@example.test", password, ca_file)
         yield Peer(endpoint, "aiosmtpd (smtpdoctor's demo server; Postfix was not available)")
     finally:

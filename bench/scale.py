@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import Run, with_memory
+from bench.measure import Run, readline_within, with_memory
 from bench.tools import smtpdoctor_bin, swaks_fleet_argv
 
 FLEET_PORT = 0  # a free port, the same on every address
@@ -57,7 +57,7 @@ def running_fleet(size: int, workdir: Path) -> Iterator[Fleet]:
     )
     try:
         assert server.stdout is not None
-        line = _readline(server, FLEET_START_TIMEOUT)
+        line = readline_within(server, FLEET_START_TIMEOUT)
         if line.strip() != "ready":
             raise RuntimeError(f"the fleet server did not start: {line!r}")
         yield Fleet(workdir / "targets.txt", workdir / "ca.pem", size)
@@ -69,17 +69,6 @@ def running_fleet(size: int, workdir: Path) -> Iterator[Fleet]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-def _readline(process: subprocess.Popen[str], timeout: float) -> str:
-    import selectors
-
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            return ""
-    return process.stdout.readline()
 
 
 def run_scale(fleet: Fleet, concurrencies: Sequence[int], workdir: Path) -> list[ScaleRow]:
