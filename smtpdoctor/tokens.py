@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from smtpdoctor.config import ConfigError, Secret, check_token_text
-from smtpdoctor.passwords import PASSWORD_VARIABLES
+from smtpdoctor.passwords import PASSWORD_VARIABLES, read_secret_file
 
 TOKEN_ENV = "SMTPDOCTOR_OAUTH_TOKEN"  # noqa: S105 - the variable's name, not a token
 #: Seconds a token command may take (helpers may ask an identity provider over the network).
@@ -55,11 +55,9 @@ def obtain_token(
 
 
 def _from_file(path: Path) -> Secret:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the token file {path}: {exc.strerror}") from None
-    return _validated(_decode(data, f"the token file {path}"), f"the token file {path}")
+    what = f"the token file {path}"
+    data = read_secret_file(path, what, limit=MAX_TOKEN_BYTES)
+    return _validated(_decode(data, what), what)
 
 
 def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -> Secret:

@@ -183,3 +183,9 @@ def test_a_password_file_that_is_not_utf8_is_refused_without_showing_it(tmp_path
 
     assert "xff" not in str(caught.value)
     assert "position" not in str(caught.value)
+
+
+@pytest.mark.timeout(30)
+def test_a_password_file_that_never_ends_is_refused_without_reading_it_all() -> None:
+    with pytest.raises(ConfigError, match="holds more than 65536 bytes"):
+        obtain_password(environ={}, password_file=Path("/dev/zero"), prompt=None)

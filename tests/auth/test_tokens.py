@@ -67,6 +67,13 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.timeout(30)
+def test_a_file_that_never_ends_is_refused_without_reading_it_all() -> None:
+    assert refusal(token_file=Path("/dev/zero")) == (
+        "the token file /dev/zero holds more than 16384 bytes: it must hold only the secret"
+    )
+
+
 def test_an_empty_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "token"
     path.write_text("\n\n")
