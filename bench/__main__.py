@@ -147,7 +147,7 @@ def main(argv: list[str]) -> int:
                             matrix_table(measure_matrix(ports, rtts, args.matrix_rounds)),
                         )
                     else:
-                        emit("Port matrix", "Not measured: no smtpdoctor.matrix here.")
+                        emit("Port matrix", "Not measured: no smtpdoctor.discovery.matrix here.")
         if "startup" not in skip:
             emit("Start-up", startup_table(run_startup(args.startup_rounds)))
         if "scale" not in skip:

@@ -35,9 +35,9 @@ class MatrixCost:
 
 
 def matrix_available() -> bool:
-    """Whether this smtpdoctor has the port matrix (``smtpdoctor.matrix``)."""
+    """Whether this smtpdoctor has the port matrix (``smtpdoctor.discovery.matrix``)."""
     try:
-        import smtpdoctor.matrix  # noqa: F401
+        import smtpdoctor.discovery.matrix  # noqa: F401
     except ImportError:
         return False
     return True
@@ -48,8 +48,8 @@ def measure_matrix(
 ) -> list[MatrixCost]:
     """``ports`` are ``(port, "starttls" | "implicit")`` on 127.0.0.1; a closed port is
     added.  Probes do not verify certificates (no secret crosses them), so no CA is needed."""
-    from smtpdoctor.config import Probe, RunConfig, TLSMode
-    from smtpdoctor.matrix import probe_port, run_matrix
+    from smtpdoctor.core.config import Probe, RunConfig, TLSMode
+    from smtpdoctor.discovery.matrix import probe_port, run_matrix
 
     rows = []
     for rtt in rtts:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from smtpdoctor._version import __version__
 
 if TYPE_CHECKING:
-    from smtpdoctor.check import (
+    from smtpdoctor.core.check import (
         Check,
         CheckContext,
         RegisterCheck,
@@ -21,22 +21,22 @@ if TYPE_CHECKING:
         StashKey,
         reply_outcome,
     )
-    from smtpdoctor.hookspecs import hookimpl
-    from smtpdoctor.results import CheckResult, Hint, Outcome, Report, Status
+    from smtpdoctor.core.hookspecs import hookimpl
+    from smtpdoctor.model.results import CheckResult, Hint, Outcome, Report, Status
 
 _LAZY = {
-    "Check": "smtpdoctor.check",
-    "CheckContext": "smtpdoctor.check",
-    "RegisterCheck": "smtpdoctor.check",
-    "Stash": "smtpdoctor.check",
-    "StashKey": "smtpdoctor.check",
-    "reply_outcome": "smtpdoctor.check",
-    "hookimpl": "smtpdoctor.hookspecs",
-    "CheckResult": "smtpdoctor.results",
-    "Hint": "smtpdoctor.results",
-    "Outcome": "smtpdoctor.results",
-    "Report": "smtpdoctor.results",
-    "Status": "smtpdoctor.results",
+    "Check": "smtpdoctor.core.check",
+    "CheckContext": "smtpdoctor.core.check",
+    "RegisterCheck": "smtpdoctor.core.check",
+    "Stash": "smtpdoctor.core.check",
+    "StashKey": "smtpdoctor.core.check",
+    "reply_outcome": "smtpdoctor.core.check",
+    "hookimpl": "smtpdoctor.core.hookspecs",
+    "CheckResult": "smtpdoctor.model.results",
+    "Hint": "smtpdoctor.model.results",
+    "Outcome": "smtpdoctor.model.results",
+    "Report": "smtpdoctor.model.results",
+    "Status": "smtpdoctor.model.results",
 }
 
 __all__ = [

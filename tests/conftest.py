@@ -19,7 +19,7 @@ import pytest
 
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import Report
+from smtpdoctor.model.results import Report
 from smtpdoctor.testing import ScriptedServer, run_pipeline
 
 USER = "alice@example.test"

@@ -1,4 +1,4 @@
-"""Specification of :mod:`smtpdoctor.certificates`: reading certificates, matching hostnames."""
+"""Specification of :mod:`smtpdoctor.net.certificates`: reading certificates, matching hostnames."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpdoctor import certificates
-from smtpdoctor.certificates import (
+from smtpdoctor.net import certificates
+from smtpdoctor.net.certificates import (
     CertificateInfo,
     CertificateParseError,
     hostname_matches,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smtpdoctor.config import (
+from smtpdoctor.core.config import (
     ConfigError,
     NameServer,
     Probe,
@@ -15,7 +15,7 @@ from smtpdoctor.config import (
     parse_target,
     split_target,
 )
-from smtpdoctor.passwords import obtain_password
+from smtpdoctor.secrets.passwords import obtain_password
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,9 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from smtpdoctor.certificates import CertificateInfo, inspect_certificate
 from smtpdoctor.demo.pki import CA_COMMON_NAME, TEMPDIR_PREFIX, ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import CapturedMessage, LocalSMTPServer
+from smtpdoctor.net.certificates import CertificateInfo, inspect_certificate
 
 USER = "alice@example.test"
 PASSWORD = "correct horse battery staple"

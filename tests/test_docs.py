@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smtpdoctor import hookspecs
+from smtpdoctor.core import hookspecs
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
 
 ROOT = Path(__file__).resolve().parent.parent

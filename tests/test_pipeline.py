@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from smtpdoctor.config import TLSMode
+from smtpdoctor.core.config import TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import ExitCode, Report, Status
+from smtpdoctor.model.results import ExitCode, Report, Status
 
 RunCheck = Callable[..., Report]
 

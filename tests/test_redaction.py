@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from smtpdoctor.protocol.errors import RemoteProtocolError
 from smtpdoctor.protocol.reply import ReplyParser
-from smtpdoctor.redaction import Redactor, _markers
+from smtpdoctor.secrets.redaction import Redactor, _markers
 
 #: Secret and neighbours from disjoint alphabets, so any three bytes of the secret found in
 #: the output can only have come from the secret.

@@ -6,8 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from smtpdoctor.render import render_json, render_table, render_transcript
-from smtpdoctor.results import (
+from smtpdoctor.model.results import (
     CheckResult,
     ExitCode,
     Hint,
@@ -18,6 +17,7 @@ from smtpdoctor.results import (
     TranscriptLine,
     exit_code_for,
 )
+from smtpdoctor.render import render_json, render_table, render_transcript
 
 
 def make_report(*results: CheckResult, insecure: bool = False) -> Report:

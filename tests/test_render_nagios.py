@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
 from smtpdoctor.render.nagios import render_nagios
-from smtpdoctor.results import CheckResult, Outcome, Report, Status, Target
 
 
 def report(*results: CheckResult) -> Report:

@@ -17,14 +17,14 @@ from smtpdoctor import (
     RegisterCheck,
     Status,
     hookimpl,
-    runner,
 )
-from smtpdoctor.config import RunConfig, TLSMode
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.plugins import PluginLoadError, make_plugin_manager
+from smtpdoctor.core.registry import CheckRegistry, RegistrationError
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.plugins import PluginLoadError, make_plugin_manager
-from smtpdoctor.registry import CheckRegistry, RegistrationError
+from smtpdoctor.model.results import ExitCode
 from smtpdoctor.remedies import HintContext
-from smtpdoctor.results import ExitCode
 
 
 class Crashes(Check):

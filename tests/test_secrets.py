@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.config import ConfigError, Credentials, RunConfig, Secret
+from smtpdoctor.core.config import ConfigError, Credentials, RunConfig, Secret
 from smtpdoctor.demo.server import LocalSMTPServer
 
 USER = "alice@example.test"

@@ -10,12 +10,11 @@ from typing import Any, Protocol
 
 import pytest
 
-from smtpdoctor import sasl
-from smtpdoctor.config import RunConfig, TLSMode
-from smtpdoctor.protocol import Auth, RemoteProtocolError
-from smtpdoctor.session import Session
-from smtpdoctor.transport import TLSDetails, Transport, client_context
-from smtpdoctor.truststore import TrustStore
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.net.session import Session
+from smtpdoctor.net.transport import TLSDetails, Transport, client_context
+from smtpdoctor.net.truststore import TrustStore
+from smtpdoctor.protocol import Auth, RemoteProtocolError, sasl
 
 
 class Scripted(Protocol):

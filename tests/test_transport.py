@@ -21,7 +21,7 @@ from loopback import closed_port
 
 from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.transport import (
+from smtpdoctor.net.transport import (
     ConnectAttempt,
     ConnectError,
     ConnectionClosed,

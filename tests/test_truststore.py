@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from loopback import closed_port
 
-from smtpdoctor import truststore
 from smtpdoctor.__main__ import main
-from smtpdoctor.config import Probe, RunConfig, TLSMode
+from smtpdoctor.core.config import Probe, RunConfig, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.core.runner import run
 from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.matrix import Verdict, run_matrix
-from smtpdoctor.plugins import make_plugin_manager
-from smtpdoctor.results import Status
-from smtpdoctor.runner import run
-from smtpdoctor.session import Session
-from smtpdoctor.transport import TLSError, client_context
-from smtpdoctor.truststore import TrustStore
+from smtpdoctor.discovery.matrix import Verdict, run_matrix
+from smtpdoctor.model.results import Status
+from smtpdoctor.net import truststore
+from smtpdoctor.net.session import Session
+from smtpdoctor.net.transport import TLSError, client_context
+from smtpdoctor.net.truststore import TrustStore
 
 
 @pytest.fixture

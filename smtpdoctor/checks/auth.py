@@ -1,7 +1,7 @@
 """``auth``: which login mechanisms the server offers (before and after TLS), and whether our
 credentials work with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2.
 
-The SASL exchanges themselves are :mod:`smtpdoctor.sasl`'s; this check decides whether a
+The SASL exchanges themselves are :mod:`smtpdoctor.protocol.sasl`'s; this check decides whether a
 secret may be sent at all, picks the mechanism, drives the challenges over the session and
 turns the server's verdict into a finding.  Secrets reach the session only inside commands
 whose transcript form is ``[redacted]``, and the session is told to scrub every form of them
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smtpdoctor import sasl
-from smtpdoctor.check import Check, CheckContext, RegisterCheck, reply_outcome
-from smtpdoctor.config import AuthMechanism, RunConfig, TLSMode
-from smtpdoctor.hookspecs import hookimpl
-from smtpdoctor.protocol import Auth, AuthResponse, Reply
-from smtpdoctor.results import DetailValue, Hint, Outcome, Status
-from smtpdoctor.session import Session
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, reply_outcome
+from smtpdoctor.core.config import AuthMechanism, RunConfig, TLSMode
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
+from smtpdoctor.net.session import Session
+from smtpdoctor.protocol import Auth, AuthResponse, Reply, sasl
 
 #: Findings per failure reply code (RFC 4954 §6 and the codes servers really use).
 FAILURE_FINDINGS = {

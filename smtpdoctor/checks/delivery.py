@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smtpdoctor.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.checks.send import SENT
-from smtpdoctor.config import RunConfig
-from smtpdoctor.hookspecs import hookimpl
-from smtpdoctor.results import DetailValue, Hint, Outcome, Status
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
 
 if TYPE_CHECKING:  # imaplib and the email parser load only when a run verifies delivery
-    from smtpdoctor.delivery import Found, IMAPSettings
+    from smtpdoctor.delivery.imap import Found, IMAPSettings
 
 
 class Delivery(Check):
@@ -31,9 +31,9 @@ class Delivery(Check):
         return config.send is not None and config.verify is not None
 
     def run(self, ctx: CheckContext) -> Outcome:
-        from smtpdoctor.delivery import DeliveryError, TLSOptions, find_message
-        from smtpdoctor.session import resolver_for
-        from smtpdoctor.transport import resolve
+        from smtpdoctor.delivery.imap import DeliveryError, TLSOptions, find_message
+        from smtpdoctor.net.session import resolver_for
+        from smtpdoctor.net.transport import resolve
 
         settings = ctx.config.verify
         assert settings is not None  # applies() said so
@@ -84,7 +84,7 @@ class Delivery(Check):
 
 
 def _found(found: Found, details: dict[str, DetailValue]) -> Outcome:
-    from smtpdoctor.delivery import summarize_authentication_results
+    from smtpdoctor.delivery.imap import summarize_authentication_results
 
     verdict = summarize_authentication_results(found.authentication_results)
     details.update(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from smtpdoctor.check import Check, CheckContext, RegisterCheck, reply_outcome
-from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, reply_outcome
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import Outcome, Status
 from smtpdoctor.protocol import Capabilities, Helo
-from smtpdoctor.results import Outcome, Status
 
 
 class Ehlo(Check):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from smtpdoctor.check import Check, CheckContext, RegisterCheck, reply_outcome
-from smtpdoctor.config import IMPLICIT_TLS_PORTS, RunConfig, TLSMode
-from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, reply_outcome
+from smtpdoctor.core.config import IMPLICIT_TLS_PORTS, RunConfig, TLSMode
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import DetailValue, Outcome, Status
+from smtpdoctor.net.transport import StepTimeout
 from smtpdoctor.protocol import RemoteProtocolError
-from smtpdoctor.results import DetailValue, Outcome, Status
-from smtpdoctor.transport import StepTimeout
 
 #: What other services say first, so we can name what is on the port instead of "not SMTP".
 OTHER_PROTOCOLS: tuple[tuple[bytes, str], ...] = (

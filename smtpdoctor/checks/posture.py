@@ -18,12 +18,12 @@ other builtin checks, it runs after ``tls`` has had its say.
 
 from __future__ import annotations
 
-from smtpdoctor.check import Check, CheckContext, RegisterCheck
-from smtpdoctor.config import TLSMode
-from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
+from smtpdoctor.core.config import TLSMode
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import DetailValue, Outcome, Status
+from smtpdoctor.net.session import Session
 from smtpdoctor.protocol import Capabilities
-from smtpdoctor.results import DetailValue, Outcome, Status
-from smtpdoctor.session import Session
 
 #: Mechanisms that put a reusable secret on the wire — the password, or a bearer token —
 #: only base64-encoded, which is not encryption.

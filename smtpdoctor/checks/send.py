@@ -14,15 +14,15 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smtpdoctor.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
-from smtpdoctor.config import RunConfig, TLSMode
-from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
+from smtpdoctor.net.transport import TransportError
 from smtpdoctor.protocol import Data, MailFrom, MessageContent, RcptTo, RemoteProtocolError, Reply
-from smtpdoctor.results import DetailValue, Hint, Outcome, Status
-from smtpdoctor.transport import TransportError
 
 if TYPE_CHECKING:  # the message module loads only when a run sends
-    from smtpdoctor.message import BuiltMessage, SendRequest
+    from smtpdoctor.delivery.message import BuiltMessage, SendRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ class Send(Check):
     def run(self, ctx: CheckContext) -> Outcome:
         request = ctx.config.send
         assert request is not None  # applies() said so
-        from smtpdoctor.message import build_message, mail_parameters, new_token
+        from smtpdoctor.delivery.message import build_message, mail_parameters, new_token
 
         session = ctx.session
         caps = session.capabilities

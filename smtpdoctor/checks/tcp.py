@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from smtpdoctor.check import Check, CheckContext, RegisterCheck
-from smtpdoctor.hookspecs import hookimpl
-from smtpdoctor.results import Outcome, Status
-from smtpdoctor.transport import ConnectError, ResolutionError
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import Outcome, Status
+from smtpdoctor.net.transport import ConnectError, ResolutionError
 
 #: Ports that clouds and ISPs block for outgoing connections more often than not.
 COMMONLY_BLOCKED_PORTS = frozenset({25})

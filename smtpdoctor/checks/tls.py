@@ -8,13 +8,13 @@ certificate, this check then reconnects once without verification and keeps the 
 
 from __future__ import annotations
 
-from smtpdoctor.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
-from smtpdoctor.config import RunConfig, TLSMode
-from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import Outcome, Status
+from smtpdoctor.net.session import Session
+from smtpdoctor.net.transport import TLSDetails, TLSError, TransportError
 from smtpdoctor.protocol import RemoteProtocolError, StartTLS
-from smtpdoctor.results import Outcome, Status
-from smtpdoctor.session import Session
-from smtpdoctor.transport import TLSDetails, TLSError, TransportError
 
 #: Why verification refused the certificate (OpenSSL's words), for the ``certificate`` check.
 VERIFICATION_FAILURE: StashKey[str] = StashKey("tls.verification_failure")

@@ -36,7 +36,7 @@ from smtpdoctor.cli.send import (
     VerifyTimeoutOption,
     sending_settings,
 )
-from smtpdoctor.config import Credentials, Secret
+from smtpdoctor.core.config import Credentials, Secret
 
 EPILOG = (
     "Examples:\n\n"
@@ -187,7 +187,7 @@ def check(
     option: OptionOption = None,
 ) -> None:
     """Check a mail server for sending: connection, greeting, EHLO, TLS, certificate, AUTH."""
-    from smtpdoctor.config import (
+    from smtpdoctor.core.config import (
         DEFAULT_PORT,
         DEFAULT_PROBES,
         AuthMechanism,
@@ -197,8 +197,8 @@ def check(
         RunConfig,
         TLSMode,
     )
-    from smtpdoctor.targets import locate, parse_typed, plan_run
-    from smtpdoctor.transport import TLSError, check_ca_file
+    from smtpdoctor.discovery.targets import locate, parse_typed, plan_run
+    from smtpdoctor.net.transport import TLSError, check_ca_file
 
     selection = plugin_selection(plugin, disable)
     try:
@@ -277,8 +277,8 @@ def _login_user(
     run only lists the mechanisms, and the ``target`` row says so."""
     if user is not None or from_target is None:
         return user
-    from smtpdoctor.passwords import PASSWORD_ENV
-    from smtpdoctor.tokens import TOKEN_ENV
+    from smtpdoctor.secrets.passwords import PASSWORD_ENV
+    from smtpdoctor.secrets.tokens import TOKEN_ENV
 
     secrets = (password_file, token_file, token_command)
     if any(secrets) or os.environ.get(PASSWORD_ENV) or os.environ.get(TOKEN_ENV):
@@ -299,9 +299,9 @@ def _login_secrets(
     a token makes it unnecessary (with ``auto`` and a token, a password given by file or
     environment is still kept, for servers that offer no XOAUTH2).
     """
-    from smtpdoctor.config import ConfigError
-    from smtpdoctor.passwords import PASSWORD_ENV, obtain_password
-    from smtpdoctor.tokens import obtain_token
+    from smtpdoctor.core.config import ConfigError
+    from smtpdoctor.secrets.passwords import PASSWORD_ENV, obtain_password
+    from smtpdoctor.secrets.tokens import obtain_token
 
     if user is None:
         if token_file is not None or token_command is not None:

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from smtpdoctor.config import RunConfig
-    from smtpdoctor.plugins import PluginSelection
+    from smtpdoctor.core.config import RunConfig
+    from smtpdoctor.core.plugins import PluginSelection
 
 EXIT_UNKNOWN = 3
 EXIT_INTERRUPTED = 130
 
 
 class TLSChoice(enum.StrEnum):
-    """Values of ``--tls`` (the values of :class:`~smtpdoctor.config.TLSMode`)."""
+    """Values of ``--tls`` (the values of :class:`~smtpdoctor.core.config.TLSMode`)."""
 
     auto = "auto"
     starttls = "starttls"
@@ -104,7 +104,7 @@ def plugin_options(values: list[str] | None) -> dict[str, str]:
 
 def plugin_selection(plugins: list[str] | None, disable: list[str] | None) -> PluginSelection:
     """What ``--plugin``, ``--disable`` and the environment ask to load."""
-    from smtpdoctor.plugins import PluginSelection
+    from smtpdoctor.core.plugins import PluginSelection
 
     return PluginSelection.from_environment(
         os.environ, plugins=plugins or (), disabled=disable or ()
@@ -117,13 +117,13 @@ def run_and_show(
     """Load the plugins ``selection`` asks for, run every check against ``config``, print
     the report in ``output_format``, return the exit code.  A broken plugin, a bad
     registration or an unknown format is exit code 3, before anything is sent."""
-    from smtpdoctor import runner
-    from smtpdoctor.plugins import PluginLoadError, manager_for
-    from smtpdoctor.redaction import Redactor
-    from smtpdoctor.registry import RegistrationError
+    from smtpdoctor.core import runner
+    from smtpdoctor.core.plugins import PluginLoadError, manager_for
+    from smtpdoctor.core.registry import RegistrationError
+    from smtpdoctor.net.session import Session
+    from smtpdoctor.net.truststore import TrustStore
     from smtpdoctor.render import RenderingError, RenderOptions, collect_renderers
-    from smtpdoctor.session import Session
-    from smtpdoctor.truststore import TrustStore
+    from smtpdoctor.secrets.redaction import Redactor
 
     trust_store = TrustStore.for_config(config)
     if config.verifies_certificates:

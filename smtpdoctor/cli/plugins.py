@@ -16,8 +16,8 @@ import typer
 from smtpdoctor.cli.common import DisableOption, PluginOption, fail_usage, plugin_selection
 
 if TYPE_CHECKING:
-    from smtpdoctor.plugins import PluginManager, PluginSelection, PluginSource
-    from smtpdoctor.registry import CheckRegistry, RegisteredCheck
+    from smtpdoctor.core.plugins import PluginManager, PluginSelection, PluginSource
+    from smtpdoctor.core.registry import CheckRegistry, RegisteredCheck
     from smtpdoctor.render import RendererRegistry
 
 
@@ -97,8 +97,8 @@ def checks(
 
 
 def _load(selection: PluginSelection) -> tuple[PluginManager, CheckRegistry, RendererRegistry]:
-    from smtpdoctor.plugins import PluginLoadError, manager_for
-    from smtpdoctor.registry import RegistrationError, collect_checks
+    from smtpdoctor.core.plugins import PluginLoadError, manager_for
+    from smtpdoctor.core.registry import RegistrationError, collect_checks
     from smtpdoctor.render import RenderingError, collect_renderers
 
     try:
@@ -158,8 +158,8 @@ _LISTED_HOOKS = frozenset({"smtpdoctor_register_checks", "smtpdoctor_register_re
 
 
 def _check_row(entry: RegisteredCheck, selection: PluginSelection) -> dict[str, Any]:
-    from smtpdoctor.config import RunConfig, TLSMode
-    from smtpdoctor.registry import ESSENTIAL_CHECKS
+    from smtpdoctor.core.config import RunConfig, TLSMode
+    from smtpdoctor.core.registry import ESSENTIAL_CHECKS
 
     check = entry.check
     configs = {

@@ -141,9 +141,11 @@ def scan(
 ) -> None:
     """Check many mail servers: bounded concurrency, one connection per server at a time,
     results as JSON Lines as they finish, a summary at the end."""
-    from smtpdoctor.config import ConfigError, NameServer, RunConfig, TLSMode
-    from smtpdoctor.plugins import PluginLoadError, manager_for
-    from smtpdoctor.registry import RegistrationError
+    from smtpdoctor.core.config import ConfigError, NameServer, RunConfig, TLSMode
+    from smtpdoctor.core.plugins import PluginLoadError, manager_for
+    from smtpdoctor.core.registry import RegistrationError
+    from smtpdoctor.net.transport import TLSError, check_ca_file
+    from smtpdoctor.net.truststore import TrustStore
     from smtpdoctor.scan import (
         ScanInputError,
         Scanner,
@@ -154,8 +156,6 @@ def scan(
         parse_targets,
         pipeline_runner,
     )
-    from smtpdoctor.transport import TLSError, check_ca_file
-    from smtpdoctor.truststore import TrustStore
 
     if resume and output is None:
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smtpdoctor.cli.common import TLSChoice, fail_usage, terminal_width, use_color
-from smtpdoctor.passwords import IMAP_PASSWORD_ENV
+from smtpdoctor.secrets.passwords import IMAP_PASSWORD_ENV
 
 if TYPE_CHECKING:
-    from smtpdoctor.config import Credentials, RunConfig, Secret
-    from smtpdoctor.delivery import IMAPSettings
-    from smtpdoctor.message import SendRequest
-    from smtpdoctor.results import Report
+    from smtpdoctor.core.config import Credentials, RunConfig, Secret
+    from smtpdoctor.delivery.imap import IMAPSettings
+    from smtpdoctor.delivery.message import SendRequest
+    from smtpdoctor.model.results import Report
 
 DEFAULT_VERIFY_TIMEOUT = 60.0
 EPILOG = (
@@ -118,16 +118,16 @@ def sending_settings(
 ) -> tuple[SendRequest | None, IMAPSettings | None]:
     """The test message and the IMAP verification the options ask for, validated.
 
-    Raises :class:`~smtpdoctor.config.ConfigError` for what cannot work: ``--verify-imap``
+    Raises :class:`~smtpdoctor.core.config.ConfigError` for what cannot work: ``--verify-imap``
     without ``--send-to``, no sender, no mailbox to log in to, a bad address or header text.
     """
-    from smtpdoctor.config import ConfigError
+    from smtpdoctor.core.config import ConfigError
 
     if send_to is None:
         if mail_from is not None or verify_imap:
             raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")
         return None, None
-    from smtpdoctor.message import DEFAULT_SUBJECT, SendRequest
+    from smtpdoctor.delivery.message import DEFAULT_SUBJECT, SendRequest
 
     sender = mail_from
     if sender is None and credentials is not None and "@" in credentials.username:
@@ -163,8 +163,8 @@ def imap_settings(
 ) -> IMAPSettings:
     """Where and as whom to look for the message; the SMTP login's user and password unless
     ``--imap-user`` or an IMAP password source says otherwise."""
-    from smtpdoctor.config import ConfigError, Credentials, parse_target
-    from smtpdoctor.delivery import IMAPS_PORT, IMAPSettings, default_imap_host
+    from smtpdoctor.core.config import ConfigError, Credentials, parse_target
+    from smtpdoctor.delivery.imap import IMAPS_PORT, IMAPSettings, default_imap_host
 
     host, port = parse_target(imap_host or default_imap_host(smtp_host), default_port=IMAPS_PORT)
     user = imap_user or (credentials.username if credentials is not None else None)
@@ -191,9 +191,9 @@ def imap_password(
     prompt: Callable[[], str] | None,
 ) -> Secret:
     """The IMAP password from ``--imap-password-file``, else ``$SMTPDOCTOR_IMAP_PASSWORD``,
-    else the prompt; like :func:`smtpdoctor.passwords.obtain_password` for SMTP."""
-    from smtpdoctor.config import ConfigError, Secret
-    from smtpdoctor.passwords import obtain_password
+    else the prompt; like :func:`smtpdoctor.secrets.passwords.obtain_password` for SMTP."""
+    from smtpdoctor.core.config import ConfigError, Secret
+    from smtpdoctor.secrets.passwords import obtain_password
 
     if password_file is None and environ.get(IMAP_PASSWORD_ENV):
         return Secret(environ[IMAP_PASSWORD_ENV])
@@ -278,9 +278,9 @@ def send(
 ) -> None:
     """Send one message, logging in first: asks for what is not given as an option, shows
     the SMTP dialogue (passwords redacted), and ends with a success line or the diagnosis."""
-    from smtpdoctor.config import ConfigError, Credentials, RunConfig, TLSMode, parse_target
-    from smtpdoctor.passwords import PASSWORD_ENV, obtain_password
-    from smtpdoctor.transport import TLSError, check_ca_file
+    from smtpdoctor.core.config import ConfigError, Credentials, RunConfig, TLSMode, parse_target
+    from smtpdoctor.net.transport import TLSError, check_ca_file
+    from smtpdoctor.secrets.passwords import PASSWORD_ENV, obtain_password
 
     interactive = sys.stdin.isatty()
     try:
@@ -335,8 +335,8 @@ def send(
 def _refuse_missing(
     mail_from: str | None, to: str | None, password_file: Path | None, password_env: str | None
 ) -> None:
-    from smtpdoctor.config import ConfigError
-    from smtpdoctor.passwords import PASSWORD_ENV
+    from smtpdoctor.core.config import ConfigError
+    from smtpdoctor.secrets.passwords import PASSWORD_ENV
 
     missing = [option for option, value in (("--from", mail_from), ("--to", to)) if not value]
     if password_file is None and not password_env:
@@ -349,8 +349,8 @@ def _refuse_missing(
 
 def _ask_address(label: str) -> str:
     """Ask for an address until a valid one is typed (three tries)."""
-    from smtpdoctor.config import ConfigError
-    from smtpdoctor.message import check_address
+    from smtpdoctor.core.config import ConfigError
+    from smtpdoctor.delivery.message import check_address
 
     for _ in range(2):
         answer = str(typer.prompt(label)).strip()
@@ -362,7 +362,7 @@ def _ask_address(label: str) -> str:
 
 
 def _ask_text(subject: str | None, body: str | None) -> tuple[str, str | None]:
-    from smtpdoctor.message import DEFAULT_SUBJECT
+    from smtpdoctor.delivery.message import DEFAULT_SUBJECT
 
     if subject is None:
         subject = str(typer.prompt("Subject", default=DEFAULT_SUBJECT))
@@ -379,14 +379,14 @@ def _hidden_prompt(label: str) -> Callable[[], str]:
 
 
 def _run(config: RunConfig, output_format: SendFormat) -> int:
-    from smtpdoctor import runner
     from smtpdoctor.cli.common import EXIT_UNKNOWN, plugin_selection
-    from smtpdoctor.plugins import PluginLoadError, manager_for
-    from smtpdoctor.registry import RegistrationError
+    from smtpdoctor.core import runner
+    from smtpdoctor.core.plugins import PluginLoadError, manager_for
+    from smtpdoctor.core.registry import RegistrationError
+    from smtpdoctor.model.results import CheckResult
+    from smtpdoctor.net.session import Session
     from smtpdoctor.render import render_json
     from smtpdoctor.render.table import shown
-    from smtpdoctor.results import CheckResult
-    from smtpdoctor.session import Session
 
     session = Session(config)
     live = output_format is SendFormat.table
@@ -427,9 +427,9 @@ def _run(config: RunConfig, output_format: SendFormat) -> int:
 
 def _ending(report: Report) -> str:
     """The success line, then the table of every step that needs attention."""
+    from smtpdoctor.model.results import Status
     from smtpdoctor.render import render_table
     from smtpdoctor.render.table import shown
-    from smtpdoctor.results import Status
 
     parts: list[str] = []
     sent = report.result("send")

@@ -12,13 +12,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from smtpdoctor import runner
-from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.server import CapturedMessage, LocalSMTPServer
-from smtpdoctor.message import SendRequest
-from smtpdoctor.plugins import make_plugin_manager
+from smtpdoctor.model.results import ExitCode, Report, Status
 from smtpdoctor.render import render_table
-from smtpdoctor.results import ExitCode, Report, Status
 
 DEMO_USER = "demo@smtpdoctor.test"
 DEMO_RECIPIENT = "postmaster@smtpdoctor.test"

@@ -6,5 +6,5 @@
   candidates the way mail clients do: the provider table, the provider behind the MX, RFC 6186
   SRV records, then guessed ``smtp.``/``mail.`` hosts.
 
-:mod:`smtpdoctor.targets` decides what a typed target is and uses both.
+:mod:`smtpdoctor.discovery.targets` decides what a typed target is and uses both.
 """

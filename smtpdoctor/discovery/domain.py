@@ -5,7 +5,7 @@ server costs one DNS round trip however many sources are tried.  :func:`candidat
 the answers in this order and says which source each candidate came from:
 
 1. **MX** — the provider behind the domain's mail exchangers (MX ``aspmx.l.google.com`` →
-   Gmail / Google Workspace → ``smtp.gmail.com:465``), from :mod:`smtpdoctor.providers`;
+   Gmail / Google Workspace → ``smtp.gmail.com:465``), from :mod:`smtpdoctor.discovery.providers`;
 2. **SRV** — RFC 8314's ``_submissions._tcp`` (implicit TLS), then RFC 6186's
    ``_submission._tcp`` (STARTTLS); a target of ``.`` means "not offered";
 3. **guess** — ``smtp.<domain>``, then ``mail.<domain>``, if the name exists;
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from smtpdoctor.config import TLSMode
+from smtpdoctor.core.config import TLSMode
+from smtpdoctor.discovery.providers import Provider, detect_provider, provider_for_mx
 from smtpdoctor.discovery.resolver import DNSClient, Lookup, MXRecord, SRVRecord, gather
 from smtpdoctor.discovery.source import Source
-from smtpdoctor.providers import Provider, detect_provider, provider_for_mx
 
 #: The hosts mail clients guess, in the order they try them.
 GUESSED_PREFIXES = ("smtp", "mail")

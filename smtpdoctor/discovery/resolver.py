@@ -5,7 +5,7 @@ failure is never an exception: it is a :class:`Lookup` whose :attr:`~Lookup.fail
 "the name does not exist" (NXDOMAIN) from "the name exists but has no such records" (NOERROR
 with no answer), a timeout, and a DNS server that answered with an error (SERVFAIL, REFUSED).
 
-With :attr:`~smtpdoctor.config.RunConfig.dns_servers` set, those servers — and only those — are
+With :attr:`~smtpdoctor.core.config.RunConfig.dns_servers` set, those servers — and only those — are
 asked, also for the address the pipeline connects to (:meth:`DNSClient.resolve_for_connect`).
 """
 
@@ -29,8 +29,8 @@ import dns.rdtypes.ANY.MX
 import dns.rdtypes.IN.SRV
 import dns.resolver
 
-from smtpdoctor.config import NameServer, RunConfig
-from smtpdoctor.transport import ResolutionError
+from smtpdoctor.core.config import NameServer, RunConfig
+from smtpdoctor.net.transport import ResolutionError
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -55,7 +55,7 @@ class DNSFailure(enum.StrEnum):
     """Anything else dnspython reported."""
 
 
-#: How a failure maps onto :class:`~smtpdoctor.transport.ResolutionError` kinds, so the
+#: How a failure maps onto :class:`~smtpdoctor.net.transport.ResolutionError` kinds, so the
 #: ``tcp`` check reports it exactly as it reports the system resolver's failures.
 _CONNECT_KINDS = {
     DNSFailure.NXDOMAIN: "nxdomain",
@@ -204,9 +204,9 @@ class DNSClient:
     def resolve_for_connect(
         self, host: str, port: int, *, deadline_at: float
     ) -> list[tuple[int, tuple[str, int]]]:
-        """Addresses to connect to, as :func:`smtpdoctor.transport.resolve` gives them, but
+        """Addresses to connect to, as :func:`smtpdoctor.net.transport.resolve` gives them, but
         asked of this client's DNS servers; raises
-        :class:`~smtpdoctor.transport.ResolutionError` with the same kinds."""
+        :class:`~smtpdoctor.net.transport.ResolutionError` with the same kinds."""
         literal = _ip_literal(host)
         if literal is not None:
             return [(_family(literal), (literal, port))]

@@ -1,7 +1,7 @@
 """Sans-IO SMTP: replies, commands and the client state machine, with no sockets anywhere.
 
 Everything here works on ``bytes`` in and ``bytes`` out, so every behaviour can be tested byte
-by byte without a network.  :mod:`smtpdoctor.session` drives it over a real transport.
+by byte without a network.  :mod:`smtpdoctor.net.session` drives it over a real transport.
 """
 
 from smtpdoctor.protocol.capabilities import Capabilities

@@ -2,9 +2,10 @@
 
 A :class:`Remedy` pairs a :class:`Match` — conditions on the check id, the finding, the reply
 code, the enhanced status code, the reply text and the provider — with a
-:class:`~smtpdoctor.results.Hint`.  The entries live in :mod:`smtpdoctor.remedies.knowledge` as
-plain data; this module is the matcher and the builtin plugin that offers the hints through the
-``smtpdoctor_hints`` hook, the same hook third-party plugins use to add their own.
+:class:`~smtpdoctor.model.results.Hint`.  The entries live in
+:mod:`smtpdoctor.remedies.knowledge` as plain data; this module is the matcher and the builtin
+plugin that offers the hints through the ``smtpdoctor_hints`` hook, the same hook third-party
+plugins use to add their own.
 
 Each remedy has a :class:`Tier`.  Of all the remedies that match a result, only those of the
 most specific tier are shown: Gmail's hint for its own reply replaces the generic "wrong
@@ -17,8 +18,8 @@ import enum
 import re
 from dataclasses import dataclass
 
-from smtpdoctor.hookspecs import hookimpl
-from smtpdoctor.results import CheckResult, Hint
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import CheckResult, Hint
 
 
 class Tier(enum.IntEnum):
@@ -47,9 +48,10 @@ class HintContext:
     """What hints may depend on besides the result: the server and who runs it.
 
     The runner builds one per result from the run's configuration and what the session has
-    learnt so far.  ``provider`` is a :mod:`smtpdoctor.providers` id (``"gmail"``) or ``None``
-    when the server was not recognised; ``banner`` is the greeting text without its code and
-    ``ehlo_domain`` the domain the server named in its EHLO reply, when they were received.
+    learnt so far.  ``provider`` is a :mod:`smtpdoctor.discovery.providers` id
+    (``"gmail"``) or ``None`` when the server was not recognised; ``banner`` is the greeting
+    text without its code and ``ehlo_domain`` the domain the server named in its EHLO reply,
+    when they were received.
     """
 
     host: str

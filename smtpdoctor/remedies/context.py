@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smtpdoctor.providers import detect_provider
+from smtpdoctor.discovery.providers import detect_provider
 from smtpdoctor.remedies import HintContext
 
 if TYPE_CHECKING:
-    from smtpdoctor.config import RunConfig
-    from smtpdoctor.session import Session
+    from smtpdoctor.core.config import RunConfig
+    from smtpdoctor.net.session import Session
 
 
 def hint_context(config: RunConfig, session: Session) -> HintContext:

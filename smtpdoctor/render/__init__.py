@@ -1,4 +1,4 @@
-"""Renderers: pure functions from a :class:`~smtpdoctor.results.Report` to text.
+"""Renderers: pure functions from a :class:`~smtpdoctor.model.results.Report` to text.
 
 No renderer does I/O or decides anything; everything they show is in the report.  The
 formats ``--format`` accepts come from the ``smtpdoctor_register_renderers`` hook: this
@@ -13,12 +13,12 @@ from typing import Protocol
 
 import pluggy
 
-from smtpdoctor.check import CHECK_ID
-from smtpdoctor.hookspecs import hookimpl
+from smtpdoctor.core.check import CHECK_ID
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import Report
 from smtpdoctor.render.json import render_json, report_to_dict
 from smtpdoctor.render.nagios import render_nagios
 from smtpdoctor.render.table import render_table, render_transcript
-from smtpdoctor.results import Report
 
 __all__ = [
     "RegisterRenderer",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from smtpdoctor.providers import provider_by_id
-from smtpdoctor.results import CheckResult, Hint, Report, TranscriptLine
+from smtpdoctor.discovery.providers import provider_by_id
+from smtpdoctor.model.results import CheckResult, Hint, Report, TranscriptLine
 
 SCHEMA = "https://smtpdoctor.dev/schema/report"
 SCHEMA_VERSION = 1

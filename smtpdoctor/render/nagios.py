@@ -7,8 +7,8 @@ monitoring-plugins guidelines: ``'label'=value[UOM];[warn];[crit];[min];[max]``.
 
 from __future__ import annotations
 
+from smtpdoctor.model.results import CheckResult, ExitCode, Report, Status
 from smtpdoctor.render.table import shown
-from smtpdoctor.results import CheckResult, ExitCode, Report, Status
 
 _STATES = {
     ExitCode.OK: "OK",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
+from smtpdoctor.discovery.providers import provider_by_id
+from smtpdoctor.model.results import CheckResult, ExitCode, Report, Status
 from smtpdoctor.protocol.reply import TERMINAL_ESCAPES
-from smtpdoctor.providers import provider_by_id
-from smtpdoctor.results import CheckResult, ExitCode, Report, Status
 
 _COLORS = {
     Status.PASS: "32",

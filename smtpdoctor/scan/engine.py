@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from smtpdoctor.config import ConfigError, RunConfig
-from smtpdoctor.results import Report
+from smtpdoctor.core.config import ConfigError, RunConfig
+from smtpdoctor.model.results import Report
 from smtpdoctor.scan.records import ScanResult, is_throttled
 from smtpdoctor.scan.targets import ScanInputError, ScanTarget
 
 if TYPE_CHECKING:
-    from smtpdoctor.truststore import TrustStore
+    from smtpdoctor.net.truststore import TrustStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def place_target(target: ScanTarget, template: RunConfig) -> RunConfig:
     if target.mailbox is None:
         assert target.port is not None  # servers always have one
         return replace(template, host=target.host, port=target.port)
-    from smtpdoctor.targets import Typed, locate, plan_run
+    from smtpdoctor.discovery.targets import Typed, locate, plan_run
 
     local_part = target.mailbox.rpartition("@")[0]
     typed = Typed(target.key, target.host, target.port, local_part)
@@ -92,7 +92,7 @@ def place_target(target: ScanTarget, template: RunConfig) -> RunConfig:
 def resolve_address(host: str, port: int, timeout: float) -> str | None:
     """The first address ``host`` resolves to, or None when it does not resolve (the check
     then reports the DNS failure itself)."""
-    from smtpdoctor.transport import TransportError, resolve
+    from smtpdoctor.net.transport import TransportError, resolve
 
     try:
         pairs = resolve(host, port, deadline_at=time.monotonic() + timeout)
@@ -107,8 +107,8 @@ def pipeline_runner(
     """Run the full check pipeline with one plugin manager shared by the whole scan (its
     hooks are only read while running, so threads can share it) and, when given, one trust
     store (loaded once for the scan instead of once per target)."""
-    from smtpdoctor import runner
-    from smtpdoctor.session import Session
+    from smtpdoctor.core import runner
+    from smtpdoctor.net.session import Session
 
     def run_one(config: RunConfig) -> Report:
         session = Session(config, trust_store=trust_store)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpdoctor.results import ExitCode, Report
+from smtpdoctor.model.results import ExitCode, Report
 from smtpdoctor.scan.targets import ScanTarget
 
 RECORD_SCHEMA = "https://smtpdoctor.dev/schema/scan-record"

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from smtpdoctor.config import DEFAULT_PORT, ConfigError, RunConfig, parse_target
+from smtpdoctor.core.config import DEFAULT_PORT, ConfigError, RunConfig, parse_target
 
 #: The environment variable Kubernetes sets in each pod of an Indexed Job (0 … N-1).
 SHARD_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
@@ -84,7 +84,7 @@ def parse_targets(lines: Iterable[str], *, default_port: int = DEFAULT_PORT) -> 
 
 def _parse_line(text: str, default_port: int) -> ScanTarget:
     if "@" in text:
-        from smtpdoctor.targets import parse_typed
+        from smtpdoctor.discovery.targets import parse_typed
 
         typed = parse_typed(text)
         assert typed.address is not None  # an "@" makes it an address or a ConfigError

@@ -14,8 +14,8 @@ fixtures are available in any test suite once smtpdoctor is installed (disable i
 * ``smtpdoctor_pki`` — the session's throwaway certificate authority and server certificate.
 
 :func:`run_check` runs one check (and what it needs) against a server and returns its typed
-:class:`~smtpdoctor.results.CheckResult`; :func:`run_pipeline` runs every check and returns
-the :class:`~smtpdoctor.results.Report`.  Both use only the plugins you pass, never the
+:class:`~smtpdoctor.model.results.CheckResult`; :func:`run_pipeline` runs every check and returns
+the :class:`~smtpdoctor.model.results.Report`.  Both use only the plugins you pass, never the
 installed ones, so a test sees exactly what it asked for::
 
     def test_the_banner_must_name_the_host(make_smtp_server):

@@ -8,8 +8,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
-    from smtpdoctor.config import RunConfig
-    from smtpdoctor.results import CheckResult, Report
+    from smtpdoctor.core.config import RunConfig
+    from smtpdoctor.model.results import CheckResult, Report
 
 
 class Endpoint(Protocol):
@@ -50,11 +50,11 @@ def run_pipeline(
     :param server: a test server (its TLS mode is used and its CA trusted) or ``(host, port)``.
     :param plugins: plugin modules or objects to load; installed plugins are not loaded.
     :param user: log in as this user (with ``password``); without it no login is tried.
-    :param fields: any other :class:`~smtpdoctor.config.RunConfig` field (``options=``,
+    :param fields: any other :class:`~smtpdoctor.core.config.RunConfig` field (``options=``,
         ``disabled=``, ``tls=``, ...); ``timeout`` defaults to 3 s, ``deadline`` to 20 s.
     """
-    from smtpdoctor import runner
-    from smtpdoctor.plugins import make_plugin_manager
+    from smtpdoctor.core import runner
+    from smtpdoctor.core.plugins import make_plugin_manager
 
     config = _config(server, user=user, password=password, fields=fields)
     manager = make_plugin_manager(extra_plugins=plugins, load_entry_points=False)
@@ -77,9 +77,9 @@ def run_check(
     plugin registers ``check_id``, or when the check does not take part in the run (an
     opt-in check that was not opted in).
     """
-    from smtpdoctor import runner
-    from smtpdoctor.plugins import make_plugin_manager
-    from smtpdoctor.registry import ESSENTIAL_CHECKS, collect_checks
+    from smtpdoctor.core import runner
+    from smtpdoctor.core.plugins import make_plugin_manager
+    from smtpdoctor.core.registry import ESSENTIAL_CHECKS, collect_checks
 
     manager = make_plugin_manager(extra_plugins=plugins, load_entry_points=False)
     registry = collect_checks(manager)
@@ -99,7 +99,7 @@ def run_check(
 def _config(
     server: Server, *, user: str | None, password: str | None, fields: dict[str, Any]
 ) -> RunConfig:
-    from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
+    from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
 
     if isinstance(server, tuple):
         host, port = server

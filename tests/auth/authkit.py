@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import CheckResult, Report
+from smtpdoctor.model.results import CheckResult, Report
 
 #: The account the ``make_server`` fixture creates (the same values as tests/conftest.py).
 USER = "alice@example.test"

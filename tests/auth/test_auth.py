@@ -18,9 +18,9 @@ from authkit import (
     transcript_lines,
 )
 
-from smtpdoctor.config import AuthMechanism, TLSMode
+from smtpdoctor.core.config import AuthMechanism, TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.model.results import ExitCode, Status
 
 
 def plaintext_auth_server(failure: bytes) -> Script:

@@ -26,8 +26,8 @@ from authkit import (
     transcript_lines,
 )
 
-from smtpdoctor.config import AuthMechanism, Credentials, Secret, TLSMode
-from smtpdoctor.results import Report, Status
+from smtpdoctor.core.config import AuthMechanism, Credentials, Secret, TLSMode
+from smtpdoctor.model.results import Report, Status
 
 GOOGLE_ERROR = b64(
     json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})

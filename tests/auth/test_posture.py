@@ -15,9 +15,9 @@ from authkit import (
     row,
 )
 
-from smtpdoctor import config
-from smtpdoctor.config import TLSMode
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.core import config
+from smtpdoctor.core.config import TLSMode
+from smtpdoctor.model.results import ExitCode, Status
 
 
 def declare_submission_port(monkeypatch: pytest.MonkeyPatch, port: int) -> None:

@@ -10,7 +10,7 @@ import hmac
 import pytest
 from authkit import b64
 
-from smtpdoctor import sasl
+from smtpdoctor.protocol import sasl
 
 #: RFC 2195 §2's worked example.
 RFC2195_CHALLENGE = b64("<1896.697170952@postoffice.reston.mci.net>")

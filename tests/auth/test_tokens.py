@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from authkit import TOKEN
 
-from smtpdoctor.config import ConfigError
-from smtpdoctor.tokens import TOKEN_ENV, obtain_token, run_token_command
+from smtpdoctor.core.config import ConfigError
+from smtpdoctor.secrets.tokens import TOKEN_ENV, obtain_token, run_token_command
 
 
 def python(code: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import pytest
 
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import CheckResult, Report
+from smtpdoctor.model.results import CheckResult, Report
 
 #: The account the ``make_server`` fixture creates (the same values as tests/conftest.py).
 USER = "alice@example.test"

@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from smtpdoctor.certificates import inspect_certificate
 from smtpdoctor.checks.certificate import _strength_problems
 from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.net.certificates import inspect_certificate
 
 
 def test_a_certificate_inside_the_warning_window_warns(

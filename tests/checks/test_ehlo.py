@@ -13,7 +13,7 @@ from checkkit import (
 )
 
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.model.results import ExitCode, Status
 
 
 def test_ehlo_passes_and_lists_the_extensions_a_person_looks_for(

@@ -8,8 +8,8 @@ import pytest
 from checkkit import QUIT_ANSWERED, MakeServer, RunCheck, StartScripted, hint_titles, row
 
 from smtpdoctor.checks import greeting
-from smtpdoctor.config import TLSMode
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.core.config import TLSMode
+from smtpdoctor.model.results import ExitCode, Status
 
 HANG_MARGIN = 3.0
 

@@ -17,10 +17,10 @@ from checkkit import (
     transcript_lines,
 )
 
-from smtpdoctor import config
-from smtpdoctor.config import RunConfig, TLSMode
+from smtpdoctor.core import config
+from smtpdoctor.core.config import RunConfig, TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.model.results import ExitCode, Status
 
 HANG_MARGIN = 3.0
 

@@ -14,10 +14,10 @@ from typing import Any, Final
 import pytest
 from hostile_server import HostileServer
 
-from smtpdoctor import runner
-from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
-from smtpdoctor.plugins import make_plugin_manager
-from smtpdoctor.results import CheckResult, Report, Status
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.results import CheckResult, Report, Status
 
 USER: Final = "alice@example.test"
 PASSWORD: Final = "correct horse battery staple"

@@ -19,10 +19,10 @@ from hostile_server import (
 )
 from scenario import PASSWORD, USER, check, failure, first_problem, hang_guard, row
 
-from smtpdoctor.config import AuthMechanism, TLSMode
+from smtpdoctor.core.config import AuthMechanism, TLSMode
 from smtpdoctor.demo.pki import ThrowawayPKI
-from smtpdoctor.results import Report, Status
-from smtpdoctor.transport import Transport
+from smtpdoctor.model.results import Report, Status
+from smtpdoctor.net.transport import Transport
 
 pytestmark = hang_guard
 

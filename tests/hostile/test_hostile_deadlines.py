@@ -20,9 +20,9 @@ from hostile_server import EHLO_STARTTLS_AUTH, Peer, greet, hostile, tls_context
 from scenario import PASSWORD, check, failure, hang_guard, row
 
 from smtpdoctor.demo.pki import ThrowawayPKI
-from smtpdoctor.results import Status
-from smtpdoctor.session import Session
-from smtpdoctor.transport import StepTimeout, Transport, client_context
+from smtpdoctor.model.results import Status
+from smtpdoctor.net.session import Session
+from smtpdoctor.net.transport import StepTimeout, Transport, client_context
 
 pytestmark = hang_guard
 

@@ -20,9 +20,9 @@ from hostile_server import (
 )
 from scenario import PASSWORD, check, failure, hang_guard, skipped_after
 
-from smtpdoctor.config import AuthMechanism
+from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.demo.pki import ThrowawayPKI
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.model.results import ExitCode, Status
 
 pytestmark = hang_guard
 

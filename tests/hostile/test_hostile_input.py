@@ -9,7 +9,7 @@ from hostile_server import HostileServer, Peer, hostile
 from scenario import PASSWORD, USER, hang_guard
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.config import ConfigError, Credentials, RunConfig, Secret
+from smtpdoctor.core.config import ConfigError, Credentials, RunConfig, Secret
 
 pytestmark = hang_guard
 

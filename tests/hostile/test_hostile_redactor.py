@@ -1,4 +1,4 @@
-"""Specification of the :class:`~smtpdoctor.redaction.Redactor`: the last line of defence
+"""Specification of the :class:`~smtpdoctor.secrets.redaction.Redactor`: the last line of defence
 that takes secrets — plain, or inside any base64 blob — out of what the runner hands out."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import base64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpdoctor.config import Credentials, RunConfig, Secret
-from smtpdoctor.delivery import IMAPSettings
-from smtpdoctor.message import SendRequest
-from smtpdoctor.redaction import Redactor, run_secrets
-from smtpdoctor.results import CheckResult, Hint, Outcome, Status, TranscriptLine
+from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.delivery.imap import IMAPSettings
+from smtpdoctor.delivery.message import SendRequest
+from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status, TranscriptLine
+from smtpdoctor.secrets.redaction import Redactor, run_secrets
 
 PASSWORD = "correct horse battery staple"
 USER = "alice@example.test"

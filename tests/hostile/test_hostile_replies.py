@@ -8,13 +8,13 @@ import tracemalloc
 from hostile_server import EHLO_STARTTLS, GREETING, Peer, hostile
 from scenario import check, failure, first_problem, hang_guard, row
 
-from smtpdoctor import runner
-from smtpdoctor.config import RunConfig, TLSMode
-from smtpdoctor.plugins import make_plugin_manager
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.results import Status
+from smtpdoctor.net.session import Session
+from smtpdoctor.net.transport import RECV_CHUNK
 from smtpdoctor.protocol.reply import DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_REPLY_LINES
-from smtpdoctor.results import Status
-from smtpdoctor.session import Session
-from smtpdoctor.transport import RECV_CHUNK
 
 pytestmark = hang_guard
 

@@ -24,13 +24,13 @@ import pytest
 from hostile_server import EHLO_STARTTLS_AUTH, HostileServer, Peer, greet, hostile, tls_context
 from loopback import closed_port
 
-from smtpdoctor import runner
 from smtpdoctor.__main__ import main
+from smtpdoctor.core import runner
 from smtpdoctor.demo import walkthrough
 from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.session import Session
-from smtpdoctor.transport import Transport
+from smtpdoctor.net.session import Session
+from smtpdoctor.net.transport import Transport
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from smtpdoctor import runner
-from smtpdoctor.config import Credentials, RunConfig, Secret
-from smtpdoctor.delivery import IMAPSecurity, IMAPSettings, TLSOptions, find_message
-from smtpdoctor.message import SendRequest
-from smtpdoctor.plugins import make_plugin_manager
-from smtpdoctor.results import CheckResult, ExitCode, Report, Status
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.delivery.imap import IMAPSecurity, IMAPSettings, TLSOptions, find_message
+from smtpdoctor.delivery.message import SendRequest
+from smtpdoctor.model.results import CheckResult, ExitCode, Report, Status
 
 pytestmark = [
     pytest.mark.integration,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pluginkit import WritePlugin, rows
 
-from smtpdoctor import hookspecs
 from smtpdoctor.__main__ import main
+from smtpdoctor.core import hookspecs
 from smtpdoctor.testing import SMTPTestServer
 
 pytest_plugins = ["pluginfixtures"]

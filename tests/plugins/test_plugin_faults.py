@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
 
-from smtpdoctor import CheckResult, hookimpl, runner
+from smtpdoctor import CheckResult, hookimpl
 from smtpdoctor.__main__ import main
-from smtpdoctor.config import RunConfig, TLSMode
-from smtpdoctor.plugins import make_plugin_manager
-from smtpdoctor.registry import RegistrationError
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.core.registry import RegistrationError
 from smtpdoctor.testing import SMTPTestServer, run_pipeline
 
 pytest_plugins = ["pluginfixtures"]

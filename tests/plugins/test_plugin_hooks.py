@@ -22,8 +22,8 @@ from smtpdoctor import (
     hookimpl,
 )
 from smtpdoctor.__main__ import main
-from smtpdoctor.plugins import BUILTIN_PLUGINS, make_plugin_manager
-from smtpdoctor.registry import collect_checks
+from smtpdoctor.core.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from smtpdoctor.core.registry import collect_checks
 from smtpdoctor.remedies import HintContext
 from smtpdoctor.render import RegisterRenderer, RenderOptions, collect_renderers
 from smtpdoctor.testing import PASSWORD, USER, SMTPTestServer, run_check, run_pipeline

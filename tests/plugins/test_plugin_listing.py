@@ -145,7 +145,7 @@ def test_help_lists_the_commands_without_loading_plugins_or_ssl() -> None:
         "import sys\n"
         "from smtpdoctor.__main__ import main\n"
         "code = main(['--help'])\n"
-        "heavy = [m for m in ('ssl', 'cryptography', 'dns', 'pluggy', 'smtpdoctor.plugins') "
+        "heavy = [m for m in ('ssl', 'cryptography', 'dns', 'pluggy', 'smtpdoctor.core.plugins') "
         "if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
 
-from smtpdoctor import runner
 from smtpdoctor.__main__ import main
-from smtpdoctor.config import RunConfig, TLSMode
-from smtpdoctor.plugins import (
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.plugins import (
     PluginKind,
     PluginLoadError,
     PluginSelection,
     make_plugin_manager,
     manager_for,
 )
-from smtpdoctor.results import Status
+from smtpdoctor.model.results import Status
 from smtpdoctor.testing import SMTPTestServer
 
 pytest_plugins = ["pluginfixtures"]
@@ -198,7 +198,7 @@ def test_a_builtin_check_module_is_disabled_by_its_check_id(
 
 
 def test_the_knowledge_base_can_be_disabled(smtp_test_server: SMTPTestServer) -> None:
-    from smtpdoctor.config import Credentials, Secret
+    from smtpdoctor.core.config import Credentials, Secret
 
     wrong = Credentials("alice@example.test", Secret("wrong"))
     config = config_for(smtp_test_server, credentials=wrong)

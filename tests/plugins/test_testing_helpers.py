@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from smtpdoctor import Check, CheckContext, Outcome, RegisterCheck, Status, hookimpl
-from smtpdoctor.config import TLSMode
+from smtpdoctor.core.config import TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.testing import (
     PASSWORD,

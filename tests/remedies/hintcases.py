@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from smtpdoctor.check import reply_outcome
 from smtpdoctor.checks.auth import FAILURE_FINDINGS
+from smtpdoctor.core.check import reply_outcome
+from smtpdoctor.discovery.providers import detect_provider
+from smtpdoctor.model.results import CheckResult, Hint, Outcome, Report, Status
 from smtpdoctor.protocol import Reply, ReplyParser
-from smtpdoctor.providers import detect_provider
 from smtpdoctor.remedies import HintContext, Remedy, hints_for
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
-from smtpdoctor.results import CheckResult, Hint, Outcome, Report, Status
 
 #: The fixtures of ``tests/conftest.py``, typed (``tests/checks/checkkit.py`` is not importable
 #: from this directory).

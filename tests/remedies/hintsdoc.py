@@ -10,15 +10,15 @@ import re
 import sys
 from pathlib import Path
 
-from smtpdoctor.providers import (
+from smtpdoctor.discovery.providers import (
     USERNAME_ADDRESS,
     USERNAME_LOCAL_PART,
     Provider,
     provider_by_id,
 )
+from smtpdoctor.model.results import Hint
 from smtpdoctor.remedies import Match, Remedy, Section, Tier
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE, SECTIONS
-from smtpdoctor.results import Hint
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "hints.md"
 

@@ -8,11 +8,11 @@ import re
 import pytest
 from hintcases import ALL_CASES, parse, remedies_answering
 
-from smtpdoctor.check import reply_outcome
-from smtpdoctor.providers import PROVIDERS
+from smtpdoctor.core.check import reply_outcome
+from smtpdoctor.discovery.providers import PROVIDERS
+from smtpdoctor.model.results import CheckResult, Status
 from smtpdoctor.remedies import HintContext, Remedy, hints_for
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE, SECTIONS
-from smtpdoctor.results import CheckResult, Status
 
 ANSWERED = [remedy for case in ALL_CASES for remedy in remedies_answering(case)]
 

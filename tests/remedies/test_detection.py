@@ -6,13 +6,14 @@ from __future__ import annotations
 from hintcases import QUIT_ANSWERED, RunCheck, StartScripted
 from loopback import closed_port
 
-from smtpdoctor import hookimpl, runner
-from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
-from smtpdoctor.plugins import make_plugin_manager
+from smtpdoctor import hookimpl
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.results import CheckResult, Hint, Status
 from smtpdoctor.remedies import HintContext
 from smtpdoctor.render.json import report_to_dict
 from smtpdoctor.render.table import render_table
-from smtpdoctor.results import CheckResult, Hint, Status
 
 GMAIL_GREETING = b"220 smtp.gmail.com ESMTP a640c23a62f3a-a7f2a4c0a8fsm1 - gsmtp\r\n"
 GMAIL_EHLO = (

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from hintcases import QUIT_ANSWERED, StartScripted
 
-from smtpdoctor import hookimpl, runner
-from smtpdoctor.config import Credentials, RunConfig, Secret, TLSMode
-from smtpdoctor.plugins import make_plugin_manager
-from smtpdoctor.results import CheckResult, Hint, Report
+from smtpdoctor import hookimpl
+from smtpdoctor.core import runner
+from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.results import CheckResult, Hint, Report
 
 SECRET = "app password here"
 

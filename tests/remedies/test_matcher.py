@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
 from smtpdoctor.remedies import HintContext, Match, Remedy, Tier, hints_for, smtpdoctor_hints
-from smtpdoctor.results import CheckResult, Hint, Outcome, Status
 
 
 def result(

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from smtpdoctor.providers import (
+from smtpdoctor.discovery.providers import (
     PROVIDERS,
     TLS_IMPLICIT,
     TLS_STARTTLS,

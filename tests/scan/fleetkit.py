@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from smtpdoctor.config import RunConfig, TLSMode
-from smtpdoctor.plugins import make_plugin_manager
+from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.scan import (
     Place,
     Scanner,

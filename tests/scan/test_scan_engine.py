@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from fleetkit import plain_template, running_fleet, scan_all
 
-from smtpdoctor.config import ConfigError, RunConfig
-from smtpdoctor.plugins import make_plugin_manager
-from smtpdoctor.results import CheckResult, ExitCode, Outcome, Report, Status, Target
+from smtpdoctor.core.config import ConfigError, RunConfig
+from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.results import CheckResult, ExitCode, Outcome, Report, Status, Target
 from smtpdoctor.scan import (
     Scanner,
     ScanOptions,

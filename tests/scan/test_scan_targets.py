@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpdoctor.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig, TLSMode
 from smtpdoctor.scan import (
     RECORD_SCHEMA,
     ScanInputError,

@@ -20,7 +20,7 @@ from typing import Any
 
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import CheckResult, Report
+from smtpdoctor.model.results import CheckResult, Report
 
 USER = "alice@example.test"
 PASSWORD = "correct horse battery staple"

@@ -21,11 +21,11 @@ from sendkit import (
 )
 
 from smtpdoctor.checks.send import classify, parse_queue_id
-from smtpdoctor.config import TLSMode
+from smtpdoctor.core.config import TLSMode
+from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.message import SendRequest
+from smtpdoctor.model.results import ExitCode, Status
 from smtpdoctor.protocol import Reply
-from smtpdoctor.results import ExitCode, Status
 
 BOB = "bob@example.test"
 

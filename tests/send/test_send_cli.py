@@ -23,7 +23,7 @@ from smtpdoctor.__main__ import main
 from smtpdoctor.cli.send import _ending
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.results import CheckResult, Outcome, Report, Status, Target
+from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
 
 BOB = "bob@example.test"
 

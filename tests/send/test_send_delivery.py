@@ -22,8 +22,8 @@ from sendkit import (
     transcript_text,
 )
 
-from smtpdoctor.config import ConfigError, Credentials, Secret
-from smtpdoctor.delivery import (
+from smtpdoctor.core.config import ConfigError, Credentials, Secret
+from smtpdoctor.delivery.imap import (
     MAX_INTERVAL,
     DeliveryError,
     IMAPSecurity,
@@ -33,10 +33,10 @@ from smtpdoctor.delivery import (
     find_message,
     summarize_authentication_results,
 )
+from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.message import SendRequest
-from smtpdoctor.results import ExitCode, Status
+from smtpdoctor.model.results import ExitCode, Status
 
 TOKEN = "smtpdoctor-0123456789ab"
 MAILBOX_PASSWORD = "imap pass phrase"

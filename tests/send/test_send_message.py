@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from smtpdoctor.config import ConfigError
-from smtpdoctor.message import (
+from smtpdoctor.core.config import ConfigError
+from smtpdoctor.delivery.message import (
     TOKEN_HEADER,
     SendRequest,
     build_message,

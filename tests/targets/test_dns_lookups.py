@@ -12,12 +12,12 @@ import pytest
 from dnsserver import DNSServer
 from loopback import closed_port
 
-from smtpdoctor.config import Credentials, NameServer, RunConfig, Secret
-from smtpdoctor.delivery import DeliveryError, IMAPSettings, TLSOptions, find_message
+from smtpdoctor.core.config import Credentials, NameServer, RunConfig, Secret
+from smtpdoctor.delivery.imap import DeliveryError, IMAPSettings, TLSOptions, find_message
 from smtpdoctor.discovery.domain import DomainRecords
 from smtpdoctor.discovery.resolver import DNSClient, DNSFailure, MXRecord, SRVRecord
-from smtpdoctor.session import resolver_for
-from smtpdoctor.transport import ResolutionError
+from smtpdoctor.net.session import resolver_for
+from smtpdoctor.net.transport import ResolutionError
 
 ZONE = """
 example.test.                   MX    20 backup.example.test.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from smtpdoctor.model.results import Hint
 from smtpdoctor.remedies import Match, Remedy, Section, Tier
-from smtpdoctor.results import Hint
 
 SECTIONS: tuple[Section, ...] = (
     Section(

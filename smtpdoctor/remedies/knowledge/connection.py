@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from smtpdoctor.model.results import Hint
 from smtpdoctor.remedies import Match, Remedy, Section, Tier
-from smtpdoctor.results import Hint
 
 _PORTS = (
     "Mail clients submit on 587 (STARTTLS, --tls starttls) or on 465 (TLS from the first "

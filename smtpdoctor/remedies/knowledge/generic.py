@@ -4,8 +4,8 @@ specific hint for the same result replaces them."""
 
 from __future__ import annotations
 
+from smtpdoctor.model.results import Hint
 from smtpdoctor.remedies import Match, Remedy, Section, Tier
-from smtpdoctor.results import Hint
 
 RFC3463 = "https://www.rfc-editor.org/rfc/rfc3463"
 ENHANCED_CODES = "https://www.iana.org/assignments/smtp-enhanced-status-codes"

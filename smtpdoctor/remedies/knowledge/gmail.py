@@ -8,8 +8,8 @@ while the servers still send 5.7.8, 5.7.9 and 5.7.4; entries match both.  No ent
 
 from __future__ import annotations
 
+from smtpdoctor.model.results import Hint
 from smtpdoctor.remedies import Match, Remedy, Section, Tier
-from smtpdoctor.results import Hint
 
 GMAIL = "gmail"
 ERRORS_PAGE = "https://support.google.com/a/answer/3726730"

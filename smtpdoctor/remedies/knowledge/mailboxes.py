@@ -4,8 +4,8 @@ provider the run detected, and say how that provider wants you to log in."""
 
 from __future__ import annotations
 
+from smtpdoctor.model.results import Hint
 from smtpdoctor.remedies import Match, Remedy, Section, Tier
-from smtpdoctor.results import Hint
 
 _REFUSED_LOGIN = (535,)
 

@@ -26,7 +26,7 @@ from smtpdoctor import (
     Status,
     hookimpl,
 )
-from smtpdoctor.results import DetailValue
+from smtpdoctor.model.results import DetailValue
 
 __version__ = "1.0.0"
 

@@ -31,7 +31,7 @@ from smtpdoctor import (
     hookimpl,
     reply_outcome,
 )
-from smtpdoctor.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig, TLSMode
 from smtpdoctor.protocol import MailFrom, RcptTo, Reply, Rset
 
 __version__ = "1.0.0"

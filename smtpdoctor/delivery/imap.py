@@ -1,8 +1,8 @@
 """Proven delivery: find the test message in the recipient's mailbox over IMAP.
 
 The standard library's :mod:`imaplib` does the talking — the one place besides
-:mod:`smtpdoctor.transport` where smtpdoctor opens a socket, and only after the name was
-resolved under a deadline by :func:`smtpdoctor.transport.resolve`.  IMAPS on 993 or STARTTLS
+:mod:`smtpdoctor.net.transport` where smtpdoctor opens a socket, and only after the name was
+resolved under a deadline by :func:`smtpdoctor.net.transport.resolve`.  IMAPS on 993 or STARTTLS
 on any other port, certificates verified like the SMTP side, then LOGIN (or AUTHENTICATE
 PLAIN), then a poll with back-off: each round examines INBOX and the Junk/Spam folders (found
 by the ``\\Junk`` attribute of RFC 6154, else by name) and searches for the token in the
@@ -30,9 +30,9 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
-from smtpdoctor.config import ConfigError, Credentials
-from smtpdoctor.providers import detect_provider
-from smtpdoctor.transport import ResolutionError, Resolver, client_context, resolve
+from smtpdoctor.core.config import ConfigError, Credentials
+from smtpdoctor.discovery.providers import detect_provider
+from smtpdoctor.net.transport import ResolutionError, Resolver, client_context, resolve
 
 IMAPS_PORT = 993
 DEFAULT_WAIT = 60.0
@@ -194,7 +194,7 @@ def find_message(
 
 def _redacted(text: str, settings: IMAPSettings) -> str:
     """``text`` without the mailbox password: plain, as imaplib quoted it, or in base64."""
-    from smtpdoctor.redaction import Redactor
+    from smtpdoctor.secrets.redaction import Redactor
 
     assert settings.credentials.password is not None  # IMAPSettings insists on one
     password = settings.credentials.password.reveal()

@@ -26,17 +26,17 @@ from typing import cast
 import pluggy
 
 from smtpdoctor._version import __version__
-from smtpdoctor.check import Check, CheckContext, Stash
-from smtpdoctor.config import RunConfig
-from smtpdoctor.plugins import notify_result
+from smtpdoctor.core.check import Check, CheckContext, Stash
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.core.plugins import notify_result
+from smtpdoctor.core.registry import collect_checks as collect_checks  # re-exported
+from smtpdoctor.model.results import CheckResult, Hint, Outcome, Report, Status, Target
+from smtpdoctor.net.session import NotConnected, Session
+from smtpdoctor.net.transport import ConnectionClosed, StepTimeout, TransportError
 from smtpdoctor.protocol import RemoteProtocolError
-from smtpdoctor.redaction import Redactor
-from smtpdoctor.registry import collect_checks as collect_checks  # re-exported
 from smtpdoctor.remedies import HintContext
 from smtpdoctor.remedies.context import hint_context
-from smtpdoctor.results import CheckResult, Hint, Outcome, Report, Status, Target
-from smtpdoctor.session import NotConnected, Session
-from smtpdoctor.transport import ConnectionClosed, StepTimeout, TransportError
+from smtpdoctor.secrets.redaction import Redactor
 
 #: Dependency verdicts that let dependent checks run.
 SATISFIED = frozenset({Status.PASS, Status.WARN, Status.INFO})
@@ -53,7 +53,7 @@ def run(
 ) -> Report:
     """Run every registered check against ``config``'s server and return the report.
 
-    Raises :class:`~smtpdoctor.registry.RegistrationError` before connecting if the checks do
+    Raises :class:`~smtpdoctor.core.registry.RegistrationError` before connecting if the checks do
     not form a valid plan; everything that happens after that is reported, not raised.
     """
     plan = collect_checks(manager).ordered(config)

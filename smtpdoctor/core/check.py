@@ -1,7 +1,7 @@
 """The public API for writing a check: :class:`Check`, :class:`CheckContext` and the stash.
 
 A check is a class with an ``id``, a ``title``, the ids it ``requires``, and a ``run`` method
-that looks at the shared session and returns an :class:`~smtpdoctor.results.Outcome`.  Builtin
+that looks at the shared session and returns an :class:`~smtpdoctor.model.results.Outcome`.  Builtin
 checks and third-party checks are written — and registered — exactly the same way::
 
     from smtpdoctor import Check, CheckContext, Outcome, Status, hookimpl
@@ -31,10 +31,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from smtpdoctor.config import RunConfig
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Status
+from smtpdoctor.net.session import Session
 from smtpdoctor.protocol import Reply
-from smtpdoctor.results import CheckResult, DetailValue, Hint, Outcome, Status
-from smtpdoctor.session import Session
 
 T = TypeVar("T")
 CHECK_ID = re.compile(r"[a-z][a-z0-9-]*")

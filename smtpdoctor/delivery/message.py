@@ -2,7 +2,7 @@
 
 :class:`SendRequest` holds the sender, the recipient, the subject and the body as the user gave
 them, validated when it is made: a CR or LF in an address or the subject (header injection) is
-a :class:`~smtpdoctor.config.ConfigError` before anything is sent.  :func:`build_message` turns
+a :class:`~smtpdoctor.core.config.ConfigError` before anything is sent.  :func:`build_message` turns
 it into bytes with the standard library's :class:`email.message.EmailMessage` — Date,
 Message-ID, From, To, a Subject carrying a unique token, an ``X-Smtpdoctor-Token`` header and a
 UTF-8 body, CRLF line endings — choosing 8-bit or 7-bit encoding by what the server offers.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from smtpdoctor._version import __version__
-from smtpdoctor.config import ConfigError
+from smtpdoctor.core.config import ConfigError
 from smtpdoctor.protocol import Capabilities
 
 if TYPE_CHECKING:  # the email package is imported only when a message is built

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from smtpdoctor.config import ConfigError, Secret
+from smtpdoctor.core.config import ConfigError, Secret
 
 PASSWORD_ENV = "SMTPDOCTOR_PASSWORD"  # noqa: S105 - the variable's name, not a password
 IMAP_PASSWORD_ENV = "SMTPDOCTOR_IMAP_PASSWORD"  # noqa: S105 - the variable's name

@@ -13,7 +13,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smtpdoctor.config import RunConfig
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.model.results import TranscriptLine
+from smtpdoctor.net.transport import (
+    ConnectionClosed,
+    Resolver,
+    StepTimeout,
+    TLSDetails,
+    Transport,
+    TransportError,
+    local_hostname,
+)
+from smtpdoctor.net.truststore import TrustStore
 from smtpdoctor.protocol import (
     Capabilities,
     Command,
@@ -24,18 +35,7 @@ from smtpdoctor.protocol import (
     SMTPClient,
     State,
 )
-from smtpdoctor.redaction import Redactor
-from smtpdoctor.results import TranscriptLine
-from smtpdoctor.transport import (
-    ConnectionClosed,
-    Resolver,
-    StepTimeout,
-    TLSDetails,
-    Transport,
-    TransportError,
-    local_hostname,
-)
-from smtpdoctor.truststore import TrustStore
+from smtpdoctor.secrets.redaction import Redactor
 
 #: How long QUIT may take at the end of a run; politeness must not cost the user time.
 QUIT_TIMEOUT = 2.0
@@ -58,7 +58,7 @@ class Session:
     """The conversation with one server, shared by all checks of a run.
 
     Every network step is bounded by ``config.timeout`` and by the run's deadline, whichever
-    comes first.  Methods raise :class:`~smtpdoctor.transport.TransportError` for network
+    comes first.  Methods raise :class:`~smtpdoctor.net.transport.TransportError` for network
     failures and :class:`~smtpdoctor.protocol.RemoteProtocolError` when the server breaks the
     protocol; checks turn both into findings.
     """

@@ -10,8 +10,8 @@
 
 Whether a bare name is a server or a mail domain is decided by :func:`locate` (the rule is in
 ``docs/targets.md``).  When the port is still unknown, :func:`plan_run` probes the port matrix
-(:mod:`smtpdoctor.matrix`).  Both say what they found in report rows shown before the checks:
-``target`` (where the server came from) and ``ports`` (the matrix).
+(:mod:`smtpdoctor.discovery.matrix`).  Both say what they found in report rows shown before
+the checks: ``target`` (where the server came from) and ``ports`` (the matrix).
 """
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from smtpdoctor.config import ConfigError, RunConfig, TLSMode, split_target
-from smtpdoctor.discovery.source import Source
-from smtpdoctor.providers import (
+from smtpdoctor.core.config import ConfigError, RunConfig, TLSMode, split_target
+from smtpdoctor.discovery.providers import (
     PROVIDERS,
     USERNAME_ADDRESS,
     USERNAME_LOCAL_PART,
     Provider,
     provider_for_mail_domain,
 )
-from smtpdoctor.results import CheckResult, DetailValue, Hint, Outcome, Status
+from smtpdoctor.discovery.source import Source
+from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Status
 
 if TYPE_CHECKING:
     from smtpdoctor.discovery.domain import DomainRecords
-    from smtpdoctor.matrix import PortMatrix
+    from smtpdoctor.discovery.matrix import PortMatrix
 
 #: What is left of the run's deadline is never less than this, so the checks still get a word
 #: in (they then report that the deadline passed).
@@ -145,7 +145,7 @@ def plan_run(located: Located, config: RunConfig) -> RunConfig:
     port, tls = located.port, located.tls
     if port is None:
         if matrix is None or matrix.host != located.host:
-            from smtpdoctor.matrix import run_matrix
+            from smtpdoctor.discovery.matrix import run_matrix
 
             left = max(config.deadline - spent, MIN_DEADLINE)
             matrix = run_matrix(replace(config, host=located.host, deadline=left))
@@ -261,7 +261,7 @@ def _server_or_domain(
         reason = f"{name} is its own mail exchanger (MX), so it is checked as a server"
         return _as_server(typed, reason, lookups)
     if mx_hosts:
-        from smtpdoctor.matrix import run_matrix
+        from smtpdoctor.discovery.matrix import run_matrix
 
         left = max(deadline_at - time.monotonic(), MIN_DEADLINE)
         matrix = run_matrix(replace(request, host=name, deadline=left))

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from types import MappingProxyType
 
-from smtpdoctor.config import RunConfig
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.model.results import CheckResult, DetailValue, Hint, TranscriptLine
 from smtpdoctor.protocol import REDACTED
-from smtpdoctor.results import CheckResult, DetailValue, Hint, TranscriptLine
 
 #: Secrets shorter than this are recognised only inside base64: replacing every occurrence
 #: of a three-letter password in plain text would garble the report.

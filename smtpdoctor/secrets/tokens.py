@@ -16,8 +16,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from smtpdoctor.config import ConfigError, Secret, check_token_text
-from smtpdoctor.passwords import PASSWORD_VARIABLES, read_secret_file
+from smtpdoctor.core.config import ConfigError, Secret, check_token_text
+from smtpdoctor.secrets.passwords import PASSWORD_VARIABLES, read_secret_file
 
 TOKEN_ENV = "SMTPDOCTOR_OAUTH_TOKEN"  # noqa: S105 - the variable's name, not a token
 #: Seconds a token command may take (helpers may ask an identity provider over the network).

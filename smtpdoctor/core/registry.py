@@ -10,8 +10,8 @@ from functools import partial
 
 import pluggy
 
-from smtpdoctor.check import CHECK_ID, Check, RegisterCheck
-from smtpdoctor.config import RunConfig
+from smtpdoctor.core.check import CHECK_ID, Check, RegisterCheck
+from smtpdoctor.core.config import RunConfig
 
 #: Checks no run can do without: nothing can be said about a server without a connection, its
 #: greeting and its extensions.  Whatever these need in a run (with implicit TLS, the ``tls``
@@ -96,7 +96,7 @@ class CheckRegistry:
 
         Among checks free to run, registration order is kept, so the table reads in the order
         plugins were loaded (builtins first).  A check that does not
-        :meth:`~smtpdoctor.check.Check.applies` to the run is left out, and so is every check
+        :meth:`~smtpdoctor.core.check.Check.applies` to the run is left out, and so is every check
         that depends on it.  Raises :class:`RegistrationError` for an unknown
         or cyclic dependency, and for a check in ``config.disabled`` the run cannot do without.
         """

@@ -138,7 +138,8 @@ class Report:
     verification_disabled: bool = False
     transcript: tuple[TranscriptLine, ...] = ()
     provider: str | None = None
-    """The id of the provider the server belongs to (``smtpdoctor.providers``), if recognised."""
+    """The id of the provider the server belongs to (``smtpdoctor.discovery.providers``), if
+    recognised."""
     interrupted: bool = False
     """The user stopped the run (Ctrl-C): the rows after the last finished check are SKIP,
     and the process exits with 130 whatever the rows say."""

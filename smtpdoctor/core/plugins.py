@@ -28,10 +28,10 @@ from types import ModuleType
 
 import pluggy
 
-from smtpdoctor import hookspecs
 from smtpdoctor._version import __version__
-from smtpdoctor.registry import CheckRegistry, collect_checks, plugin_origin
-from smtpdoctor.results import CheckResult
+from smtpdoctor.core import hookspecs
+from smtpdoctor.core.registry import CheckRegistry, collect_checks, plugin_origin
+from smtpdoctor.model.results import CheckResult
 
 #: The builtin plugins, registered by module name through the same hooks third parties use.
 #: Among checks free to run, the one registered first runs first; this order gives

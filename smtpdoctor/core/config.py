@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from smtpdoctor.protocol import LocalProtocolError, check_argument
 
 if TYPE_CHECKING:  # only names: importing them here would load email and imaplib early
-    from smtpdoctor.delivery import IMAPSettings
-    from smtpdoctor.message import SendRequest
-    from smtpdoctor.results import CheckResult
+    from smtpdoctor.delivery.imap import IMAPSettings
+    from smtpdoctor.delivery.message import SendRequest
+    from smtpdoctor.model.results import CheckResult
 
 DEFAULT_PORT = 587
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
@@ -55,8 +55,8 @@ class AuthMechanism(enum.Enum):
     """Which SASL mechanism the auth check uses."""
 
     AUTO = "auto"
-    """The strongest one offered that we hold a secret for (see :func:`smtpdoctor.sasl.choose`):
-    XOAUTH2 with a token, else PLAIN, LOGIN, CRAM-MD5."""
+    """The strongest one offered that we hold a secret for (see
+    :func:`smtpdoctor.protocol.sasl.choose`): XOAUTH2 with a token, else PLAIN, LOGIN, CRAM-MD5."""
     PLAIN = "plain"
     LOGIN = "login"
     CRAM_MD5 = "cram-md5"
@@ -216,7 +216,7 @@ class RunConfig:
     """The ports and TLS modes the port matrix tries when no port was given."""
     preamble: tuple[CheckResult, ...] = field(default=(), repr=False)
     """Rows found before the run connected — where the target came from, the port matrix —
-    shown first in the report (see :mod:`smtpdoctor.targets`)."""
+    shown first in the report (see :mod:`smtpdoctor.discovery.targets`)."""
 
     def __post_init__(self) -> None:
         _refuse_control_characters(self.host, "host name")
@@ -224,8 +224,8 @@ class RunConfig:
             raise ConfigError(f"{self.host!r} is not a host name")
         if "@" in self.host:
             raise ConfigError(
-                f"{self.host!r} is an email address, not a server: let smtpdoctor.targets "
-                "find the server behind it"
+                f"{self.host!r} is an email address, not a server: let "
+                "smtpdoctor.discovery.targets find the server behind it"
             )
         if not self.probes:
             raise ConfigError("the port matrix needs at least one port to probe")
@@ -282,7 +282,8 @@ class RunConfig:
 
 def parse_target(text: str, *, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
     """Split ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address into host and port;
-    an email address is refused (:mod:`smtpdoctor.targets` is what turns one into a server)."""
+    an email address is refused (:mod:`smtpdoctor.discovery.targets` turns one into a
+    server)."""
     host, port = split_target(text)
     if "@" in host:
         raise ConfigError(

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from smtpdoctor.check import RegisterCheck
+    from smtpdoctor.core.check import RegisterCheck
+    from smtpdoctor.model.results import CheckResult, Hint
     from smtpdoctor.remedies import HintContext
     from smtpdoctor.render import RegisterRenderer
-    from smtpdoctor.results import CheckResult, Hint
 
 PROJECT = "smtpdoctor"
 
@@ -28,8 +28,8 @@ def smtpdoctor_register_checks(register: RegisterCheck) -> None:
     """Register check classes for this run.
 
     Called once per run, before anything is sent, for each plugin in load order (builtins
-    first).  Call ``register`` with each :class:`~smtpdoctor.check.Check` subclass the plugin
-    provides; it raises :class:`~smtpdoctor.registry.RegistrationError` for a malformed or
+    first).  Call ``register`` with each :class:`~smtpdoctor.core.check.Check` subclass the plugin
+    provides; it raises :class:`~smtpdoctor.core.registry.RegistrationError` for a malformed or
     duplicate id, and the run stops with exit code 3 and a message naming the plugin.
 
     :param register: adds one check class to the run.

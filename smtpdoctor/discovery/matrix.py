@@ -1,6 +1,6 @@
 """The port and TLS-mode matrix: which mail ports answer, how, and which one to check.
 
-When no port was given, smtpdoctor probes every :class:`~smtpdoctor.config.Probe` of the run
+When no port was given, smtpdoctor probes every :class:`~smtpdoctor.core.config.Probe` of the run
 (587 STARTTLS, 465 implicit TLS, 25 STARTTLS and 2525 STARTTLS by default) *at once*, one
 thread and one short connection per port.  Each probe connects, does the TLS handshake (implicit
 TLS) or not (STARTTLS), reads the greeting, sends EHLO, notes whether STARTTLS is offered, and
@@ -26,17 +26,17 @@ import time
 from dataclasses import dataclass, replace
 
 from smtpdoctor.checks.greeting import OTHER_PROTOCOLS
-from smtpdoctor.config import Probe, RunConfig, TLSMode
-from smtpdoctor.protocol import RemoteProtocolError
-from smtpdoctor.results import CheckResult, Hint, Outcome, Status
-from smtpdoctor.session import Session
-from smtpdoctor.transport import (
+from smtpdoctor.core.config import Probe, RunConfig, TLSMode
+from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
+from smtpdoctor.net.session import Session
+from smtpdoctor.net.transport import (
     ConnectError,
     ResolutionError,
     StepTimeout,
     TLSError,
     TransportError,
 )
+from smtpdoctor.protocol import RemoteProtocolError
 
 #: How much longer than the matrix deadline to wait for a probe thread to hand in its result.
 #: Every network step of a probe ends by the deadline, so this only covers thread scheduling.
