@@ -48,8 +48,9 @@ def measure_matrix(
 ) -> list[MatrixCost]:
     """``ports`` are ``(port, "starttls" | "implicit")`` on 127.0.0.1; a closed port is
     added.  Probes do not verify certificates (no secret crosses them), so no CA is needed."""
-    from smtpdoctor.core.config import Probe, RunConfig, TLSMode
+    from smtpdoctor.core.config import Probe, RunConfig
     from smtpdoctor.discovery.matrix import probe_port, run_matrix
+    from smtpdoctor.model.words import TLSMode
 
     rows = []
     for rtt in rtts:

@@ -6,15 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from smtpdoctor.core.config import (
-    ConfigError,
-    NameServer,
-    Probe,
-    RunConfig,
-    TLSMode,
-    parse_target,
-    split_target,
-)
+from smtpdoctor.core.config import NameServer, Probe, RunConfig, parse_target, split_target
+from smtpdoctor.model.words import ConfigError, TLSMode
 from smtpdoctor.secrets.passwords import obtain_password
 
 

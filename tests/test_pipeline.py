@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Report, Status
+from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 RunCheck = Callable[..., Report]
 

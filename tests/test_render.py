@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from smtpdoctor.model.results import (
     CheckResult,
-    ExitCode,
     Hint,
     Outcome,
     Report,
@@ -17,6 +16,7 @@ from smtpdoctor.model.results import (
     TranscriptLine,
     exit_code_for,
 )
+from smtpdoctor.model.words import ExitCode
 from smtpdoctor.render import render_json, render_table, render_transcript
 
 

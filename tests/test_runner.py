@@ -19,11 +19,11 @@ from smtpdoctor import (
     hookimpl,
 )
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import PluginLoadError, make_plugin_manager
 from smtpdoctor.core.registry import CheckRegistry, RegistrationError
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode
+from smtpdoctor.model.words import ExitCode, TLSMode
 from smtpdoctor.remedies import HintContext
 
 

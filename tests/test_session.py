@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 import pytest
 
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSDetails, Transport, client_context
 from smtpdoctor.net.truststore import TrustStore

@@ -11,13 +11,14 @@ import pytest
 from loopback import closed_port
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import Probe, RunConfig, TLSMode
+from smtpdoctor.core.config import Probe, RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.core.runner import run
 from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.matrix import Verdict, run_matrix
 from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net import truststore
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSError, client_context

@@ -19,9 +19,9 @@ other builtin checks, it runs after ``tls`` has had its say.
 from __future__ import annotations
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Outcome, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.protocol import Capabilities
 

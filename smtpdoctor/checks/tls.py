@@ -9,9 +9,10 @@ certificate, this check then reconnects once without verification and keeps the 
 from __future__ import annotations
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import Outcome, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSDetails, TLSError, TransportError
 from smtpdoctor.protocol import RemoteProtocolError, StartTLS

@@ -187,17 +187,9 @@ def check(
     option: OptionOption = None,
 ) -> None:
     """Check a mail server for sending: connection, greeting, EHLO, TLS, certificate, AUTH."""
-    from smtpdoctor.core.config import (
-        DEFAULT_PORT,
-        DEFAULT_PROBES,
-        AuthMechanism,
-        ConfigError,
-        NameServer,
-        Probe,
-        RunConfig,
-        TLSMode,
-    )
+    from smtpdoctor.core.config import DEFAULT_PROBES, AuthMechanism, NameServer, Probe, RunConfig
     from smtpdoctor.discovery.targets import locate, parse_typed, plan_run
+    from smtpdoctor.model.words import DEFAULT_PORT, ConfigError, TLSMode
     from smtpdoctor.net.transport import TLSError, check_ca_file
 
     selection = plugin_selection(plugin, disable)
@@ -299,7 +291,7 @@ def _login_secrets(
     a token makes it unnecessary (with ``auto`` and a token, a password given by file or
     environment is still kept, for servers that offer no XOAUTH2).
     """
-    from smtpdoctor.core.config import ConfigError
+    from smtpdoctor.model.words import ConfigError
     from smtpdoctor.secrets.passwords import PASSWORD_ENV, obtain_password
     from smtpdoctor.secrets.tokens import obtain_token
 

@@ -158,8 +158,9 @@ _LISTED_HOOKS = frozenset({"smtpdoctor_register_checks", "smtpdoctor_register_re
 
 
 def _check_row(entry: RegisteredCheck, selection: PluginSelection) -> dict[str, Any]:
-    from smtpdoctor.core.config import RunConfig, TLSMode
+    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.core.registry import ESSENTIAL_CHECKS
+    from smtpdoctor.model.words import TLSMode
 
     check = entry.check
     configs = {

@@ -141,9 +141,10 @@ def scan(
 ) -> None:
     """Check many mail servers: bounded concurrency, one connection per server at a time,
     results as JSON Lines as they finish, a summary at the end."""
-    from smtpdoctor.core.config import ConfigError, NameServer, RunConfig, TLSMode
+    from smtpdoctor.core.config import NameServer, RunConfig
     from smtpdoctor.core.plugins import PluginLoadError, manager_for
     from smtpdoctor.core.registry import RegistrationError
+    from smtpdoctor.model.words import ConfigError, TLSMode
     from smtpdoctor.net.transport import TLSError, check_ca_file
     from smtpdoctor.net.truststore import TrustStore
     from smtpdoctor.scan import (

@@ -121,7 +121,7 @@ def sending_settings(
     Raises :class:`~smtpdoctor.core.config.ConfigError` for what cannot work: ``--verify-imap``
     without ``--send-to``, no sender, no mailbox to log in to, a bad address or header text.
     """
-    from smtpdoctor.core.config import ConfigError
+    from smtpdoctor.model.words import ConfigError
 
     if send_to is None:
         if mail_from is not None or verify_imap:
@@ -163,8 +163,9 @@ def imap_settings(
 ) -> IMAPSettings:
     """Where and as whom to look for the message; the SMTP login's user and password unless
     ``--imap-user`` or an IMAP password source says otherwise."""
-    from smtpdoctor.core.config import ConfigError, Credentials, parse_target
+    from smtpdoctor.core.config import Credentials, parse_target
     from smtpdoctor.delivery.imap import IMAPS_PORT, IMAPSettings, default_imap_host
+    from smtpdoctor.model.words import ConfigError
 
     host, port = parse_target(imap_host or default_imap_host(smtp_host), default_port=IMAPS_PORT)
     user = imap_user or (credentials.username if credentials is not None else None)
@@ -192,7 +193,8 @@ def imap_password(
 ) -> Secret:
     """The IMAP password from ``--imap-password-file``, else ``$SMTPDOCTOR_IMAP_PASSWORD``,
     else the prompt; like :func:`smtpdoctor.secrets.passwords.obtain_password` for SMTP."""
-    from smtpdoctor.core.config import ConfigError, Secret
+    from smtpdoctor.core.config import Secret
+    from smtpdoctor.model.words import ConfigError
     from smtpdoctor.secrets.passwords import obtain_password
 
     if password_file is None and environ.get(IMAP_PASSWORD_ENV):
@@ -278,7 +280,8 @@ def send(
 ) -> None:
     """Send one message, logging in first: asks for what is not given as an option, shows
     the SMTP dialogue (passwords redacted), and ends with a success line or the diagnosis."""
-    from smtpdoctor.core.config import ConfigError, Credentials, RunConfig, TLSMode, parse_target
+    from smtpdoctor.core.config import Credentials, RunConfig, parse_target
+    from smtpdoctor.model.words import ConfigError, TLSMode
     from smtpdoctor.net.transport import TLSError, check_ca_file
     from smtpdoctor.secrets.passwords import PASSWORD_ENV, obtain_password
 
@@ -335,7 +338,7 @@ def send(
 def _refuse_missing(
     mail_from: str | None, to: str | None, password_file: Path | None, password_env: str | None
 ) -> None:
-    from smtpdoctor.core.config import ConfigError
+    from smtpdoctor.model.words import ConfigError
     from smtpdoctor.secrets.passwords import PASSWORD_ENV
 
     missing = [option for option, value in (("--from", mail_from), ("--to", to)) if not value]
@@ -349,8 +352,8 @@ def _refuse_missing(
 
 def _ask_address(label: str) -> str:
     """Ask for an address until a valid one is typed (three tries)."""
-    from smtpdoctor.core.config import ConfigError
     from smtpdoctor.delivery.message import check_address
+    from smtpdoctor.model.words import ConfigError
 
     for _ in range(2):
         answer = str(typer.prompt(label)).strip()

@@ -16,39 +16,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from smtpdoctor.model.words import (
+    DEFAULT_PORT,
+    SUBMISSION_PORTS,
+    ConfigError,
+    TLSMode,
+)
 from smtpdoctor.protocol import LocalProtocolError, check_argument
 
 if TYPE_CHECKING:  # only names: importing them here would load email and imaplib early
     from smtpdoctor.delivery.imap import IMAPSettings
     from smtpdoctor.delivery.message import SendRequest
     from smtpdoctor.model.results import CheckResult
-
-DEFAULT_PORT = 587
-IMPLICIT_TLS_PORTS = frozenset({465, 2465})
-SUBMISSION_PORTS = frozenset({465, 587, 2465, 2525, 2587})
-
-
-class ConfigError(ValueError):
-    """The user asked for something that cannot be done; the message says what and why."""
-
-
-class TLSMode(enum.Enum):
-    """How the connection gets encrypted."""
-
-    AUTO = "auto"
-    """Implicit TLS on 465 (and 2465), STARTTLS everywhere else."""
-    STARTTLS = "starttls"
-    """Connect in clear, then upgrade with STARTTLS (RFC 3207)."""
-    IMPLICIT = "implicit"
-    """TLS from the first byte (RFC 8314), as on port 465."""
-    NONE = "none"
-    """No TLS at all: only for servers that cannot do it, or to look at the cleartext side."""
-
-    def resolve(self, port: int) -> TLSMode:
-        """Turn AUTO into the concrete mode for ``port``."""
-        if self is not TLSMode.AUTO:
-            return self
-        return TLSMode.IMPLICIT if port in IMPLICIT_TLS_PORTS else TLSMode.STARTTLS
 
 
 class AuthMechanism(enum.Enum):

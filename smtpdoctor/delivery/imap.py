@@ -30,8 +30,9 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
-from smtpdoctor.core.config import ConfigError, Credentials
+from smtpdoctor.core.config import Credentials
 from smtpdoctor.discovery.providers import detect_provider
+from smtpdoctor.model.words import ConfigError
 from smtpdoctor.net.transport import ResolutionError, Resolver, client_context, resolve
 
 IMAPS_PORT = 993

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from smtpdoctor._version import __version__
-from smtpdoctor.core.config import ConfigError
+from smtpdoctor.model.words import ConfigError
 from smtpdoctor.protocol import Capabilities
 
 if TYPE_CHECKING:  # the email package is imported only when a message is built

@@ -13,11 +13,12 @@ import secrets
 from collections.abc import Callable
 
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.config import Credentials, RunConfig, Secret
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.server import CapturedMessage, LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Report, Status
+from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 from smtpdoctor.render import render_table
 
 DEMO_USER = "demo@smtpdoctor.test"

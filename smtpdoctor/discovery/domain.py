@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.discovery.providers import Provider, detect_provider, provider_for_mx
 from smtpdoctor.discovery.resolver import DNSClient, Lookup, MXRecord, SRVRecord, gather
 from smtpdoctor.discovery.source import Source
+from smtpdoctor.model.words import TLSMode
 
 #: The hosts mail clients guess, in the order they try them.
 GUESSED_PREFIXES = ("smtp", "mail")

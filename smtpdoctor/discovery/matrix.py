@@ -26,8 +26,9 @@ import time
 from dataclasses import dataclass, replace
 
 from smtpdoctor.checks.greeting import OTHER_PROTOCOLS
-from smtpdoctor.core.config import Probe, RunConfig, TLSMode
+from smtpdoctor.core.config import Probe, RunConfig
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import (
     ConnectError,

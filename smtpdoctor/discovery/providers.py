@@ -23,23 +23,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-TLS_IMPLICIT = "implicit"
-"""TLS from the first byte (RFC 8314), as on port 465."""
-TLS_STARTTLS = "starttls"
-"""Plain connection upgraded with STARTTLS (RFC 3207)."""
+from smtpdoctor.model.words import Endpoint, TLSMode
 
 USERNAME_ADDRESS = "address"
 """The user name is the full email address."""
 USERNAME_LOCAL_PART = "local-part"
 """The user name is the part of the address before the ``@``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """A port and the TLS mode it speaks (``"implicit"`` or ``"starttls"``)."""
-
-    port: int
-    tls: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +49,7 @@ class Provider:
     name: str
     submission_host: str
     port: int
-    tls: str
+    tls: TLSMode
     username: str
     mail_domains: tuple[str, ...]
     mx_suffixes: tuple[str, ...]
@@ -99,9 +88,9 @@ class Provider:
 
 _SuffixGetter = Callable[[Provider], tuple[str, ...]]
 
-_STARTTLS_587 = Endpoint(587, TLS_STARTTLS)
-_STARTTLS_25 = Endpoint(25, TLS_STARTTLS)
-_STARTTLS_2525 = Endpoint(2525, TLS_STARTTLS)
+_STARTTLS_587 = Endpoint(587, TLSMode.STARTTLS)
+_STARTTLS_25 = Endpoint(25, TLSMode.STARTTLS)
+_STARTTLS_2525 = Endpoint(2525, TLSMode.STARTTLS)
 
 _GOOGLE_ERRORS = "https://support.google.com/a/answer/3726730"
 _MS_SMTP_AUTH = (
@@ -115,7 +104,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Gmail / Google Workspace",
         submission_host="smtp.gmail.com",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username=USERNAME_ADDRESS,
         mail_domains=("gmail.com", "googlemail.com"),
         mx_suffixes=("google.com", "googlemail.com"),
@@ -134,7 +123,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Microsoft 365 / Exchange Online",
         submission_host="smtp.office365.com",
         port=587,
-        tls=TLS_STARTTLS,
+        tls=TLSMode.STARTTLS,
         username=USERNAME_ADDRESS,
         mail_domains=(),
         mx_suffixes=("mail.protection.outlook.com",),
@@ -157,7 +146,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Outlook.com / Hotmail / Live",
         submission_host="smtp-mail.outlook.com",
         port=587,
-        tls=TLS_STARTTLS,
+        tls=TLSMode.STARTTLS,
         username=USERNAME_ADDRESS,
         mail_domains=(
             "outlook.com",
@@ -187,7 +176,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Yahoo Mail",
         submission_host="smtp.mail.yahoo.com",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username=USERNAME_ADDRESS,
         mail_domains=(
             "yahoo.com",
@@ -213,7 +202,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="AOL Mail",
         submission_host="smtp.aol.com",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username=USERNAME_ADDRESS,
         mail_domains=("aol.com", "aim.com", "aol.de", "aol.fr", "aol.co.uk"),
         mx_suffixes=("mail.gm0.yahoodns.net",),
@@ -228,7 +217,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="iCloud Mail",
         submission_host="smtp.mail.me.com",
         port=587,
-        tls=TLS_STARTTLS,
+        tls=TLSMode.STARTTLS,
         username=USERNAME_ADDRESS,
         mail_domains=("icloud.com", "me.com", "mac.com"),
         mx_suffixes=("mail.icloud.com",),
@@ -247,7 +236,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Zoho Mail",
         submission_host="smtp.zoho.com",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username=USERNAME_ADDRESS,
         mail_domains=("zoho.com", "zohomail.com"),
         mx_suffixes=("zoho.com", "zoho.eu", "zoho.in", "zoho.com.au", "zoho.jp"),
@@ -268,7 +257,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Fastmail",
         submission_host="smtp.fastmail.com",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username=USERNAME_ADDRESS,
         mail_domains=("fastmail.com", "fastmail.fm"),
         mx_suffixes=("messagingengine.com",),
@@ -284,7 +273,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Proton Mail (Bridge)",
         submission_host="127.0.0.1",
         port=1025,
-        tls=TLS_STARTTLS,
+        tls=TLSMode.STARTTLS,
         username="the address and password shown in Proton Mail Bridge",
         mail_domains=("proton.me", "protonmail.com", "protonmail.ch", "pm.me"),
         mx_suffixes=("protonmail.ch",),
@@ -307,7 +296,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="GMX",
         submission_host="mail.gmx.net",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username=USERNAME_ADDRESS,
         mail_domains=("gmx.net", "gmx.de", "gmx.at", "gmx.ch", "gmx.eu"),
         mx_suffixes=("gmx.net",),
@@ -326,7 +315,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="WEB.DE",
         submission_host="smtp.web.de",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username=USERNAME_LOCAL_PART,
         mail_domains=("web.de",),
         mx_suffixes=("web.de",),
@@ -345,7 +334,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Amazon SES",
         submission_host="email-smtp.{region}.amazonaws.com",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username="the SMTP user name created in the SES console for that region",
         mail_domains=(),
         mx_suffixes=(),
@@ -359,8 +348,8 @@ PROVIDERS: tuple[Provider, ...] = (
         docs_url="https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html",
         other_endpoints=(
             _STARTTLS_587,
-            Endpoint(2465, TLS_IMPLICIT),
-            Endpoint(2587, TLS_STARTTLS),
+            Endpoint(2465, TLSMode.IMPLICIT),
+            Endpoint(2587, TLSMode.STARTTLS),
             _STARTTLS_25,
         ),
         host_is_template=True,
@@ -370,7 +359,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="SendGrid",
         submission_host="smtp.sendgrid.net",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username="apikey",
         mail_domains=(),
         mx_suffixes=(),
@@ -389,7 +378,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Mailgun",
         submission_host="smtp.mailgun.org",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username="the domain's SMTP login, such as postmaster@your-domain",
         mail_domains=(),
         mx_suffixes=("mailgun.org",),
@@ -410,7 +399,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Postmark",
         submission_host="smtp.postmarkapp.com",
         port=587,
-        tls=TLS_STARTTLS,
+        tls=TLSMode.STARTTLS,
         username="the Server API token (it is the password too)",
         mail_domains=(),
         mx_suffixes=(),
@@ -430,7 +419,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Brevo",
         submission_host="smtp-relay.brevo.com",
         port=465,
-        tls=TLS_IMPLICIT,
+        tls=TLSMode.IMPLICIT,
         username="the SMTP login shown in Brevo's SMTP settings",
         mail_domains=(),
         mx_suffixes=(),
@@ -446,7 +435,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Mailjet",
         submission_host="in-v3.mailjet.com",
         port=587,
-        tls=TLS_STARTTLS,
+        tls=TLSMode.STARTTLS,
         username="your Mailjet API key",
         mail_domains=(),
         mx_suffixes=(),

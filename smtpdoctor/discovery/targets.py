@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from smtpdoctor.core.config import ConfigError, RunConfig, TLSMode, split_target
+from smtpdoctor.core.config import RunConfig, split_target
 from smtpdoctor.discovery.providers import (
     PROVIDERS,
     USERNAME_ADDRESS,
@@ -33,6 +33,7 @@ from smtpdoctor.discovery.providers import (
 )
 from smtpdoctor.discovery.source import Source
 from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Status
+from smtpdoctor.model.words import ConfigError, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.discovery.domain import DomainRecords
@@ -410,7 +411,7 @@ def _provider_with_host(name: str) -> Provider | None:
 def _provider_endpoints(provider: Provider | None) -> tuple[tuple[int, TLSMode], ...]:
     if provider is None:
         return ()
-    return tuple((endpoint.port, TLSMode(endpoint.tls)) for endpoint in provider.endpoints)
+    return tuple((endpoint.port, endpoint.tls) for endpoint in provider.endpoints)
 
 
 def _endpoint(

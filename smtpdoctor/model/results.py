@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from smtpdoctor.model.words import ExitCode
+
 #: A value in ``details``: anything JSON can carry without a custom encoder.
 DetailValue = str | int | float | bool | None | tuple[str, ...]
 
@@ -35,19 +37,6 @@ class Status(enum.Enum):
     def is_problem(self) -> bool:
         """WARN, FAIL and ERROR are what a person must look at."""
         return self in (Status.WARN, Status.FAIL, Status.ERROR)
-
-
-#: The exit status of a run stopped with Ctrl-C (128 + SIGINT, as shells report it).
-EXIT_INTERRUPTED = 130
-
-
-class ExitCode(enum.IntEnum):
-    """Exit codes, following the monitoring-plugins (Nagios/Icinga) convention."""
-
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    UNKNOWN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +141,7 @@ class Report:
     @property
     def exit_status(self) -> int:
         """What the process exits with: :attr:`exit_code`, or 130 when interrupted."""
-        return EXIT_INTERRUPTED if self.interrupted else int(self.exit_code)
+        return int(ExitCode.INTERRUPTED if self.interrupted else self.exit_code)
 
     def result(self, check_id: str) -> CheckResult | None:
         """The result of ``check_id``, if that check is in the report."""

@@ -7,7 +7,8 @@ monitoring-plugins guidelines: ``'label'=value[UOM];[warn];[crit];[min];[max]``.
 
 from __future__ import annotations
 
-from smtpdoctor.model.results import CheckResult, ExitCode, Report, Status
+from smtpdoctor.model.results import CheckResult, Report, Status
+from smtpdoctor.model.words import ExitCode
 from smtpdoctor.render.table import shown
 
 _STATES = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from smtpdoctor.discovery.providers import provider_by_id
-from smtpdoctor.model.results import CheckResult, ExitCode, Report, Status
+from smtpdoctor.model.results import CheckResult, Report, Status
+from smtpdoctor.model.words import ExitCode
 from smtpdoctor.protocol.reply import TERMINAL_ESCAPES
 
 _COLORS = {

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from smtpdoctor.core.config import ConfigError, RunConfig
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.results import Report
+from smtpdoctor.model.words import ConfigError
 from smtpdoctor.scan.records import ScanResult, is_throttled
 from smtpdoctor.scan.targets import ScanInputError, ScanTarget
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpdoctor.model.results import ExitCode, Report
+from smtpdoctor.model.results import Report
+from smtpdoctor.model.words import ExitCode
 from smtpdoctor.scan.targets import ScanTarget
 
 RECORD_SCHEMA = "https://smtpdoctor.dev/schema/scan-record"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from smtpdoctor.core.config import ConfigError, Secret
+from smtpdoctor.core.config import Secret
+from smtpdoctor.model.words import ConfigError
 
 PASSWORD_ENV = "SMTPDOCTOR_PASSWORD"  # noqa: S105 - the variable's name, not a password
 IMAP_PASSWORD_ENV = "SMTPDOCTOR_IMAP_PASSWORD"  # noqa: S105 - the variable's name

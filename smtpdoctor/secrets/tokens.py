@@ -16,7 +16,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from smtpdoctor.core.config import ConfigError, Secret, check_token_text
+from smtpdoctor.core.config import Secret, check_token_text
+from smtpdoctor.model.words import ConfigError
 from smtpdoctor.secrets.passwords import PASSWORD_VARIABLES, read_secret_file
 
 TOKEN_ENV = "SMTPDOCTOR_OAUTH_TOKEN"  # noqa: S105 - the variable's name, not a token

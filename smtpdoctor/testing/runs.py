@@ -99,7 +99,8 @@ def run_check(
 def _config(
     server: Server, *, user: str | None, password: str | None, fields: dict[str, Any]
 ) -> RunConfig:
-    from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+    from smtpdoctor.core.config import Credentials, RunConfig, Secret
+    from smtpdoctor.model.words import TLSMode
 
     if isinstance(server, tuple):
         host, port = server

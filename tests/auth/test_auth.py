@@ -18,9 +18,10 @@ from authkit import (
     transcript_lines,
 )
 
-from smtpdoctor.core.config import AuthMechanism, TLSMode
+from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 
 def plaintext_auth_server(failure: bytes) -> Script:

@@ -18,8 +18,9 @@ from authkit import (
 )
 
 from smtpdoctor.checks.auth import describe_tls_difference
-from smtpdoctor.core.config import AuthMechanism, Credentials, Secret, TLSMode
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.core.config import AuthMechanism, Credentials, Secret
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 
 def token_login(token: str, user: str = USER, password: str | None = None) -> dict[str, object]:

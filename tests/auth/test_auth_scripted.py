@@ -26,8 +26,9 @@ from authkit import (
     transcript_lines,
 )
 
-from smtpdoctor.core.config import AuthMechanism, Credentials, Secret, TLSMode
+from smtpdoctor.core.config import AuthMechanism, Credentials, Secret
 from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import TLSMode
 
 GOOGLE_ERROR = b64(
     json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})

@@ -16,8 +16,8 @@ from authkit import (
 )
 
 from smtpdoctor.core import config
-from smtpdoctor.core.config import TLSMode
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 
 def declare_submission_port(monkeypatch: pytest.MonkeyPatch, port: int) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from authkit import TOKEN
 
-from smtpdoctor.core.config import ConfigError
+from smtpdoctor.model.words import ConfigError
 from smtpdoctor.secrets.tokens import TOKEN_ENV, obtain_token, run_token_command
 
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from checkkit import USER, MakeServer, RunCheck, hint_titles, row
 
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.demo.pki import CA_COMMON_NAME, ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Report, Status
+from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 
 def days_from_now(days: float) -> datetime:

@@ -15,7 +15,8 @@ from cryptography.x509.oid import NameOID
 from smtpdoctor.checks.certificate import _strength_problems
 from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode
 from smtpdoctor.net.certificates import inspect_certificate
 
 

@@ -13,7 +13,8 @@ from checkkit import (
 )
 
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode
 
 
 def test_ehlo_passes_and_lists_the_extensions_a_person_looks_for(

@@ -8,8 +8,8 @@ import pytest
 from checkkit import QUIT_ANSWERED, MakeServer, RunCheck, StartScripted, hint_titles, row
 
 from smtpdoctor.checks import greeting
-from smtpdoctor.core.config import TLSMode
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 HANG_MARGIN = 3.0
 

@@ -21,7 +21,8 @@ from checkkit import (
 from loopback import closed_port
 
 from smtpdoctor.checks import tcp
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode
 
 #: Generous slack for hang guards: the run must end near its timeout, not "eventually".
 HANG_MARGIN = 3.0

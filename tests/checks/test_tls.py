@@ -18,9 +18,10 @@ from checkkit import (
 )
 
 from smtpdoctor.core import config
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 HANG_MARGIN = 3.0
 

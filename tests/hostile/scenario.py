@@ -15,9 +15,10 @@ import pytest
 from hostile_server import HostileServer
 
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.config import Credentials, RunConfig, Secret
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.results import CheckResult, Report, Status
+from smtpdoctor.model.words import TLSMode
 
 USER: Final = "alice@example.test"
 PASSWORD: Final = "correct horse battery staple"

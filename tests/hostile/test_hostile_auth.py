@@ -19,9 +19,10 @@ from hostile_server import (
 )
 from scenario import PASSWORD, USER, check, failure, first_problem, hang_guard, row
 
-from smtpdoctor.core.config import AuthMechanism, TLSMode
+from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.transport import Transport
 
 pytestmark = hang_guard

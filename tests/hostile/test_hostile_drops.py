@@ -22,7 +22,8 @@ from scenario import PASSWORD, check, failure, hang_guard, skipped_after
 
 from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.demo.pki import ThrowawayPKI
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode
 
 pytestmark = hang_guard
 

@@ -9,7 +9,8 @@ from hostile_server import HostileServer, Peer, hostile
 from scenario import PASSWORD, USER, hang_guard
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import ConfigError, Credentials, RunConfig, Secret
+from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.model.words import ConfigError
 
 pytestmark = hang_guard
 

@@ -12,9 +12,9 @@ from hostile_server import EHLO_STARTTLS, Peer, greet, hostile, tls_context
 from scenario import check, failure, hang_guard
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import ConfigError
 from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.pki import ThrowawayPKI
+from smtpdoctor.model.words import ConfigError
 
 pytestmark = hang_guard
 

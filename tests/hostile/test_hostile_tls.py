@@ -22,9 +22,9 @@ from hostile_server import (
 )
 from scenario import PASSWORD, USER, check, failure, first_problem, hang_guard, row, skipped_after
 
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
 from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import TLSMode
 
 pytestmark = hang_guard
 

@@ -23,7 +23,8 @@ from smtpdoctor.core.config import Credentials, RunConfig, Secret
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.delivery.imap import IMAPSecurity, IMAPSettings, TLSOptions, find_message
 from smtpdoctor.delivery.message import SendRequest
-from smtpdoctor.model.results import CheckResult, ExitCode, Report, Status
+from smtpdoctor.model.results import CheckResult, Report, Status
+from smtpdoctor.model.words import ExitCode
 
 pytestmark = [
     pytest.mark.integration,

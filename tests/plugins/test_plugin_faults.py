@@ -12,9 +12,10 @@ from pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
 from smtpdoctor import CheckResult, hookimpl
 from smtpdoctor.__main__ import main
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.core.registry import RegistrationError
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing import SMTPTestServer, run_pipeline
 
 pytest_plugins = ["pluginfixtures"]

@@ -10,7 +10,7 @@ from pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import (
     PluginKind,
     PluginLoadError,
@@ -19,6 +19,7 @@ from smtpdoctor.core.plugins import (
     manager_for,
 )
 from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing import SMTPTestServer
 
 pytest_plugins = ["pluginfixtures"]

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from smtpdoctor import Check, CheckContext, Outcome, RegisterCheck, Status, hookimpl
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing import (
     PASSWORD,
     USER,

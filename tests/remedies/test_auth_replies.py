@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from hintcases import AUTH_CASES, QUIT_ANSWERED, ReplyCase, RunCheck, StartScripted
 
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.discovery.providers import detect_provider
 from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import TLSMode
 
 PLAYABLE = [case for case in AUTH_CASES if case.playable]
 

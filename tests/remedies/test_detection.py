@@ -8,9 +8,10 @@ from loopback import closed_port
 
 from smtpdoctor import hookimpl
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.config import Credentials, RunConfig, Secret
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.results import CheckResult, Hint, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.remedies import HintContext
 from smtpdoctor.render.json import report_to_dict
 from smtpdoctor.render.table import render_table

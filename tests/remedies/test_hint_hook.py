@@ -7,9 +7,10 @@ from hintcases import QUIT_ANSWERED, StartScripted
 
 from smtpdoctor import hookimpl
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret, TLSMode
+from smtpdoctor.core.config import Credentials, RunConfig, Secret
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.results import CheckResult, Hint, Report
+from smtpdoctor.model.words import TLSMode
 
 SECRET = "app password here"
 

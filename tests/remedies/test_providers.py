@@ -8,17 +8,15 @@ import pytest
 
 from smtpdoctor.discovery.providers import (
     PROVIDERS,
-    TLS_IMPLICIT,
-    TLS_STARTTLS,
     USERNAME_ADDRESS,
     USERNAME_LOCAL_PART,
-    Endpoint,
     Provider,
     detect_provider,
     provider_by_id,
     provider_for_mail_domain,
     provider_for_mx,
 )
+from smtpdoctor.model.words import Endpoint, TLSMode
 
 EXPECTED_IDS = {
     "gmail",
@@ -65,8 +63,8 @@ def test_the_table_holds_every_provider_of_the_reference_once() -> None:
 def test_every_entry_is_well_formed(entry: Provider) -> None:
     assert entry.name
     assert entry.submission_host
-    assert entry.tls in (TLS_IMPLICIT, TLS_STARTTLS)
-    assert all(e.tls in (TLS_IMPLICIT, TLS_STARTTLS) for e in entry.endpoints)
+    assert entry.tls in (TLSMode.IMPLICIT, TLSMode.STARTTLS)
+    assert all(e.tls in (TLSMode.IMPLICIT, TLSMode.STARTTLS) for e in entry.endpoints)
     assert len(set(entry.endpoints)) == len(entry.endpoints), "an endpoint is listed twice"
     assert entry.auth_note
     for pattern in entry.banner_patterns:
@@ -85,19 +83,19 @@ def test_mail_domains_belong_to_one_provider_only() -> None:
 @pytest.mark.parametrize(
     ("provider_id", "host", "port", "tls"),
     [
-        ("gmail", "smtp.gmail.com", 465, TLS_IMPLICIT),
-        ("microsoft365", "smtp.office365.com", 587, TLS_STARTTLS),
-        ("outlook", "smtp-mail.outlook.com", 587, TLS_STARTTLS),
-        ("yahoo", "smtp.mail.yahoo.com", 465, TLS_IMPLICIT),
-        ("icloud", "smtp.mail.me.com", 587, TLS_STARTTLS),
-        ("fastmail", "smtp.fastmail.com", 465, TLS_IMPLICIT),
-        ("proton-bridge", "127.0.0.1", 1025, TLS_STARTTLS),
-        ("gmx", "mail.gmx.net", 465, TLS_IMPLICIT),
-        ("webde", "smtp.web.de", 465, TLS_IMPLICIT),
-        ("sendgrid", "smtp.sendgrid.net", 465, TLS_IMPLICIT),
-        ("postmark", "smtp.postmarkapp.com", 587, TLS_STARTTLS),
-        ("brevo", "smtp-relay.brevo.com", 465, TLS_IMPLICIT),
-        ("mailjet", "in-v3.mailjet.com", 587, TLS_STARTTLS),
+        ("gmail", "smtp.gmail.com", 465, TLSMode.IMPLICIT),
+        ("microsoft365", "smtp.office365.com", 587, TLSMode.STARTTLS),
+        ("outlook", "smtp-mail.outlook.com", 587, TLSMode.STARTTLS),
+        ("yahoo", "smtp.mail.yahoo.com", 465, TLSMode.IMPLICIT),
+        ("icloud", "smtp.mail.me.com", 587, TLSMode.STARTTLS),
+        ("fastmail", "smtp.fastmail.com", 465, TLSMode.IMPLICIT),
+        ("proton-bridge", "127.0.0.1", 1025, TLSMode.STARTTLS),
+        ("gmx", "mail.gmx.net", 465, TLSMode.IMPLICIT),
+        ("webde", "smtp.web.de", 465, TLSMode.IMPLICIT),
+        ("sendgrid", "smtp.sendgrid.net", 465, TLSMode.IMPLICIT),
+        ("postmark", "smtp.postmarkapp.com", 587, TLSMode.STARTTLS),
+        ("brevo", "smtp-relay.brevo.com", 465, TLSMode.IMPLICIT),
+        ("mailjet", "in-v3.mailjet.com", 587, TLSMode.STARTTLS),
     ],
 )
 def test_the_recommended_endpoint_prefers_implicit_tls_where_offered(
@@ -106,18 +104,18 @@ def test_the_recommended_endpoint_prefers_implicit_tls_where_offered(
     entry = provider(provider_id)
 
     assert (entry.submission_host_for(), entry.port, entry.tls) == (host, port, tls)
-    if any(e.tls == TLS_IMPLICIT for e in entry.endpoints):
-        assert entry.tls == TLS_IMPLICIT or entry.id == "icloud"
+    if any(e.tls == TLSMode.IMPLICIT for e in entry.endpoints):
+        assert entry.tls == TLSMode.IMPLICIT or entry.id == "icloud"
 
 
 def test_postmark_has_no_implicit_tls_port() -> None:
-    assert all(e.tls == TLS_STARTTLS for e in provider("postmark").endpoints)
+    assert all(e.tls == TLSMode.STARTTLS for e in provider("postmark").endpoints)
 
 
 def test_icloud_keeps_the_disputed_port_465_out_of_the_endpoints() -> None:
     icloud = provider("icloud")
 
-    assert Endpoint(465, TLS_IMPLICIT) not in icloud.endpoints
+    assert Endpoint(465, TLSMode.IMPLICIT) not in icloud.endpoints
     assert any("465" in note for note in icloud.notes)
 
 
@@ -135,8 +133,8 @@ def test_ses_names_its_host_by_region() -> None:
     assert ses.host_is_template
     assert ses.submission_host_for() is None
     assert ses.submission_host_for("EU-West-1") == "email-smtp.eu-west-1.amazonaws.com"
-    assert Endpoint(2587, TLS_STARTTLS) in ses.endpoints
-    assert Endpoint(2465, TLS_IMPLICIT) in ses.endpoints
+    assert Endpoint(2587, TLSMode.STARTTLS) in ses.endpoints
+    assert Endpoint(2465, TLSMode.IMPLICIT) in ses.endpoints
 
 
 # -- user names ------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from hintcases import OTHER_REPLY_CASES, QUIT_ANSWERED, ReplyCase, RunCheck, StartScripted
 
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import TLSMode
 
 SEND_CASES = [case for case in OTHER_REPLY_CASES if case.check == "send"]
 

@@ -14,8 +14,9 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.scan import (
     Place,
     Scanner,

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from fleetkit import plain_template, running_fleet, scan_all
 
-from smtpdoctor.core.config import ConfigError, RunConfig
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
-from smtpdoctor.model.results import CheckResult, ExitCode, Outcome, Report, Status, Target
+from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
+from smtpdoctor.model.words import ConfigError, ExitCode
 from smtpdoctor.scan import (
     Scanner,
     ScanOptions,

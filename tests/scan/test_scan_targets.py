@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.scan import (
     RECORD_SCHEMA,
     ScanInputError,

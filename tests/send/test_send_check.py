@@ -21,10 +21,10 @@ from sendkit import (
 )
 
 from smtpdoctor.checks.send import classify, parse_queue_id
-from smtpdoctor.core.config import TLSMode
 from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
 from smtpdoctor.protocol import Reply
 
 BOB = "bob@example.test"

@@ -22,7 +22,7 @@ from sendkit import (
     transcript_text,
 )
 
-from smtpdoctor.core.config import ConfigError, Credentials, Secret
+from smtpdoctor.core.config import Credentials, Secret
 from smtpdoctor.delivery.imap import (
     MAX_INTERVAL,
     DeliveryError,
@@ -36,7 +36,8 @@ from smtpdoctor.delivery.imap import (
 from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import ExitCode, Status
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ConfigError, ExitCode
 
 TOKEN = "smtpdoctor-0123456789ab"
 MAILBOX_PASSWORD = "imap pass phrase"

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from smtpdoctor.core.config import ConfigError
 from smtpdoctor.delivery.message import (
     TOKEN_HEADER,
     SendRequest,
@@ -17,6 +16,7 @@ from smtpdoctor.delivery.message import (
     mail_parameters,
     new_token,
 )
+from smtpdoctor.model.words import ConfigError
 from smtpdoctor.protocol import Capabilities, Reply
 
 SENT_AT = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)

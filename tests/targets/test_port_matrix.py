@@ -13,10 +13,11 @@ import pytest
 from loopback import closed_port
 from targetkit import GatedSMTP, silent_port
 
-from smtpdoctor.core.config import DEFAULT_PROBES, Probe, RunConfig, TLSMode
+from smtpdoctor.core.config import DEFAULT_PROBES, Probe, RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.matrix import ProbeResult, Verdict, probes_for, recommend, run_matrix
 from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import TLSMode
 
 MakeServer = Callable[..., LocalSMTPServer]
 StartScripted = Callable[[list[Any]], Any]

@@ -13,11 +13,12 @@ import pytest
 from dnsserver import DNSServer
 from targetkit import silent_port
 
-from smtpdoctor.core.config import ConfigError, Credentials, Probe, RunConfig, Secret, TLSMode
+from smtpdoctor.core.config import Credentials, Probe, RunConfig, Secret
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.source import Source
 from smtpdoctor.discovery.targets import Kind, Located, Typed, locate, parse_typed, plan_run
 from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ConfigError, TLSMode
 
 MakeServer = Callable[..., LocalSMTPServer]
 

@@ -11,7 +11,7 @@ import smtpdoctor_open_relay as open_relay
 
 from smtpdoctor import Status
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import TLSMode
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing import PASSWORD, USER, SMTPTestServer, run_check, run_pipeline
 
 MakeServer = Callable[..., SMTPTestServer]

@@ -31,7 +31,8 @@ from smtpdoctor import (
     hookimpl,
     reply_outcome,
 )
-from smtpdoctor.core.config import RunConfig, TLSMode
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.protocol import MailFrom, RcptTo, Reply, Rset
 
 __version__ = "1.0.0"
