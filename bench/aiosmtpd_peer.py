@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.smtpserver import LocalSMTPServer
 
 
 def main() -> None:

@@ -48,9 +48,9 @@ def measure_matrix(
 ) -> list[MatrixCost]:
     """``ports`` are ``(port, "starttls" | "implicit")`` on 127.0.0.1; a closed port is
     added.  Probes do not verify certificates (no secret crosses them), so no CA is needed."""
-    from smtpdoctor.core.config import Probe, RunConfig
+    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.discovery.matrix import probe_port, run_matrix
-    from smtpdoctor.model.words import TLSMode
+    from smtpdoctor.model.words import Endpoint, TLSMode
 
     rows = []
     for rtt in rtts:
@@ -58,8 +58,8 @@ def measure_matrix(
             probes = []
             for port, mode in ports:
                 relay = stack.enter_context(DelayRelay(("127.0.0.1", port), rtt))
-                probes.append(Probe(relay.port, TLSMode(mode)))
-            probes.append(Probe(_closed_port(), TLSMode.STARTTLS))
+                probes.append(Endpoint(relay.port, TLSMode(mode)))
+            probes.append(Endpoint(_closed_port(), TLSMode.STARTTLS))
             config = RunConfig(host="127.0.0.1", timeout=10.0, deadline=30.0, probes=tuple(probes))
             whole: list[float] = []
             single: dict[str, list[float]] = {str(p): [] for p in probes}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from smtpdoctor.demo.pki import make_pki
+from smtpdoctor.lab.pki import make_pki
 
 DOMAIN = "smtpdoctor.test"
 USERS = ("alice", "bob")

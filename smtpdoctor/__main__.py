@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import sys
 
-EXIT_UNKNOWN = 3
-
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code."""

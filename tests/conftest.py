@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import Report
 from smtpdoctor.testing import ScriptedServer, run_pipeline
 

@@ -1,5 +1,4 @@
-"""Loopback helpers every test directory shares (``tests/`` is on ``sys.path`` through the
-root ``conftest.py``)."""
+"""Loopback helpers every test directory shares (``from tests.loopback import ...``)."""
 
 from __future__ import annotations
 

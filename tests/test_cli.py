@@ -13,11 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from loopback import closed_port
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.cli import COMMANDS
 from smtpdoctor.demo.server import LocalSMTPServer
+
+from tests.loopback import closed_port
 
 PASSWORD = "correct horse battery staple"  # the conftest user's password
 USER = "alice@example.test"

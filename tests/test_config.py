@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from smtpdoctor.core.config import NameServer, Probe, RunConfig, parse_target, split_target
-from smtpdoctor.model.words import ConfigError, TLSMode
+from smtpdoctor.core.config import NameServer, RunConfig, parse_probe, parse_target, split_target
+from smtpdoctor.model.words import ConfigError, Endpoint, TLSMode
 from smtpdoctor.secrets.passwords import obtain_password
 
 
@@ -133,15 +133,15 @@ def test_a_dns_server_must_be_an_address() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("587", Probe(587, TLSMode.STARTTLS)),
-        ("465", Probe(465, TLSMode.IMPLICIT)),
-        ("2465", Probe(2465, TLSMode.IMPLICIT)),
-        ("2525/implicit", Probe(2525, TLSMode.IMPLICIT)),
-        ("465/STARTTLS", Probe(465, TLSMode.STARTTLS)),
+        ("587", Endpoint(587, TLSMode.STARTTLS)),
+        ("465", Endpoint(465, TLSMode.IMPLICIT)),
+        ("2465", Endpoint(2465, TLSMode.IMPLICIT)),
+        ("2525/implicit", Endpoint(2525, TLSMode.IMPLICIT)),
+        ("465/STARTTLS", Endpoint(465, TLSMode.STARTTLS)),
     ],
 )
-def test_probe_ports_take_the_usual_mode_unless_told(text: str, expected: Probe) -> None:
-    assert Probe.parse(text) == expected
+def test_probe_ports_take_the_usual_mode_unless_told(text: str, expected: Endpoint) -> None:
+    assert Endpoint.parse(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -149,12 +149,18 @@ def test_probe_ports_take_the_usual_mode_unless_told(text: str, expected: Probe)
     [
         ("0", "is not a port number"),
         ("\u00b2", "is not a port number"),
-        ("587/none", "a probe speaks STARTTLS or implicit TLS"),
+        ("587/none", "the mode is implicit or starttls"),
+        ("587/ssl", "the mode is implicit or starttls"),
     ],
 )
 def test_impossible_probes_are_refused(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        Probe.parse(text)
+        parse_probe(text)
+
+
+def test_a_probe_without_tls_is_refused_by_the_settings() -> None:
+    with pytest.raises(ConfigError, match="a probe speaks STARTTLS or implicit TLS, not none"):
+        RunConfig(host="mx.example", probes=(Endpoint(587, TLSMode.NONE),))
 
 
 def test_the_port_matrix_needs_a_port() -> None:

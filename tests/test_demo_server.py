@@ -25,8 +25,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from smtpdoctor.demo.pki import CA_COMMON_NAME, TEMPDIR_PREFIX, ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import CapturedMessage, LocalSMTPServer
+from smtpdoctor.lab.pki import CA_COMMON_NAME, TEMPDIR_PREFIX, ThrowawayPKI, make_pki
 from smtpdoctor.net.certificates import CertificateInfo, inspect_certificate
 
 USER = "alice@example.test"
@@ -676,7 +676,7 @@ def test_the_port_is_unknown_until_started() -> None:
 
 def test_an_unknown_tls_mode_is_rejected() -> None:
     with pytest.raises(ValueError, match="tls must be one of"):
-        LocalSMTPServer(tls="ssl")  # type: ignore[arg-type]
+        LocalSMTPServer(tls="ssl")
 
 
 def test_hang_ups_and_rejected_certificates_log_nothing(

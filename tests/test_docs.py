@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
-import re
 from pathlib import Path
 
 import pytest
 
 from smtpdoctor.core import hookspecs
+from smtpdoctor.core.check import CHECK_CRASHED, UNDECLARED_FINDING, StepFailure
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
+
+from tests.findingkit import PREAMBLE_FINDINGS, builtin_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -18,16 +20,19 @@ HOOKS = sorted(
     for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
     if name.startswith("smtpdoctor_")
 )
-FINDING = re.compile(
-    r'"((?:tcp|greeting|ehlo|tls|certificate|auth|posture|send|delivery)\.[a-z0-9-]+)"'
+#: Each finding a builtin check or a row before the checks declares, with the row's id.
+DECLARED = sorted(
+    {(check.id, finding) for check in builtin_checks() for finding in check.findings}
+    | {(row, finding) for row, findings in PREAMBLE_FINDINGS.items() for finding in findings}
 )
 
 
-def findings_in_code() -> list[str]:
-    found: set[str] = set()
-    for path in (ROOT / "smtpdoctor" / "checks").glob("*.py"):
-        found.update(FINDING.findall(path.read_text()))
-    return sorted(found)
+def section_of(row: str) -> str:
+    """The section of docs/checks.md about the check (or row) ``row``."""
+    sections = (DOCS / "checks.md").read_text().split("\n## ")
+    found = [section for section in sections if f"`{row}`" in section.partition("\n")[0]]
+    assert len(found) == 1, f"docs/checks.md needs one section headed with `{row}`"
+    return found[0]
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -45,9 +50,17 @@ def test_every_hook_is_exercised_by_a_test(hook: str) -> None:
     assert tests, f"no test implements {hook}"
 
 
-@pytest.mark.parametrize("finding", findings_in_code())
-def test_every_finding_is_documented(finding: str) -> None:
-    assert f"`{finding}`" in (DOCS / "checks.md").read_text()
+@pytest.mark.parametrize(("row", "finding"), DECLARED, ids=[finding for _, finding in DECLARED])
+def test_every_declared_finding_is_documented_in_its_checks_section(row: str, finding: str) -> None:
+    assert f"`{finding}`" in section_of(row)
+
+
+@pytest.mark.parametrize(
+    "finding",
+    [f"<check>.{failure}" for failure in StepFailure] + [CHECK_CRASHED, UNDECLARED_FINDING],
+)
+def test_every_finding_the_runner_gives_any_check_is_documented(finding: str) -> None:
+    assert f"| `{finding}` |" in (DOCS / "checks.md").read_text()
 
 
 @pytest.mark.parametrize("title", sorted({remedy.hint.title for remedy in KNOWLEDGE_BASE}))

@@ -16,13 +16,13 @@ from smtpdoctor.model.results import (
     TranscriptLine,
     exit_code_for,
 )
-from smtpdoctor.model.words import ExitCode
+from smtpdoctor.model.words import ExitCode, TLSMode
 from smtpdoctor.render import render_json, render_table, render_transcript
 
 
 def make_report(*results: CheckResult, insecure: bool = False) -> Report:
     return Report(
-        target=Target("smtp.example.com", 587, "starttls"),
+        target=Target("smtp.example.com", 587, TLSMode.STARTTLS),
         results=results,
         started_at=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
         duration=0.25,

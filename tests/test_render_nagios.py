@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.render.nagios import render_nagios
 
 
 def report(*results: CheckResult) -> Report:
     return Report(
-        target=Target("smtp.example.com", 587, "starttls"),
+        target=Target("smtp.example.com", 587, TLSMode.STARTTLS),
         results=results,
         started_at=datetime(2026, 11, 30, tzinfo=UTC),
         duration=0.125,

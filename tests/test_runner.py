@@ -1,5 +1,6 @@
 """The runner's promises: dependency order, SKIP with reasons, ERROR rows instead of
-tracebacks, validated registrations, and hints from the hook."""
+tracebacks, checks held to the findings they declare, validated registrations, and hints
+from the hook."""
 
 from __future__ import annotations
 
@@ -15,15 +16,18 @@ from smtpdoctor import (
     Hint,
     Outcome,
     RegisterCheck,
+    Report,
     Status,
     hookimpl,
 )
 from smtpdoctor.core import runner
+from smtpdoctor.core.check import UNDECLARED_FINDING
 from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import PluginLoadError, make_plugin_manager
 from smtpdoctor.core.registry import CheckRegistry, RegistrationError
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.net.transport import StepTimeout
 from smtpdoctor.remedies import HintContext
 
 
@@ -106,6 +110,103 @@ def test_a_crashing_check_is_an_error_row_and_the_rest_still_runs(
     auth = report.result("auth")
     assert auth is not None and auth.status is Status.INFO
     assert report.exit_code is ExitCode.UNKNOWN
+
+
+class SaysTooLong(Check):
+    """Declares one finding; what it returns is set per test."""
+
+    id = "banner-length"
+    title = "Banner length"
+    requires = ("greeting",)
+    findings = ("banner-length.too-long",)
+    returns = "banner-length.too-long"
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        return Outcome(Status.WARN, "the banner is 900 characters long", finding=self.returns)
+
+
+class AfterLength(Check):
+    id = "after-length"
+    title = "Depends on the banner length"
+    requires = ("banner-length",)
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        return Outcome(Status.PASS, "ran")
+
+
+class Typo(SaysTooLong):
+    returns = "banner-length.too-lnog"
+
+
+class DeclaresNothing(Check):
+    """Written before checks declared their findings: returns whatever it likes."""
+
+    id = "legacy"
+    title = "A check from an older plugin"
+    requires = ("greeting",)
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        return Outcome(Status.WARN, "something old", finding="legacy.anything")
+
+
+class TimesOut(SaysTooLong):
+    def run(self, ctx: CheckContext) -> Outcome:
+        raise StepTimeout("no reply to NOOP within 3 s")
+
+
+def run_with(server: LocalSMTPServer, *checks: type[Check]) -> Report:
+    manager = make_plugin_manager(extra_plugins=[Plugin(*checks)], load_entry_points=False)
+    return runner.run(config_for(server), manager)
+
+
+def test_a_check_returning_a_declared_finding_keeps_its_verdict(
+    smtp_server: LocalSMTPServer,
+) -> None:
+    report = run_with(smtp_server, SaysTooLong)
+
+    result = report.result("banner-length")
+    assert result is not None and result.status is Status.WARN
+    assert result.outcome.finding == "banner-length.too-long"
+
+
+def test_a_check_returning_a_finding_it_does_not_declare_is_an_error_row_naming_it(
+    smtp_server: LocalSMTPServer,
+) -> None:
+    report = run_with(smtp_server, Typo, AfterLength)
+
+    result = report.result("banner-length")
+    assert result is not None and result.status is Status.ERROR
+    assert result.outcome.finding == UNDECLARED_FINDING
+    assert "the finding 'banner-length.too-lnog', which is not in its declared" in result.summary
+    assert "not a problem with the server" in result.summary
+    assert "WARN: the banner is 900 characters long" in result.summary
+    assert dict(result.outcome.details) == {
+        "undeclared_finding": "banner-length.too-lnog",
+        "declared_findings": ("banner-length.too-long",),
+        "reported_status": "warn",
+        "reported_summary": "the banner is 900 characters long",
+    }
+    after = report.result("after-length")
+    assert after is not None and after.status is Status.SKIP
+    auth = report.result("auth")
+    assert auth is not None and auth.status is Status.INFO
+    assert report.exit_code is ExitCode.UNKNOWN
+
+
+def test_a_check_that_declares_no_findings_may_return_any(smtp_server: LocalSMTPServer) -> None:
+    report = run_with(smtp_server, DeclaresNothing)
+
+    result = report.result("legacy")
+    assert result is not None and result.status is Status.WARN
+    assert result.outcome.finding == "legacy.anything"
+
+
+def test_the_runners_own_findings_need_no_declaration(smtp_server: LocalSMTPServer) -> None:
+    report = run_with(smtp_server, TimesOut)
+
+    result = report.result("banner-length")
+    assert result is not None and result.status is Status.FAIL
+    assert result.outcome.finding == "banner-length.timeout"
 
 
 def test_plugins_add_hints_to_problems(smtp_server: LocalSMTPServer) -> None:
@@ -194,6 +295,15 @@ class BadId(Check):
         return Outcome(Status.PASS, "")
 
 
+class FindingsAsOneString(Check):
+    id = "one-string"
+    title = "Findings written as a string, not a tuple"
+    findings = "one-string.found"  # type: ignore[assignment]  # ("x") is a string
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        return Outcome(Status.PASS, "")
+
+
 @pytest.mark.parametrize(
     ("checks", "message"),
     [
@@ -201,6 +311,7 @@ class BadId(Check):
         ((NeedsGhost,), "requires unknown check(s): 'ghost'"),
         ((ChickenCheck, EggCheck), "cycle"),
         ((BadId,), "id must be lower-case letters, digits and hyphens"),
+        ((FindingsAsOneString,), "findings must be a tuple of finding ids, got 'one-string"),
     ],
 )
 def test_malformed_registrations_are_refused_before_connecting(

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.words import ConfigError
 
 USER = "alice@example.test"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from smtpdoctor.demo.pki import ThrowawayPKI
+from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.testing import ScriptedServer, SMTPTestServer
 
 pytestmark = pytest.mark.timeout(30)

@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, Protocol
 
 import pytest
-from loopback import closed_port
 
-from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import make_pki
 from smtpdoctor.net.transport import (
     ConnectAttempt,
     ConnectError,
@@ -32,6 +31,8 @@ from smtpdoctor.net.transport import (
     client_context,
     resolve,
 )
+
+from tests.loopback import closed_port
 
 #: Generous slack for hang guards: a step must end near its deadline, not "eventually".
 HANG_MARGIN = 2.0

@@ -8,21 +8,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from loopback import closed_port
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import Probe, RunConfig
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.core.runner import run
-from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.matrix import Verdict, run_matrix
+from smtpdoctor.lab.pki import ThrowawayPKI, make_pki
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.model.words import Endpoint, TLSMode
 from smtpdoctor.net import truststore
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSError, client_context
 from smtpdoctor.net.truststore import TrustStore
+
+from tests.loopback import closed_port
 
 
 @pytest.fixture
@@ -184,7 +185,10 @@ def test_port_probes_never_load_a_trust_store(
     monkeypatch.setattr(truststore, "client_context", counting)
     submission = make_server(tls="starttls")
     submissions = make_server(tls="implicit")
-    probes = (Probe(submission.port, TLSMode.STARTTLS), Probe(submissions.port, TLSMode.IMPLICIT))
+    probes = (
+        Endpoint(submission.port, TLSMode.STARTTLS),
+        Endpoint(submissions.port, TLSMode.IMPLICIT),
+    )
 
     matrix = run_matrix(RunConfig(host="127.0.0.1", probes=probes, timeout=5.0))
 

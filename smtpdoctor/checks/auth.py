@@ -37,6 +37,17 @@ class Authentication(Check):
 
     id = "auth"
     title = "Authentication"
+    findings = (
+        "auth.not-offered",
+        "auth.not-attempted",
+        "auth.no-common-mechanism",
+        "auth.mechanism-not-offered",
+        "auth.token-rejected",
+        "auth.bad-challenge",  # from smtpdoctor.protocol.sasl
+        "auth.unexpected-challenge",  # from smtpdoctor.protocol.sasl
+        *FAILURE_FINDINGS.values(),
+        "auth.failed",
+    )
 
     @classmethod
     def dependencies(cls, config: RunConfig) -> tuple[str, ...]:

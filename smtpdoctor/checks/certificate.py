@@ -38,6 +38,22 @@ class Certificate(Check):
     id = "certificate"
     title = "Certificate"
     requires = ("tls",)
+    findings = (
+        "certificate.expires-soon",
+        "certificate.expires-critically-soon",
+        "certificate.expired",
+        "certificate.not-yet-valid",
+        "certificate.hostname-mismatch",
+        "certificate.self-signed",
+        "certificate.incomplete-chain",
+        "certificate.unknown-issuer",
+        "certificate.untrusted",
+        "certificate.weak-key",
+        "certificate.weak-signature",
+        "certificate.unverified",
+        "certificate.missing",
+        "certificate.unreadable",
+    )
 
     def run(self, ctx: CheckContext) -> Outcome:
         tls = ctx.session.tls

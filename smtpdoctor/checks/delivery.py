@@ -25,6 +25,19 @@ class Delivery(Check):
     id = "delivery"
     title = "Delivery (IMAP)"
     requires = ("send",)
+    findings = (
+        "delivery.junk",
+        "delivery.not-found",
+        # the DeliveryError findings of smtpdoctor.delivery.imap, not imported until a run
+        # verifies delivery
+        "delivery.imap-login-refused",
+        "delivery.imap-host-unknown",
+        "delivery.imap-unreachable",
+        "delivery.imap-timeout",
+        "delivery.imap-tls-failed",
+        "delivery.imap-starttls-not-offered",
+        "delivery.imap-error",
+    )
 
     @classmethod
     def applies(cls, config: RunConfig) -> bool:

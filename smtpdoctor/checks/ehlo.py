@@ -14,6 +14,7 @@ class Ehlo(Check):
     id = "ehlo"
     title = "EHLO and extensions"
     requires = ("greeting",)
+    findings = ("ehlo.helo-only", "ehlo.rejected", "ehlo.closed")
 
     def run(self, ctx: CheckContext) -> Outcome:
         session = ctx.session

@@ -9,17 +9,7 @@ from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.model.words import IMPLICIT_TLS_PORTS, TLSMode
 from smtpdoctor.net.transport import StepTimeout
 from smtpdoctor.protocol import RemoteProtocolError
-
-#: What other services say first, so we can name what is on the port instead of "not SMTP".
-OTHER_PROTOCOLS: tuple[tuple[bytes, str], ...] = (
-    (b"SSH-", "an SSH server"),
-    (b"HTTP/", "a web server"),
-    (b"+OK", "a POP3 server"),
-    (b"* OK", "an IMAP server"),
-    (b"220-FileZilla", "an FTP server"),
-    (b"\x15\x03", "a TLS server (it answered with a TLS alert)"),
-    (b"\x16\x03", "a TLS server"),
-)
+from smtpdoctor.protocol.sniff import sniff
 
 
 class Greeting(Check):
@@ -27,6 +17,16 @@ class Greeting(Check):
 
     id = "greeting"
     title = "220 greeting"
+    findings = (
+        "greeting.busy",
+        "greeting.refused",
+        "greeting.unexpected-code",
+        "greeting.silent",
+        "greeting.slow",
+        "greeting.silent-implicit-tls-port",
+        "greeting.other-protocol",
+        "greeting.not-smtp",
+    )
 
     @classmethod
     def dependencies(cls, config: RunConfig) -> tuple[str, ...]:
@@ -106,7 +106,7 @@ def _silent(config: RunConfig, *, cut_by_deadline: bool) -> Outcome:
 
 
 def _not_smtp(exc: RemoteProtocolError) -> Outcome:
-    what = next((name for prefix, name in OTHER_PROTOCOLS if exc.data.startswith(prefix)), None)
+    what = sniff(exc.data)
     if what is None:
         return Outcome(
             Status.FAIL,

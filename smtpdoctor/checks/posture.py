@@ -36,6 +36,7 @@ class SecurityPosture(Check):
     id = "posture"
     title = "Security posture"
     requires = ("ehlo",)
+    findings = ("posture.auth-before-starttls", "posture.plaintext-auth", "posture.ehlo-refused")
 
     def run(self, ctx: CheckContext) -> Outcome:
         config, session = ctx.config, ctx.session

@@ -42,6 +42,19 @@ class SentMessage:
 #: Set by ``send`` when the server accepted the message.
 SENT: StashKey[SentMessage] = StashKey("sent-message")
 
+#: The findings :func:`classify` gives a refusal of MAIL, RCPT, DATA or the message.
+REFUSAL_FINDINGS = (
+    "send.greylisted",
+    "send.temporary-failure",
+    "send.auth-required",
+    "send.size-exceeded",
+    "send.sender-refused",
+    "send.relay-denied",
+    "send.recipient-unknown",
+    "send.recipient-refused",
+    "send.message-refused",
+)
+
 _GREYLISTED = re.compile(r"gr[ae]y-?\s?list|try again later|retry later|temporarily deferred", re.I)
 _SENDER_NOT_ALLOWED = re.compile(
     r"sendas|not allowed to send as|not authori[sz]ed to send|verified sender identity|"
@@ -68,6 +81,13 @@ class Send(Check):
 
     id = "send"
     title = "Test message"
+    findings = (
+        "send.not-attempted",
+        "send.smtputf8-not-offered",
+        "send.connection-lost",
+        "send.status-unknown",
+        *REFUSAL_FINDINGS,
+    )
 
     @classmethod
     def applies(cls, config: RunConfig) -> bool:
@@ -193,7 +213,8 @@ def parse_queue_id(reply: Reply) -> str | None:
 
 
 def classify(stage: str, reply: Reply) -> str:
-    """The finding for a refusal of ``stage`` (MAIL, RCPT, DATA or MESSAGE, the end of data)."""
+    """The finding for a refusal of ``stage`` (MAIL, RCPT, DATA or MESSAGE, the end of data):
+    one of :data:`REFUSAL_FINDINGS`."""
     text = reply.text
     enhanced = str(reply.enhanced or "")
     if reply.is_transient:

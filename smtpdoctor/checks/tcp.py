@@ -10,12 +10,34 @@ from smtpdoctor.net.transport import ConnectError, ResolutionError
 #: Ports that clouds and ISPs block for outgoing connections more often than not.
 COMMONLY_BLOCKED_PORTS = frozenset({25})
 
+#: The finding for each way a name lookup fails (:class:`ResolutionError` ``kind``); any
+#: other kind is ``tcp.dns-error``.
+DNS_FINDINGS = {
+    "nxdomain": "tcp.dns-nxdomain",
+    "no-address": "tcp.dns-no-address",
+    "temporary": "tcp.dns-temporary",
+    "invalid": "tcp.dns-invalid",
+    "timeout": "tcp.dns-timeout",
+    "error": "tcp.dns-error",
+}
+#: The finding for each way connecting fails (:class:`ConnectError` ``kind``); any other kind
+#: is ``tcp.error``.
+CONNECT_FINDINGS = {
+    "refused": "tcp.refused",
+    "timeout": "tcp.timeout",
+    "unreachable": "tcp.unreachable",
+    "error": "tcp.error",
+}
+#: A timeout on a port in :data:`COMMONLY_BLOCKED_PORTS`: probably blocked on the client's side.
+TIMEOUT_ON_BLOCKED_PORT = "tcp.timeout-port-25"
+
 
 class TCPConnect(Check):
     """Resolve the name and connect; tells DNS failure, refusal, timeout and no-route apart."""
 
     id = "tcp"
     title = "TCP connection"
+    findings = (*DNS_FINDINGS.values(), *CONNECT_FINDINGS.values(), TIMEOUT_ON_BLOCKED_PORT)
 
     def run(self, ctx: CheckContext) -> Outcome:
         host, port = ctx.config.host, ctx.config.port
@@ -25,13 +47,13 @@ class TCPConnect(Check):
             return Outcome(
                 Status.FAIL,
                 f"DNS: {exc}",
-                finding=f"tcp.dns-{exc.kind}",
+                finding=DNS_FINDINGS.get(exc.kind, DNS_FINDINGS["error"]),
                 details={"host": host, "port": port},
             )
         except ConnectError as exc:
-            finding = f"tcp.{exc.kind}"
+            finding = CONNECT_FINDINGS.get(exc.kind, CONNECT_FINDINGS["error"])
             if exc.kind == "timeout" and port in COMMONLY_BLOCKED_PORTS:
-                finding = "tcp.timeout-port-25"
+                finding = TIMEOUT_ON_BLOCKED_PORT
             return Outcome(
                 Status.FAIL,
                 _connect_summary(host, port, exc),

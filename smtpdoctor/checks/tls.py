@@ -33,6 +33,17 @@ class TLS(Check):
 
     id = "tls"
     title = "TLS"
+    findings = (
+        "tls.starttls-not-offered",
+        "tls.starttls-masked",
+        "tls.starttls-refused",
+        "tls.plaintext-on-implicit-port",
+        "tls.no-tls-after-starttls",
+        "tls.outdated-version",
+        "tls.handshake-failed",
+        "tls.ehlo-after-starttls",
+        "tls.certificate-refused",
+    )
 
     @classmethod
     def dependencies(cls, config: RunConfig) -> tuple[str, ...]:

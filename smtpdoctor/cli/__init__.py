@@ -1,4 +1,4 @@
-"""The command line: thin typer commands that build a RunConfig, run, render and exit.
+"""The command line: thin typer commands that build a request, run it, render and exit.
 
 One module per command; shared plumbing lives in :mod:`smtpdoctor.cli.common`.  A command's
 module is imported, and its click command built, only when that command runs (or when the
@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from smtpdoctor._version import __version__
-from smtpdoctor.cli.common import EXIT_INTERRUPTED, EXIT_UNKNOWN
+from smtpdoctor.model.words import ExitCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,19 +125,19 @@ def run_app(application: typer.Typer, args: list[str]) -> int:
         result = command.main(args=args, prog_name="smtpdoctor", standalone_mode=False)
     except exceptions.UsageError as exc:
         exc.show()
-        return EXIT_UNKNOWN
+        return ExitCode.UNKNOWN
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("\nsmtpdoctor: interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except exceptions.ClickException as exc:
         exc.show()
-        return EXIT_UNKNOWN
+        return ExitCode.UNKNOWN
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         typer.echo(
             f"smtpdoctor: internal error ({type(exc).__name__}: {exc}); please report it",
             err=True,
         )
-        return EXIT_UNKNOWN
+        return ExitCode.UNKNOWN
     return result if isinstance(result, int) else 0
 
 

@@ -1,5 +1,9 @@
 """``smtpdoctor check TARGET``: a server, a mail domain or an address.
 
+A thin adapter: the options become a :class:`~smtpdoctor.api.Request`, which
+:func:`~smtpdoctor.cli.common.execute` plans, runs and renders.  Which server, which port and
+who logs in are decided by :mod:`smtpdoctor.api.planning`, not here.
+
 Unlike the rest of the package this module does not use ``from __future__ import
 annotations``: typer reads the options from the annotations of :func:`check` on every run, and
 string annotations cost it an ``eval`` each (8 ms of every check's start-up, measured).
@@ -7,36 +11,35 @@ string annotations cost it an ``eval`` each (8 ms of every check's start-up, mea
 
 import enum
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smtpdoctor.cli.common import (
+from smtpdoctor.cli.common import execute, hidden_prompt, interactive, plugin_selection
+from smtpdoctor.cli.options import (
+    CAFileOption,
+    DeadlineOption,
     DisableOption,
+    DNSServerOption,
     FormatOption,
-    OptionOption,
-    PluginOption,
-    TLSChoice,
-    fail_usage,
-    plugin_options,
-    plugin_selection,
-    run_and_show,
-)
-from smtpdoctor.cli.send import (
-    DEFAULT_VERIFY_TIMEOUT,
-    FromOption,
+    HeloNameOption,
     IMAPHostOption,
     IMAPPasswordFileOption,
     IMAPUserOption,
-    SendToOption,
+    InsecureOption,
+    OptionOption,
+    PasswordFileOption,
+    PluginOption,
+    TimeoutOption,
+    TLSOption,
     VerifyIMAPOption,
     VerifyTimeoutOption,
-    sending_settings,
 )
-from smtpdoctor.core.config import Credentials, Secret
+from smtpdoctor.model.words import TLSMode
+
+if TYPE_CHECKING:
+    from smtpdoctor.api import Request
 
 EPILOG = (
     "Examples:\n\n"
@@ -46,6 +49,8 @@ EPILOG = (
     "  smtpdoctor check mail.example.com:465 --format json\n\n"
     "  SMTPDOCTOR_PASSWORD=… smtpdoctor check smtp.example.com -u app --transcript"
 )
+#: Seconds --verify-imap waits for the test message (``smtpdoctor.api.DEFAULT_VERIFY_WAIT``).
+DEFAULT_VERIFY_TIMEOUT = 60.0
 
 
 class AuthChoice(enum.StrEnum):
@@ -80,10 +85,7 @@ def check(
             "token from --oauth-token-file, --oauth-token-command or $SMTPDOCTOR_OAUTH_TOKEN.",
         ),
     ] = None,
-    password_file: Annotated[
-        Path | None,
-        typer.Option(help="Read the password from this file (first line).", dir_okay=False),
-    ] = None,
+    password_file: PasswordFileOption = None,
     oauth_token_file: Annotated[
         Path | None,
         typer.Option(help="Read an OAuth access token for XOAUTH2 from this file.", dir_okay=False),
@@ -96,12 +98,7 @@ def check(
             "e.g. 'gcloud auth print-access-token'.",
         ),
     ] = None,
-    tls: Annotated[
-        TLSChoice,
-        typer.Option(
-            help="How to encrypt: implicit TLS on 465, STARTTLS elsewhere (auto), or force one.",
-        ),
-    ] = TLSChoice.auto,
+    tls: TLSOption = TLSMode.AUTO,
     auth_mechanism: Annotated[
         AuthChoice,
         typer.Option(
@@ -116,22 +113,8 @@ def check(
             help="Allow sending the password over an unencrypted connection.",
         ),
     ] = False,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            help="Also trust the CA certificates in this PEM file (a private or company CA).",
-            exists=True,
-            dir_okay=False,
-        ),
-    ] = None,
-    insecure: Annotated[
-        bool,
-        typer.Option(
-            "--insecure",
-            help="Do not verify the server certificate. The report says so on every TLS row, "
-            "and a password is only sent with this flag when the certificate cannot be verified.",
-        ),
-    ] = False,
+    ca_file: CAFileOption = None,
+    insecure: InsecureOption = False,
     cert_warn_days: Annotated[
         int,
         typer.Option(help="Warn when the certificate expires in fewer days than this.", min=0),
@@ -140,25 +123,10 @@ def check(
         int,
         typer.Option(help="Fail when the certificate expires in fewer days than this.", min=0),
     ] = 3,
-    helo_name: Annotated[
-        str | None,
-        typer.Option(help="Name to send in EHLO (default: this machine's name or address)."),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option(help="Seconds each network step may take.", min=0.1)
-    ] = 10.0,
-    deadline: Annotated[
-        float, typer.Option(help="Seconds the whole run may take.", min=0.1)
-    ] = 60.0,
-    dns_server: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--dns-server",
-            metavar="ADDRESS[:PORT]",
-            help="Ask this DNS server (repeatable) for every name instead of the system's "
-            "resolver: MX and SRV look-ups and the address connected to.",
-        ),
-    ] = None,
+    helo_name: HeloNameOption = None,
+    timeout: TimeoutOption = 10.0,
+    deadline: DeadlineOption = 60.0,
+    dns_server: DNSServerOption = None,
     probe_port: Annotated[
         list[str] | None,
         typer.Option(
@@ -175,8 +143,23 @@ def check(
             "--transcript", help="Also show the SMTP conversation (passwords are redacted)."
         ),
     ] = False,
-    send_to: SendToOption = None,
-    mail_from: FromOption = None,
+    send_to: Annotated[
+        str | None,
+        typer.Option(
+            "--send-to",
+            metavar="ADDRESS",
+            help="After AUTH, send a test message to ADDRESS on the same connection "
+            "(MAIL, RCPT, DATA) and report what the server did with it.",
+        ),
+    ] = None,
+    mail_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="ADDRESS",
+            help="The sender of the test message (default: --user, when it is an address).",
+        ),
+    ] = None,
     verify_imap: VerifyIMAPOption = False,
     imap_host: IMAPHostOption = None,
     imap_user: IMAPUserOption = None,
@@ -187,132 +170,41 @@ def check(
     option: OptionOption = None,
 ) -> None:
     """Check a mail server for sending: connection, greeting, EHLO, TLS, certificate, AUTH."""
-    from smtpdoctor.core.config import DEFAULT_PROBES, AuthMechanism, NameServer, Probe, RunConfig
-    from smtpdoctor.discovery.targets import locate, parse_typed, plan_run
-    from smtpdoctor.model.words import DEFAULT_PORT, ConfigError, TLSMode
-    from smtpdoctor.net.transport import TLSError, check_ca_file
 
-    selection = plugin_selection(plugin, disable)
-    try:
-        typed = parse_typed(target)
-        if ca_file is not None:
-            check_ca_file(str(ca_file))
-        request = RunConfig(
-            host=typed.name,
-            tls=TLSMode(tls.value),
+    def request() -> "Request":
+        from smtpdoctor.api import MailboxCheck, Request, SecretSources, TestMessage, parse_options
+        from smtpdoctor.core.config import DEFAULT_PROBES, AuthMechanism, NameServer, parse_probe
+        from smtpdoctor.model.words import ConfigError
+
+        if send_to is None and (mail_from is not None or verify_imap):
+            raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")
+        return Request(
+            target,
+            user=user,
+            secrets=SecretSources(
+                password_file=password_file,
+                oauth_token_file=oauth_token_file,
+                oauth_token_command=oauth_token_command,
+                imap_password_file=imap_password_file,
+                environ=os.environ,
+                ask=hidden_prompt if interactive() else None,
+            ),
+            auth_mechanism=AuthMechanism(auth_mechanism.value),
+            allow_plaintext_auth=allow_plaintext_auth,
+            tls=tls,
+            ca_file=ca_file,
+            insecure=insecure,
             helo_name=helo_name,
             timeout=timeout,
             deadline=deadline,
-            dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
-            probes=tuple(Probe.parse(text) for text in probe_port or ()) or DEFAULT_PROBES,
-        )
-        located = locate(typed, request)
-        credentials, oauth_token = None, None
-        if located.login_allowed:  # else the target row says why no login is tried
-            login_as = _login_user(
-                user, located.username, password_file, oauth_token_file, oauth_token_command
-            )
-            credentials, oauth_token = _login_secrets(
-                login_as, auth_mechanism, password_file, oauth_token_file, oauth_token_command
-            )
-        send, verify = sending_settings(
-            smtp_host=located.host,
-            send_to=send_to,
-            mail_from=mail_from,
-            credentials=credentials,
-            verify_imap=verify_imap,
-            imap_host=imap_host,
-            imap_user=imap_user,
-            imap_password_file=imap_password_file,
-            verify_timeout=verify_timeout,
-            interactive=sys.stdin.isatty(),
-        )
-        config = RunConfig(
-            host=located.host,
-            port=located.port or DEFAULT_PORT,
-            tls=TLSMode(tls.value),
-            helo_name=helo_name,
-            timeout=timeout,
-            deadline=deadline + (verify.wait if verify is not None else 0.0),
-            ca_file=ca_file,
-            insecure=insecure,
-            credentials=credentials,
-            oauth_token=oauth_token,
-            auth_mechanism=AuthMechanism(auth_mechanism.value),
-            allow_plaintext_auth=allow_plaintext_auth,
             cert_warn_days=cert_warn_days,
             cert_crit_days=cert_crit_days,
-            disabled=selection.disabled,
-            options=plugin_options(option),
-            send=send,
-            verify=verify,
-            dns_servers=request.dns_servers,
-            probes=request.probes,
+            dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
+            probes=tuple(parse_probe(text) for text in probe_port or ()) or DEFAULT_PROBES,
+            send=TestMessage(send_to, mail_from) if send_to is not None else None,
+            verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
+            plugins=plugin_selection(plugin, disable),
+            options=parse_options(option or ()),
         )
-        config = plan_run(located, config)
-    except (ConfigError, TLSError) as exc:
-        fail_usage(str(exc))
-    raise typer.Exit(
-        run_and_show(config, output_format, transcript=transcript, selection=selection)
-    )
 
-
-def _login_user(
-    user: str | None,
-    from_target: str | None,
-    password_file: Path | None,
-    token_file: Path | None,
-    token_command: str | None,
-) -> str | None:
-    """``--user``, else the user name the typed address gives — when there is a password or
-    token to log in with (a file, the environment or a terminal to ask on); without one the
-    run only lists the mechanisms, and the ``target`` row says so."""
-    if user is not None or from_target is None:
-        return user
-    from smtpdoctor.secrets.passwords import PASSWORD_ENV
-    from smtpdoctor.secrets.tokens import TOKEN_ENV
-
-    secrets = (password_file, token_file, token_command)
-    if any(secrets) or os.environ.get(PASSWORD_ENV) or os.environ.get(TOKEN_ENV):
-        return from_target
-    return from_target if sys.stdin.isatty() else None
-
-
-def _login_secrets(
-    user: str | None,
-    mechanism: AuthChoice,
-    password_file: Path | None,
-    token_file: Path | None,
-    token_command: str | None,
-) -> tuple[Credentials | None, Secret | None]:
-    """The user with the password and the OAuth token the chosen mechanism can use.
-
-    A token is looked for only for ``auto`` and ``xoauth2``; a password is asked for unless
-    a token makes it unnecessary (with ``auto`` and a token, a password given by file or
-    environment is still kept, for servers that offer no XOAUTH2).
-    """
-    from smtpdoctor.model.words import ConfigError
-    from smtpdoctor.secrets.passwords import PASSWORD_ENV, obtain_password
-    from smtpdoctor.secrets.tokens import obtain_token
-
-    if user is None:
-        if token_file is not None or token_command is not None:
-            raise ConfigError("an OAuth token needs the user it belongs to (--user)")
-        return None, None
-    token = None
-    if mechanism in (AuthChoice.auto, AuthChoice.xoauth2):
-        token = obtain_token(environ=os.environ, token_file=token_file, token_command=token_command)
-    password = None
-    if mechanism is not AuthChoice.xoauth2 and token is None:
-        password = obtain_password(
-            environ=os.environ, password_file=password_file, prompt=_prompt_for(user)
-        )
-    elif mechanism is AuthChoice.auto and (password_file or os.environ.get(PASSWORD_ENV)):
-        password = obtain_password(environ=os.environ, password_file=password_file, prompt=None)
-    return Credentials(user, password), token
-
-
-def _prompt_for(user: str) -> Callable[[], str] | None:
-    if not sys.stdin.isatty():
-        return None
-    return lambda: str(typer.prompt(f"Password for {user}", hide_input=True))
+    raise typer.Exit(execute(request, output_format=output_format, transcript=transcript))

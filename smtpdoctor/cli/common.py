@@ -1,72 +1,32 @@
-"""Plumbing shared by the commands: exit codes, usage errors, terminal facts, running and
-rendering a check."""
+"""Plumbing shared by the commands: the one execute path, usage errors, terminal facts.
+
+Every command that runs a diagnosis goes through :func:`execute`: one place that loads the
+plugins, plans, runs, renders, and maps what went wrong (a usage error, a broken plugin,
+Ctrl-C, a bug) to words without secrets and to an exit code.
+"""
 
 from __future__ import annotations
 
-import enum
 import os
 import shutil
 import sys
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from smtpdoctor.model.words import ExitCode
+
 if TYPE_CHECKING:
-    from smtpdoctor.core.config import RunConfig
+    from smtpdoctor.api import Doctor, Observer, Plan, Request
     from smtpdoctor.core.plugins import PluginSelection
-
-EXIT_UNKNOWN = 3
-EXIT_INTERRUPTED = 130
-
-
-class TLSChoice(enum.StrEnum):
-    """Values of ``--tls`` (the values of :class:`~smtpdoctor.core.config.TLSMode`)."""
-
-    auto = "auto"
-    starttls = "starttls"
-    implicit = "implicit"
-    none = "none"
-
-
-#: ``--format``: any format a renderer is registered for; checked once plugins are loaded.
-FormatOption = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="table for people, json for machines, nagios for Nagios/Icinga (one status line "
-        "with perfdata), or a format a plugin adds (smtpdoctor plugins lists them).",
-    ),
-]
-#: ``--plugin``: extra plugins for this run.
-PluginOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--plugin",
-        "-p",
-        metavar="MODULE_OR_FILE.py",
-        help="Load this plugin too: an importable module or a .py file (repeatable; "
-        "also $SMTPDOCTOR_PLUGINS, comma-separated).",
-    ),
-]
-#: ``--disable``: plugins and checks not to run.
-DisableOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--disable",
-        metavar="NAME",
-        help="Do not load this plugin, or do not run this check (by id); repeatable, "
-        "comma-separated lists allowed; also $SMTPDOCTOR_DISABLE. "
-        "tcp, greeting and ehlo cannot be disabled.",
-    ),
-]
+    from smtpdoctor.model.results import Report
 
 
 def fail_usage(message: str) -> NoReturn:
     """Print ``message`` as a usage error and exit with 3."""
     typer.echo(f"smtpdoctor: {message}", err=True)
-    raise typer.Exit(EXIT_UNKNOWN)
+    raise typer.Exit(ExitCode.UNKNOWN)
 
 
 def use_color() -> bool:
@@ -79,27 +39,14 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((120, 24)).columns
 
 
-#: ``--option``: settings for plugins.
-OptionOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--option",
-        "-o",
-        metavar="NAME=VALUE",
-        help="A setting for a plugin, e.g. -o open-relay.probe=yes (repeatable).",
-    ),
-]
+def interactive() -> bool:
+    """Whether a person is at a terminal to be asked (standard input is one)."""
+    return sys.stdin.isatty()
 
 
-def plugin_options(values: list[str] | None) -> dict[str, str]:
-    """``--option NAME=VALUE`` values as a mapping; a value without ``=`` is a usage error."""
-    options: dict[str, str] = {}
-    for value in values or ():
-        name, equals, setting = value.partition("=")
-        if not equals or not name.strip():
-            fail_usage(f"--option {value!r}: write it as NAME=VALUE, e.g. open-relay.probe=yes")
-        options[name.strip()] = setting.strip()
-    return options
+def hidden_prompt(label: str) -> str:
+    """Ask for a secret on the terminal, without echoing what is typed."""
+    return str(typer.prompt(label, hide_input=True))
 
 
 def plugin_selection(plugins: list[str] | None, disable: list[str] | None) -> PluginSelection:
@@ -111,41 +58,55 @@ def plugin_selection(plugins: list[str] | None, disable: list[str] | None) -> Pl
     )
 
 
-def run_and_show(
-    config: RunConfig, output_format: str, *, transcript: bool, selection: PluginSelection
+def execute(
+    make_request: Callable[[], Request],
+    *,
+    output_format: str,
+    transcript: bool = False,
+    announce: Callable[[Plan], None] | None = None,
+    observer: Observer | None = None,
+    show: Callable[[Doctor, Report], str] | None = None,
 ) -> int:
-    """Load the plugins ``selection`` asks for, run every check against ``config``, print
-    the report in ``output_format``, return the exit code.  A broken plugin, a bad
-    registration or an unknown format is exit code 3, before anything is sent."""
-    from smtpdoctor.core import runner
-    from smtpdoctor.core.plugins import PluginLoadError, manager_for
-    from smtpdoctor.core.registry import RegistrationError
-    from smtpdoctor.net.session import Session
-    from smtpdoctor.net.truststore import TrustStore
-    from smtpdoctor.render import RenderingError, RenderOptions, collect_renderers
-    from smtpdoctor.secrets.redaction import Redactor
+    """Run one diagnosis for a command and print it; the exit code.
 
-    trust_store = TrustStore.for_config(config)
-    if config.verifies_certificates:
-        trust_store.prepare()  # OpenSSL loads it while the plugins load
+    :param make_request: builds the request from the options (it may ask a person for
+        values); a :class:`~smtpdoctor.model.words.ConfigError` it raises is a usage error.
+    :param output_format: the ``--format``, checked once the plugins are loaded — a broken
+        plugin or an unknown format is exit code 3 before anything is sent.
+    :param announce: called with the plan before the run starts (``send``'s first line).
+    :param observer: called as each check finishes (``send``'s live dialogue).
+    :param show: turns the report into the text to print; by default the renderer of
+        ``output_format``.
+    :returns: the report's exit status (130 when Ctrl-C ended the run), or 3 when it could
+        not run.
+    """
+    from smtpdoctor.api import Doctor, failure_of
+    from smtpdoctor.render import RenderOptions
+
+    secrets: tuple[str, ...] = ()
     try:
-        manager = manager_for(selection)
-        renderers = collect_renderers(manager)
-        if output_format not in renderers.names:
-            raise RenderingError(
-                f"unknown format {output_format!r}; choose one of: {', '.join(renderers.names)}"
+        request = make_request()
+        secrets = request.secrets.known()
+        doctor = Doctor(request.plugins)
+        doctor.require_format(output_format)
+        plan = doctor.plan(request)
+        secrets = request.secrets.known() + plan.config.secrets()
+        if announce is not None:
+            announce(plan)
+        report = doctor.run(plan, observer=observer)
+        if show is not None:
+            shown = show(doctor, report)
+        else:
+            options = RenderOptions(
+                color=use_color(), width=terminal_width(), transcript=transcript
             )
-        report = runner.run(config, manager, session=Session(config, trust_store=trust_store))
-        options = RenderOptions(color=use_color(), width=terminal_width(), transcript=transcript)
-        shown = renderers.render(output_format, report, options)
-    except (PluginLoadError, RegistrationError, RenderingError) as exc:
-        typer.echo(f"smtpdoctor: {Redactor.for_run(config).text(str(exc))}", err=True)
-        return EXIT_UNKNOWN
-    except Exception as exc:  # noqa: BLE001 - a bug: say so, without a traceback or a secret
-        message = Redactor.for_run(config).text(f"{type(exc).__name__}: {exc}")
-        typer.echo(f"smtpdoctor: internal error ({message}); please report it", err=True)
-        return EXIT_UNKNOWN
-    finally:
-        trust_store.settle()  # a plugin that failed to load ends the run before the runner
+            shown = doctor.render(report, output_format, options)
+    except (typer.Exit, typer.Abort):
+        raise  # the command line's own endings (a usage error printed, Ctrl-D at a prompt)
+    except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - words, never a traceback
+        failure = failure_of(error, secrets)
+        interrupted = failure.exit_code is ExitCode.INTERRUPTED
+        typer.echo(f"{chr(10) if interrupted else ''}smtpdoctor: {failure.message}", err=True)
+        return int(failure.exit_code)
     typer.echo(shown)
     return report.exit_status

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smtpdoctor.cli.common import DisableOption, PluginOption, fail_usage, plugin_selection
+from smtpdoctor.cli.common import fail_usage, plugin_selection
+from smtpdoctor.cli.options import DisableOption, PluginOption
 
 if TYPE_CHECKING:
     from smtpdoctor.core.plugins import PluginManager, PluginSelection, PluginSource

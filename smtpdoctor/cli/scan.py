@@ -11,15 +11,19 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from smtpdoctor.cli.common import (
-    EXIT_INTERRUPTED,
+from smtpdoctor.cli.common import fail_usage, plugin_selection
+from smtpdoctor.cli.options import (
+    CAFileOption,
+    DeadlineOption,
     DisableOption,
+    DNSServerOption,
+    HeloNameOption,
+    InsecureOption,
     PluginOption,
-    TLSChoice,
-    fail_usage,
-    plugin_options,
-    plugin_selection,
+    TimeoutOption,
+    TLSOption,
 )
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.scan import BadLine, ScanResult, ScanTally, Shard
@@ -93,33 +97,13 @@ def scan(
         int,
         typer.Option(help="Port for servers and addresses that do not name one.", min=1, max=65535),
     ] = 587,
-    dns_server: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="ADDRESS[:PORT]",
-            help="Ask this DNS server when looking up addresses' mail domains (repeatable).",
-        ),
-    ] = None,
-    tls: Annotated[
-        TLSChoice,
-        typer.Option(help="How to encrypt: implicit TLS on 465, STARTTLS elsewhere (auto)."),
-    ] = TLSChoice.auto,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(help="Also trust the CA certificates in this PEM file.", dir_okay=False),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", help="Do not verify server certificates.")
-    ] = False,
-    helo_name: Annotated[
-        str | None, typer.Option(help="Name to send in EHLO (default: this machine's name).")
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option(help="Seconds each network step may take.", min=0.1)
-    ] = 10.0,
-    deadline: Annotated[
-        float, typer.Option(help="Seconds one target's whole check may take.", min=0.1)
-    ] = 60.0,
+    dns_server: DNSServerOption = None,
+    tls: TLSOption = TLSMode.AUTO,
+    ca_file: CAFileOption = None,
+    insecure: InsecureOption = False,
+    helo_name: HeloNameOption = None,
+    timeout: TimeoutOption = 10.0,
+    deadline: DeadlineOption = 60.0,
     progress: Annotated[
         bool | None,
         typer.Option(
@@ -141,12 +125,10 @@ def scan(
 ) -> None:
     """Check many mail servers: bounded concurrency, one connection per server at a time,
     results as JSON Lines as they finish, a summary at the end."""
-    from smtpdoctor.core.config import NameServer, RunConfig
-    from smtpdoctor.core.plugins import PluginLoadError, manager_for
-    from smtpdoctor.core.registry import RegistrationError
-    from smtpdoctor.model.words import ConfigError, TLSMode
-    from smtpdoctor.net.transport import TLSError, check_ca_file
-    from smtpdoctor.net.truststore import TrustStore
+    from smtpdoctor.api import Doctor, Request, failure_of, parse_options
+    from smtpdoctor.api.planning import check_ca_file
+    from smtpdoctor.core.config import NameServer
+    from smtpdoctor.model.words import ConfigError
     from smtpdoctor.scan import (
         ScanInputError,
         Scanner,
@@ -163,21 +145,20 @@ def scan(
     selection = plugin_selection(plugin, disable)
     try:
         chosen = Shard.parse(shard, os.environ) if shard is not None else Shard()
-        if ca_file is not None:
-            check_ca_file(str(ca_file))
-        template = RunConfig(
-            host="template.invalid",
+        template = Request(
+            "template.invalid",
             port=port,
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
-            tls=TLSMode(tls.value),
+            tls=tls,
             helo_name=helo_name,
             timeout=timeout,
             deadline=deadline,
             ca_file=ca_file,
             insecure=insecure,
-            disabled=selection.disabled,
-            options=plugin_options(option),
+            plugins=selection,
+            options=parse_options(option or ()),
         )
+        check_ca_file(template)
         options = ScanOptions(
             template=template,
             concurrency=concurrency,
@@ -185,7 +166,7 @@ def scan(
             retries=retries,
             retry_delay=retry_delay,
         )
-    except (ScanInputError, ConfigError, TLSError) as exc:
+    except (ScanInputError, ConfigError) as exc:
         fail_usage(str(exc))
     target_list = parse_targets(_read_lines(targets_file), default_port=port)
     for bad in target_list.bad_lines:
@@ -194,9 +175,9 @@ def scan(
     todo = [t for t in target_list.targets if chosen.holds(t) and t.key not in done]
     skipped = sum(1 for t in target_list.targets if chosen.holds(t) and t.key in done)
     try:
-        manager = manager_for(selection)
-    except (PluginLoadError, RegistrationError) as exc:
-        fail_usage(str(exc))
+        doctor = Doctor(selection)
+    except Exception as exc:  # noqa: BLE001 - a broken plugin: in words, before any connection
+        fail_usage(failure_of(exc).message)
 
     sink = _open_output(output, resume=resume)
     show_progress = sys.stderr.isatty() if progress is None else progress
@@ -213,8 +194,7 @@ def scan(
 
     interrupted = False
     try:
-        trust_store = TrustStore.for_config(template)
-        Scanner(options, pipeline_runner(manager, trust_store)).run(todo, record)
+        Scanner(options, pipeline_runner(doctor)).run(todo, record)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -229,7 +209,7 @@ def scan(
             f"each finished one is in {where}",
             err=True,
         )
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(ExitCode.INTERRUPTED)
     elapsed = time.monotonic() - started
     summary = _summary(tally, elapsed, concurrency, skipped, target_list.bad_lines, chosen)
     typer.echo(summary, err=output is None)

@@ -1,32 +1,52 @@
-"""``smtpdoctor send HOST[:PORT]`` — the original interactive flow, done right — and the
-settings for a test send and IMAP verification that ``check`` shares.
+"""``smtpdoctor send HOST[:PORT]`` — the original interactive flow, done right.
 
 ``send`` asks for the sender, the password (hidden), the destination, the subject and the body
 when they were not given as options, shows the SMTP dialogue as it happens (redacted), and ends
 with a success line or with the diagnosis table of the step that failed.  Without a terminal
 nothing is asked: a missing value is a usage error (exit 3).
+
+A thin adapter: the answers become a :class:`~smtpdoctor.api.Request` of purpose ``send``,
+which :func:`~smtpdoctor.cli.common.execute` plans, runs and shows, as ``check`` does.
 """
 
 from __future__ import annotations
 
 import enum
 import os
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smtpdoctor.cli.common import TLSChoice, fail_usage, terminal_width, use_color
-from smtpdoctor.secrets.passwords import IMAP_PASSWORD_ENV
+from smtpdoctor.cli.common import (
+    execute,
+    hidden_prompt,
+    interactive,
+    plugin_selection,
+    terminal_width,
+    use_color,
+)
+from smtpdoctor.cli.options import (
+    CAFileOption,
+    DeadlineOption,
+    HeloNameOption,
+    IMAPHostOption,
+    IMAPPasswordFileOption,
+    IMAPUserOption,
+    InsecureOption,
+    PasswordFileOption,
+    TimeoutOption,
+    TLSOption,
+    VerifyIMAPOption,
+    VerifyTimeoutOption,
+)
+from smtpdoctor.model.words import TLSMode
 
 if TYPE_CHECKING:
-    from smtpdoctor.core.config import Credentials, RunConfig, Secret
-    from smtpdoctor.delivery.imap import IMAPSettings
-    from smtpdoctor.delivery.message import SendRequest
-    from smtpdoctor.model.results import Report
+    from smtpdoctor.api import Doctor, Plan, Request
+    from smtpdoctor.model.results import CheckResult, Report, TranscriptLine
 
 DEFAULT_VERIFY_TIMEOUT = 60.0
 EPILOG = (
@@ -44,167 +64,6 @@ class SendFormat(enum.StrEnum):
 
     table = "table"
     json = "json"
-
-
-SendToOption = Annotated[
-    str | None,
-    typer.Option(
-        "--send-to",
-        metavar="ADDRESS",
-        help="After AUTH, send a test message to ADDRESS on the same connection "
-        "(MAIL, RCPT, DATA) and report what the server did with it.",
-    ),
-]
-FromOption = Annotated[
-    str | None,
-    typer.Option(
-        "--from",
-        metavar="ADDRESS",
-        help="The sender of the test message (default: --user, when it is an address).",
-    ),
-]
-VerifyIMAPOption = Annotated[
-    bool,
-    typer.Option(
-        "--verify-imap",
-        help="Then log in to the recipient's mailbox over IMAP and wait for the message: "
-        "delivered or not, how fast, in which folder, and its Authentication-Results.",
-    ),
-]
-IMAPHostOption = Annotated[
-    str | None,
-    typer.Option(
-        metavar="HOST[:PORT]",
-        help="The IMAP server for --verify-imap (default: the provider's, or the SMTP host "
-        "with smtp. replaced by imap.). Port 993 is IMAPS, any other STARTTLS.",
-    ),
-]
-IMAPUserOption = Annotated[
-    str | None,
-    typer.Option(
-        metavar="USER",
-        help="The mailbox to log in to for --verify-imap (default: --user, with its password).",
-    ),
-]
-IMAPPasswordFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        help=f"Read the IMAP password from this file (else ${IMAP_PASSWORD_ENV}, the SMTP "
-        "password when the user is the same, or a hidden prompt).",
-        dir_okay=False,
-    ),
-]
-VerifyTimeoutOption = Annotated[
-    float,
-    typer.Option(help="Seconds to wait for the message to arrive (--verify-imap).", min=1.0),
-]
-
-
-def sending_settings(
-    *,
-    smtp_host: str,
-    send_to: str | None,
-    mail_from: str | None,
-    credentials: Credentials | None,
-    verify_imap: bool,
-    imap_host: str | None,
-    imap_user: str | None,
-    imap_password_file: Path | None,
-    verify_timeout: float,
-    subject: str | None = None,
-    body: str | None = None,
-    environ: Mapping[str, str] = os.environ,
-    interactive: bool = False,
-) -> tuple[SendRequest | None, IMAPSettings | None]:
-    """The test message and the IMAP verification the options ask for, validated.
-
-    Raises :class:`~smtpdoctor.core.config.ConfigError` for what cannot work: ``--verify-imap``
-    without ``--send-to``, no sender, no mailbox to log in to, a bad address or header text.
-    """
-    from smtpdoctor.model.words import ConfigError
-
-    if send_to is None:
-        if mail_from is not None or verify_imap:
-            raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")
-        return None, None
-    from smtpdoctor.delivery.message import DEFAULT_SUBJECT, SendRequest
-
-    sender = mail_from
-    if sender is None and credentials is not None and "@" in credentials.username:
-        sender = credentials.username
-    if sender is None:
-        raise ConfigError("--send-to needs a sender: give --from ADDRESS")
-    request = SendRequest(sender, send_to, subject or DEFAULT_SUBJECT, body)
-    if not verify_imap:
-        return request, None
-    settings = imap_settings(
-        smtp_host=smtp_host,
-        imap_host=imap_host,
-        imap_user=imap_user,
-        imap_password_file=imap_password_file,
-        credentials=credentials,
-        wait=verify_timeout,
-        environ=environ,
-        interactive=interactive,
-    )
-    return request, settings
-
-
-def imap_settings(
-    *,
-    smtp_host: str,
-    imap_host: str | None,
-    imap_user: str | None,
-    imap_password_file: Path | None,
-    credentials: Credentials | None,
-    wait: float,
-    environ: Mapping[str, str],
-    interactive: bool,
-) -> IMAPSettings:
-    """Where and as whom to look for the message; the SMTP login's user and password unless
-    ``--imap-user`` or an IMAP password source says otherwise."""
-    from smtpdoctor.core.config import Credentials, parse_target
-    from smtpdoctor.delivery.imap import IMAPS_PORT, IMAPSettings, default_imap_host
-    from smtpdoctor.model.words import ConfigError
-
-    host, port = parse_target(imap_host or default_imap_host(smtp_host), default_port=IMAPS_PORT)
-    user = imap_user or (credentials.username if credentials is not None else None)
-    if user is None:
-        raise ConfigError(
-            "--verify-imap needs a mailbox to log in to: give --imap-user (or --user)"
-        )
-    own_password = imap_password_file is not None or bool(environ.get(IMAP_PASSWORD_ENV))
-    if imap_user is None and not own_password and credentials and credentials.password:
-        password = credentials.password
-    else:
-        password = imap_password(
-            environ=environ,
-            password_file=imap_password_file,
-            prompt=_hidden_prompt(f"IMAP password for {user}") if interactive else None,
-        )
-    return IMAPSettings(host, port, Credentials(user, password), wait=wait)
-
-
-def imap_password(
-    *,
-    environ: Mapping[str, str],
-    password_file: Path | None,
-    prompt: Callable[[], str] | None,
-) -> Secret:
-    """The IMAP password from ``--imap-password-file``, else ``$SMTPDOCTOR_IMAP_PASSWORD``,
-    else the prompt; like :func:`smtpdoctor.secrets.passwords.obtain_password` for SMTP."""
-    from smtpdoctor.core.config import Secret
-    from smtpdoctor.model.words import ConfigError
-    from smtpdoctor.secrets.passwords import obtain_password
-
-    if password_file is None and environ.get(IMAP_PASSWORD_ENV):
-        return Secret(environ[IMAP_PASSWORD_ENV])
-    if password_file is None and prompt is None:
-        raise ConfigError(
-            f"--verify-imap needs the IMAP password: set {IMAP_PASSWORD_ENV}, use "
-            "--imap-password-file, or run on a terminal to be asked for it"
-        )
-    return obtain_password(environ={}, password_file=password_file, prompt=prompt)
 
 
 def send(
@@ -239,33 +98,13 @@ def send(
             "from --password-file, $SMTPDOCTOR_PASSWORD, or a hidden prompt.",
         ),
     ] = None,
-    password_file: Annotated[
-        Path | None,
-        typer.Option(help="Read the password from this file (first line).", dir_okay=False),
-    ] = None,
-    tls: Annotated[
-        TLSChoice,
-        typer.Option(help="implicit TLS on 465, STARTTLS elsewhere (auto), or force one."),
-    ] = TLSChoice.auto,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            help="Also trust the CA certificates in this PEM file.", exists=True, dir_okay=False
-        ),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", help="Do not verify the server certificate.")
-    ] = False,
-    helo_name: Annotated[str | None, typer.Option(help="Name to send in EHLO.")] = None,
-    timeout: Annotated[
-        float, typer.Option(help="Seconds each network step may take.", min=0.1)
-    ] = 10.0,
-    deadline: Annotated[
-        float,
-        typer.Option(
-            help="Seconds the SMTP part may take (--verify-timeout comes on top).", min=0.1
-        ),
-    ] = 60.0,
+    password_file: PasswordFileOption = None,
+    tls: TLSOption = TLSMode.AUTO,
+    ca_file: CAFileOption = None,
+    insecure: InsecureOption = False,
+    helo_name: HeloNameOption = None,
+    timeout: TimeoutOption = 10.0,
+    deadline: DeadlineOption = 60.0,
     verify_imap: VerifyIMAPOption = False,
     imap_host: IMAPHostOption = None,
     imap_user: IMAPUserOption = None,
@@ -280,69 +119,110 @@ def send(
 ) -> None:
     """Send one message, logging in first: asks for what is not given as an option, shows
     the SMTP dialogue (passwords redacted), and ends with a success line or the diagnosis."""
-    from smtpdoctor.core.config import Credentials, RunConfig, parse_target
-    from smtpdoctor.model.words import ConfigError, TLSMode
-    from smtpdoctor.net.transport import TLSError, check_ca_file
-    from smtpdoctor.secrets.passwords import PASSWORD_ENV, obtain_password
+    live = output_format is SendFormat.table
+    dialogue = _Dialogue()
 
-    interactive = sys.stdin.isatty()
-    try:
-        host, port = parse_target(target)
-        if ca_file is not None:
-            check_ca_file(str(ca_file))
-        if not interactive:
-            _refuse_missing(mail_from, to, password_file, os.environ.get(PASSWORD_ENV))
-        sender = mail_from or _ask_address("Sender address")
-        login = user or sender
-        password = obtain_password(
-            environ=os.environ,
+    def request() -> Request:
+        from smtpdoctor.api import (
+            MailboxCheck,
+            Purpose,
+            Request,
+            SecretSources,
+            TestMessage,
+            read_password,
+        )
+        from smtpdoctor.core.config import parse_target
+
+        asking = interactive()
+        parse_target(target)  # a bad target is refused before anything is asked
+        sources = SecretSources(
             password_file=password_file,
-            prompt=_hidden_prompt(f"Password for {login}") if interactive else None,
-        )
-        recipient = to or _ask_address("Destination address")
-        if interactive:
-            subject, body = _ask_text(subject, body)
-        credentials = Credentials(login, password)
-        request, verify = sending_settings(
-            smtp_host=host,
-            send_to=recipient,
-            mail_from=sender,
-            credentials=credentials,
-            verify_imap=verify_imap,
-            imap_host=imap_host,
-            imap_user=imap_user,
             imap_password_file=imap_password_file,
-            verify_timeout=verify_timeout,
-            subject=subject,
-            body=body,
-            interactive=interactive,
+            environ=os.environ,
+            ask=hidden_prompt if asking else None,
         )
-        config = RunConfig(
-            host=host,
-            port=port,
-            tls=TLSMode(tls.value),
-            helo_name=helo_name,
-            timeout=timeout,
-            deadline=deadline + (verify.wait if verify is not None else 0.0),
+        if not asking:
+            _refuse_missing(mail_from, to, password_file, os.environ)
+        sender = mail_from or _ask_address("Sender address")
+        sources = replace(sources, password=read_password(sources, user or sender))
+        recipient = to or _ask_address("Destination address")
+        message = TestMessage(recipient, sender, *(_ask_text(subject, body) if asking else ()))
+        if not asking:
+            message = replace(message, subject=subject, body=body)
+        return Request(
+            target,
+            purpose=Purpose.SEND,
+            user=user,
+            secrets=sources,
+            tls=tls,
             ca_file=ca_file,
             insecure=insecure,
-            credentials=credentials,
-            send=request,
-            verify=verify,
+            helo_name=helo_name,
+            timeout=timeout,
+            deadline=deadline,
+            send=message,
+            verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
+            plugins=plugin_selection(None, None),
         )
-    except (ConfigError, TLSError) as exc:
-        fail_usage(str(exc))
-    raise typer.Exit(_run(config, output_format))
+
+    raise typer.Exit(
+        execute(
+            request,
+            output_format=output_format.value,
+            announce=_announce if live else None,
+            observer=dialogue.show if live else None,
+            show=dialogue.ending if live else _as_json,
+        )
+    )
+
+
+class _Dialogue:
+    """The SMTP conversation as it happens, a line per check, and the ending."""
+
+    def __init__(self) -> None:
+        self._lines_shown = 0
+
+    def show(self, result: CheckResult, lines: Sequence[TranscriptLine]) -> None:
+        """Print the lines exchanged for a check, then its verdict."""
+        from smtpdoctor.render.table import shown
+
+        for line in lines:
+            typer.echo(f"    {line.direction} {shown(line.text)}")
+        self._lines_shown += len(lines)
+        typer.echo(f"{result.check_id:<12} {result.status.name:<5} {shown(result.summary)}")
+
+    def ending(self, doctor: Doctor, report: Report) -> str:
+        """The lines after the last check (QUIT), then the success line or the diagnosis."""
+        from smtpdoctor.render.table import shown
+
+        rest = report.transcript[self._lines_shown :]
+        said = "".join(f"    {line.direction} {shown(line.text)}\n" for line in rest)
+        return f"{said}\n{_ending(report)}"
+
+
+def _announce(plan: Plan) -> None:
+    request = plan.config.send
+    assert request is not None  # a send always has its message
+    typer.echo(
+        f"Sending from {request.sender} to {request.recipient} through {plan.host} "
+        f"port {plan.endpoint.port} ({plan.endpoint.tls.value}):\n"
+    )
+
+
+def _as_json(doctor: Doctor, report: Report) -> str:
+    from smtpdoctor.render import RenderOptions
+
+    return doctor.render(report, "json", RenderOptions(transcript=True))
 
 
 def _refuse_missing(
-    mail_from: str | None, to: str | None, password_file: Path | None, password_env: str | None
+    mail_from: str | None, to: str | None, password_file: Path | None, environ: os._Environ[str]
 ) -> None:
     from smtpdoctor.model.words import ConfigError
     from smtpdoctor.secrets.passwords import PASSWORD_ENV
 
     missing = [option for option, value in (("--from", mail_from), ("--to", to)) if not value]
-    if password_file is None and not password_env:
+    if password_file is None and not environ.get(PASSWORD_ENV):
         missing.append(f"a password (--password-file or ${PASSWORD_ENV})")
     if missing:
         raise ConfigError(
@@ -377,57 +257,6 @@ def _ask_text(subject: str | None, body: str | None) -> tuple[str, str | None]:
     return subject, body
 
 
-def _hidden_prompt(label: str) -> Callable[[], str]:
-    return lambda: str(typer.prompt(label, hide_input=True))
-
-
-def _run(config: RunConfig, output_format: SendFormat) -> int:
-    from smtpdoctor.cli.common import EXIT_UNKNOWN, plugin_selection
-    from smtpdoctor.core import runner
-    from smtpdoctor.core.plugins import PluginLoadError, manager_for
-    from smtpdoctor.core.registry import RegistrationError
-    from smtpdoctor.model.results import CheckResult
-    from smtpdoctor.net.session import Session
-    from smtpdoctor.render import render_json
-    from smtpdoctor.render.table import shown
-
-    session = Session(config)
-    live = output_format is SendFormat.table
-    printed = 0
-
-    def show(result: CheckResult | None) -> None:
-        nonlocal printed
-        lines = session.transcript[printed:]
-        printed += len(lines)
-        if not live:
-            return
-        for line in lines:
-            typer.echo(f"    {line.direction} {shown(line.text)}")
-        if result is not None:
-            typer.echo(f"{result.check_id:<12} {result.status.name:<5} {shown(result.summary)}")
-
-    if live:
-        request = config.send
-        assert request is not None
-        typer.echo(
-            f"Sending from {request.sender} to {request.recipient} through {config.host} "
-            f"port {config.port} ({config.tls_mode.value}):\n"
-        )
-    try:
-        report = runner.run(
-            config, manager_for(plugin_selection(None, None)), on_result=show, session=session
-        )
-    except (PluginLoadError, RegistrationError) as exc:
-        typer.echo(f"smtpdoctor: {exc}", err=True)
-        return EXIT_UNKNOWN
-    show(None)
-    if live:
-        typer.echo("\n" + _ending(report))
-    else:
-        typer.echo(render_json(report, transcript=True))
-    return int(report.exit_code)
-
-
 def _ending(report: Report) -> str:
     """The success line, then the table of every step that needs attention."""
     from smtpdoctor.model.results import Status
@@ -447,6 +276,9 @@ def _ending(report: Report) -> str:
     delivered = report.result("delivery")
     if delivered is not None and delivered.status is Status.PASS:
         parts.append(f"Delivered: {shown(delivered.summary)}.")
+    if report.interrupted:
+        cut = [result.check_id for result in report.results if "(Ctrl-C)" in result.summary]
+        parts.append(f"Interrupted (Ctrl-C): {', '.join(cut) or 'the run'} did not finish.")
     problems = tuple(result for result in report.results if result.status.is_problem)
     if problems:
         failing = replace(report, results=problems)

@@ -10,13 +10,18 @@ checks and third-party checks are written — and registered — exactly the sam
         id = "banner-host"
         title = "Banner names the host"
         requires = ("greeting",)
+        findings = ("banner-host.missing",)
 
         def run(self, ctx: CheckContext) -> Outcome:
             greeting = ctx.session.greeting
             assert greeting is not None  # guaranteed: "greeting" passed
             if ctx.config.host in greeting.text:
                 return Outcome(Status.PASS, "the banner names the host")
-            return Outcome(Status.WARN, f"the banner does not name {ctx.config.host}")
+            return Outcome(
+                Status.WARN,
+                f"the banner does not name {ctx.config.host}",
+                finding="banner-host.missing",
+            )
 
     @hookimpl
     def smtpdoctor_register_checks(register):
@@ -25,6 +30,7 @@ checks and third-party checks are written — and registered — exactly the sam
 
 from __future__ import annotations
 
+import enum
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -93,6 +99,14 @@ class Check(ABC):
     title: ClassVar[str]
     #: Ids of the checks that must have passed (PASS, WARN or INFO) before this one runs.
     requires: ClassVar[tuple[str, ...]] = ()
+    #: Every finding :meth:`run` can return, as absolute dotted ids, usually starting with the
+    #: check's id (``("size-limit.unknown", "size-limit.too-small")``).  The runner's
+    #: own findings (:class:`StepFailure`, :data:`CHECK_CRASHED`) need not be listed:
+    #: :func:`findings_of` adds them.  Empty means *not declared*: any finding is accepted, as
+    #: for checks written before this attribute existed.  A check that declares its findings
+    #: and returns another one is a bug, and the runner turns that result into an ERROR row
+    #: (:data:`UNDECLARED_FINDING`).
+    findings: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def dependencies(cls, config: RunConfig) -> tuple[str, ...]:
@@ -140,6 +154,43 @@ def reply_outcome(
         reply_text=reply.text,
         hints=hints,
     )
+
+
+class StepFailure(enum.StrEnum):
+    """How the network or the server broke a step of any check: the runner reports it as a
+    FAIL with the finding ``<check id>.<value>`` (``"ehlo.timeout"``), see :meth:`finding`."""
+
+    TIMEOUT = "timeout"
+    """The step took longer than its timeout, or the run's deadline passed."""
+    CONNECTION_LOST = "connection-lost"
+    """The server closed or reset the connection during the step."""
+    NETWORK_ERROR = "network-error"
+    """Another network error during the step."""
+    PROTOCOL_ERROR = "protocol-error"
+    """The server sent something that is not SMTP."""
+
+    def finding(self, check: type[Check]) -> str:
+        """This failure's finding for ``check``: ``"<check id>.<value>"``."""
+        return f"{check.id}.{self.value}"
+
+
+#: The finding of the ERROR row for a check that raised an exception (a bug in the check).
+CHECK_CRASHED = "check.crashed"
+#: The finding of the ERROR row for a check that returned a finding it does not declare in
+#: :attr:`Check.findings` (a bug in the check).
+UNDECLARED_FINDING = "check.undeclared-finding"
+
+
+def findings_of(check: type[Check]) -> tuple[str, ...]:
+    """Every finding a result of ``check`` can carry, without repeats: those it declares in
+    :attr:`Check.findings`, then the runner's — one per :class:`StepFailure`,
+    :data:`CHECK_CRASHED` and :data:`UNDECLARED_FINDING`.
+
+    For a check that declares nothing this is only the runner's part: such a check may return
+    any finding.
+    """
+    runner = (*(failure.finding(check) for failure in StepFailure), CHECK_CRASHED)
+    return tuple(dict.fromkeys((*check.findings, *runner, UNDECLARED_FINDING)))
 
 
 #: The ``register`` callable that ``smtpdoctor_register_checks`` receives.

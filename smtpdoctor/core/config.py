@@ -1,8 +1,13 @@
-"""What one run is asked to do: the target, the TLS mode, credentials and limits.
+"""The settings of one run against one server: where, how, with which secrets and limits.
 
-:class:`RunConfig` is built by the CLI (or by a test, or by a plugin author's code) and is
-immutable for the run.  Parsing and validation of user input live here, so that bad input is
-refused with a clear :class:`ConfigError` before a single byte is sent.
+:class:`RunConfig` is what the checks see as ``ctx.config``.  It is made by
+:func:`smtpdoctor.api.plan` from a :class:`~smtpdoctor.api.Request` (what the user asked), after
+the server, port and login were decided, and is immutable for the run.  It carries settings
+only: what a run *found* before connecting (the ``target`` and ``ports`` rows) travels in the
+:class:`~smtpdoctor.api.Plan`, and results in the :class:`~smtpdoctor.model.results.Report`.
+
+Parsing and validation of user input live here too, so that bad input is refused with a
+clear :class:`~smtpdoctor.model.words.ConfigError` before a single byte is sent.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from smtpdoctor.model.credentials import Credentials, Secret, check_token_text
 from smtpdoctor.model.words import (
     DEFAULT_PORT,
     SUBMISSION_PORTS,
     ConfigError,
+    Endpoint,
     TLSMode,
 )
 from smtpdoctor.protocol import LocalProtocolError, check_argument
@@ -27,7 +34,6 @@ from smtpdoctor.protocol import LocalProtocolError, check_argument
 if TYPE_CHECKING:  # only names: importing them here would load email and imaplib early
     from smtpdoctor.delivery.imap import IMAPSettings
     from smtpdoctor.delivery.message import SendRequest
-    from smtpdoctor.model.results import CheckResult
 
 
 class AuthMechanism(enum.Enum):
@@ -40,48 +46,6 @@ class AuthMechanism(enum.Enum):
     LOGIN = "login"
     CRAM_MD5 = "cram-md5"
     XOAUTH2 = "xoauth2"
-
-
-@dataclass(frozen=True, slots=True)
-class Secret:
-    """A password or token.  It never shows itself: ``repr`` and ``str`` are redacted."""
-
-    _value: str = field(repr=False)
-
-    def reveal(self) -> str:
-        """The secret itself; call only where it is put on the wire."""
-        return self._value
-
-    def __str__(self) -> str:
-        return "********"
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """A user name and its password (None when the login uses an OAuth token only)."""
-
-    username: str
-    password: Secret | None = None
-
-    def __post_init__(self) -> None:
-        _refuse_control_characters(self.username, "user name")
-        if self.password is None:
-            return
-        try:
-            check_argument(self.password.reveal(), "password", secret=True)
-        except LocalProtocolError as exc:
-            raise ConfigError(str(exc)) from None
-
-
-def check_token_text(token: str) -> str:
-    """Return an OAuth access token unchanged, or raise :class:`ConfigError` (without showing
-    it) if it holds whitespace or control characters, which no token has (RFC 6750 §2.1)."""
-    if any(char.isspace() or not char.isprintable() for char in token):
-        raise ConfigError("the token contains spaces, line breaks or control characters")
-    return token
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,45 +75,22 @@ class NameServer:
         return cls(address, 53 if port is None else port)
 
 
-@dataclass(frozen=True, slots=True)
-class Probe:
-    """One port and TLS mode the port matrix tries when no port was given."""
-
-    port: int
-    tls: TLSMode
-    """STARTTLS or IMPLICIT."""
-
-    def __post_init__(self) -> None:
-        if not 0 < self.port < 65536:
-            raise ConfigError(f"probe port {self.port} is out of range (1-65535)")
-        if self.tls not in (TLSMode.STARTTLS, TLSMode.IMPLICIT):
-            raise ConfigError(f"a probe speaks STARTTLS or implicit TLS, not {self.tls.value}")
-
-    def __str__(self) -> str:
-        return f"{self.port}/{self.tls.value}"
-
-    @classmethod
-    def parse(cls, text: str) -> Probe:
-        """``PORT`` (implicit TLS on 465 and 2465, STARTTLS elsewhere) or ``PORT/MODE`` with
-        MODE ``implicit`` or ``starttls``."""
-        port_text, _, mode_text = text.strip().partition("/")
-        port = _parse_port(port_text, text)
-        if not mode_text:
-            return cls(port, TLSMode.AUTO.resolve(port))
-        try:
-            mode = TLSMode(mode_text.lower())
-        except ValueError:
-            raise ConfigError(f"{text!r}: the mode is implicit or starttls") from None
-        return cls(port, mode)
-
-
 #: What the port matrix tries (RFC 8314 and the vendors' fallback port 2525).
 DEFAULT_PROBES = (
-    Probe(587, TLSMode.STARTTLS),
-    Probe(465, TLSMode.IMPLICIT),
-    Probe(25, TLSMode.STARTTLS),
-    Probe(2525, TLSMode.STARTTLS),
+    Endpoint(587, TLSMode.STARTTLS),
+    Endpoint(465, TLSMode.IMPLICIT),
+    Endpoint(25, TLSMode.STARTTLS),
+    Endpoint(2525, TLSMode.STARTTLS),
 )
+
+
+def parse_probe(text: str) -> Endpoint:
+    """A port for the port matrix (``--probe-port``): ``PORT`` (implicit TLS on 465 and 2465,
+    STARTTLS elsewhere) or ``PORT/MODE`` with MODE ``implicit`` or ``starttls``."""
+    _, slash, mode = text.partition("/")
+    if slash and mode.strip().lower() not in (TLSMode.IMPLICIT, TLSMode.STARTTLS):
+        raise ConfigError(f"{text!r}: the mode is implicit or starttls")
+    return Endpoint.parse(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +132,9 @@ class RunConfig:
     dns_servers: tuple[NameServer, ...] = ()
     """Ask these DNS servers, and only these, for every name (``--dns-server``); empty means
     the system's resolver."""
-    probes: tuple[Probe, ...] = DEFAULT_PROBES
-    """The ports and TLS modes the port matrix tries when no port was given."""
-    preamble: tuple[CheckResult, ...] = field(default=(), repr=False)
-    """Rows found before the run connected — where the target came from, the port matrix —
-    shown first in the report (see :mod:`smtpdoctor.discovery.targets`)."""
+    probes: tuple[Endpoint, ...] = DEFAULT_PROBES
+    """The ports and TLS modes the port matrix tries when no port was given (STARTTLS or
+    implicit TLS each)."""
 
     def __post_init__(self) -> None:
         _refuse_control_characters(self.host, "host name")
@@ -208,6 +147,9 @@ class RunConfig:
             )
         if not self.probes:
             raise ConfigError("the port matrix needs at least one port to probe")
+        for probe in self.probes:
+            if probe.tls not in (TLSMode.STARTTLS, TLSMode.IMPLICIT):
+                raise ConfigError(f"a probe speaks STARTTLS or implicit TLS, not {probe.tls}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is out of range (1-65535)")
         if self.helo_name is not None:
@@ -242,6 +184,21 @@ class RunConfig:
             raise ConfigError(f"--auth-mechanism {wanted.value} needs a password")
         if not has_password and self.oauth_token is None:
             raise ConfigError("--user needs a password or an OAuth token")
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secrets of the run, revealed, for the redactor: the password, the OAuth token
+        and the IMAP password, when given."""
+        found = [
+            self.credentials.password if self.credentials is not None else None,
+            self.oauth_token,
+            self.verify.credentials.password if self.verify is not None else None,
+        ]
+        return tuple(secret.reveal() for secret in found if secret is not None and secret.reveal())
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The port and the concrete TLS mode."""
+        return Endpoint(self.port, self.tls_mode)
 
     @property
     def tls_mode(self) -> TLSMode:

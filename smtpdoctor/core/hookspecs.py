@@ -2,35 +2,43 @@
 
 Every hook is called with keyword arguments only, so an implementation may accept just the
 parameters it needs.  Builtin checks, renderers and hints use these hooks exactly as
-third-party plugins do.  The reference with an example per hook is ``docs/plugins/hooks.md``.
+third-party plugins do.  The reference with an example per hook is ``docs/plugins/hooks.md``;
+its section "Order and wrappers" says in which order implementations are called (pluggy's,
+the builtins first unless a plugin is ``tryfirst``), that each is called on its own, and why
+hook wrappers are refused.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pluggy
+from smtpdoctor.core.hooks import PROJECT, hookimpl, hookspec
 
 if TYPE_CHECKING:
     from smtpdoctor.core.check import RegisterCheck
+    from smtpdoctor.core.hooks import HintContext, RegisterRenderer
     from smtpdoctor.model.results import CheckResult, Hint
-    from smtpdoctor.remedies import HintContext
-    from smtpdoctor.render import RegisterRenderer
 
-PROJECT = "smtpdoctor"
-
-hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+__all__ = [
+    "PROJECT",
+    "hookimpl",
+    "hookspec",
+    "smtpdoctor_hints",
+    "smtpdoctor_register_checks",
+    "smtpdoctor_register_renderers",
+    "smtpdoctor_result",
+]
 
 
 @hookspec
 def smtpdoctor_register_checks(register: RegisterCheck) -> None:
     """Register check classes for this run.
 
-    Called once per run, before anything is sent, for each plugin in load order (builtins
-    first).  Call ``register`` with each :class:`~smtpdoctor.core.check.Check` subclass the plugin
-    provides; it raises :class:`~smtpdoctor.core.registry.RegistrationError` for a malformed or
-    duplicate id, and the run stops with exit code 3 and a message naming the plugin.
+    Called once per run, before anything is sent, for each plugin in pluggy's order (builtins
+    first, unless a plugin is ``tryfirst``).  Call ``register`` with each
+    :class:`~smtpdoctor.core.check.Check` subclass the plugin provides; it raises
+    :class:`~smtpdoctor.core.registry.RegistrationError` for a malformed or duplicate id, and
+    the run stops with exit code 3 and a message naming the plugin.
 
     :param register: adds one check class to the run.
     """

@@ -9,6 +9,10 @@ Plugins come from four places, loaded in this order:
 3. local plugins: ``--plugin MODULE_OR_FILE.py`` and ``SMTPDOCTOR_PLUGINS``;
 4. plugin objects a program passes in (``extra_plugins``).
 
+Hooks are called through :func:`~smtpdoctor.core.hookcalls.call_each`, each implementation on
+its own, in pluggy's order — the builtins first unless another plugin asks to be ``tryfirst``
+(:meth:`PluginManager.add_builtins`).  A hook wrapper is refused when its plugin is loaded.
+
 Every failure to load is a :class:`PluginLoadError` whose message names the plugin and the
 file or distribution it came from; the command line turns it into exit code 3.
 """
@@ -21,7 +25,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +34,7 @@ import pluggy
 
 from smtpdoctor._version import __version__
 from smtpdoctor.core import hookspecs
+from smtpdoctor.core.hookcalls import call_each, wrapper_refusal
 from smtpdoctor.core.registry import CheckRegistry, collect_checks, plugin_origin
 from smtpdoctor.model.results import CheckResult
 
@@ -131,7 +136,8 @@ class PluginManager(pluggy.PluginManager):
 
     Like pytest, a function or method named ``smtpdoctor_*`` counts as a hook implementation
     even without :data:`~smtpdoctor.hookimpl`, so that a misspelled one is reported as an
-    unknown hook instead of being silently ignored.
+    unknown hook instead of being silently ignored.  An implementation of a smtpdoctor hook
+    marked ``wrapper=True`` or ``hookwrapper=True`` is refused: smtpdoctor runs no wrappers.
     """
 
     def __init__(self) -> None:
@@ -139,6 +145,7 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self._sources: dict[str, PluginSource] = {}
         self._blocked: dict[str, PluginSource] = {}
+        self._builtins: tuple[object, ...] = ()
 
     def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
         options = super().parse_hookimpl_opts(plugin, name)
@@ -148,7 +155,7 @@ class PluginManager(pluggy.PluginManager):
             except AttributeError:
                 return None
             if isinstance(attribute, staticmethod | classmethod) or inspect.isroutine(attribute):
-                return pluggy.HookimplOpts(
+                options = pluggy.HookimplOpts(
                     wrapper=False,
                     hookwrapper=False,
                     optionalhook=False,
@@ -156,7 +163,40 @@ class PluginManager(pluggy.PluginManager):
                     trylast=False,
                     specname=None,
                 )
+        return None if options is None else self._as_called(plugin, name, options)
+
+    def _as_called(
+        self, plugin: object, name: str, options: pluggy.HookimplOpts
+    ) -> pluggy.HookimplOpts:
+        """``options`` as smtpdoctor calls the implementation: a wrapper of one of its hooks is
+        refused (an unknown hook is :meth:`check_unknown_hooks`'s to report), and a builtin's
+        implementation counts as ``tryfirst``."""
+        hook_name = options.get("specname") or name
+        caller = getattr(self.hook, hook_name, None)
+        specified = caller is not None and caller.has_spec()
+        refusal = wrapper_refusal(hook_name, options) if specified else None
+        if refusal is not None:
+            raise pluggy.PluginValidationError(plugin, refusal)
+        if any(plugin is builtin for builtin in self._builtins):
+            options = options.copy()  # not the marker's own dict: that is the function's
+            options["tryfirst"] = True
         return options
+
+    def add_builtins(self, builtins: Sequence[tuple[ModuleType, PluginSource]]) -> None:
+        """Register the builtin plugins so that every hook calls them in the given order, and
+        before any other plugin that does not ask to be ``tryfirst``.
+
+        pluggy calls ``tryfirst`` implementations first and, among equals, the plugin
+        registered last first; so the builtins' implementations count as ``tryfirst`` and
+        are registered last to first.  :attr:`sources` still lists them in the given order.
+        Raises :class:`PluginLoadError` as :meth:`add` does.
+        """
+        self._builtins = tuple(module for module, _ in builtins)
+        for module, source in reversed(builtins):
+            self.add(module, source)
+        names = [source.name for _, source in builtins]
+        self._sources = _in_order(names, self._sources)
+        self._blocked = _in_order(names, self._blocked)
 
     def add(self, plugin: object, source: PluginSource) -> None:
         """Register ``plugin`` under ``source.name``; a blocked name is remembered, not
@@ -237,6 +277,7 @@ def make_plugin_manager(
     manager = PluginManager()
     for name in disabled:
         manager.set_blocked(name)
+    builtins: list[tuple[ModuleType, PluginSource]] = []
     for name in BUILTIN_PLUGINS:
         module = importlib.import_module(name)
         source = PluginSource(
@@ -244,7 +285,8 @@ def make_plugin_manager(
         )
         if name in disabled and name not in OPTIONAL_BUILTINS:
             raise PluginLoadError(_why_builtin_stays(name))
-        manager.add(module, source)
+        builtins.append((module, source))
+    manager.add_builtins(builtins)
     if load_entry_points:
         _load_entry_points(manager)
     for spec in plugins:
@@ -269,22 +311,18 @@ def manager_for(selection: PluginSelection) -> PluginManager:
 
 
 def notify_result(manager: pluggy.PluginManager, result: CheckResult) -> list[str]:
-    """Call every ``smtpdoctor_result`` implementation with ``result``.
+    """Call every ``smtpdoctor_result`` implementation with ``result``, in pluggy's order.
 
     Each is called on its own, so one that raises neither stops the others nor the run;
     the returned list says which failed and how, for the transcript.
     """
-    failures: list[str] = []
-    for implementation in manager.hook.smtpdoctor_result.get_hookimpls():
-        arguments = {"result": result}
-        try:
-            implementation.function(*(arguments[arg] for arg in implementation.argnames))
-        except Exception as exc:  # noqa: BLE001 - an observer must not break the run
-            failures.append(
-                f"plugin {implementation.plugin_name!r} failed to observe {result.check_id}: "
-                f"{type(exc).__name__}: {exc}"
-            )
-    return failures
+    arguments = {"result": result}
+    return [
+        f"plugin {answer.plugin_name!r} failed to observe {result.check_id}: "
+        f"{type(answer.error).__name__}: {answer.error}"
+        for answer in call_each(manager.hook.smtpdoctor_result, lambda _: arguments)
+        if answer.error is not None
+    ]
 
 
 def _load_entry_points(manager: PluginManager) -> None:
@@ -393,6 +431,11 @@ def _refuse_unknown_names(
             f"has that name (checks: {', '.join(sorted(checks))}; "
             "`smtpdoctor plugins` lists the plugins)"
         )
+
+
+def _in_order(names: Sequence[str], entries: dict[str, PluginSource]) -> dict[str, PluginSource]:
+    """``entries``, those named in ``names`` first and in that order."""
+    return {name: entries[name] for name in names if name in entries} | entries
 
 
 def _why_builtin_stays(name: str) -> str:

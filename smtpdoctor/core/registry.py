@@ -12,6 +12,7 @@ import pluggy
 
 from smtpdoctor.core.check import CHECK_ID, Check, RegisterCheck
 from smtpdoctor.core.config import RunConfig
+from smtpdoctor.core.hookcalls import call_each
 
 #: Checks no run can do without: nothing can be said about a server without a connection, its
 #: greeting and its extensions.  Whatever these need in a run (with implicit TLS, the ``tls``
@@ -66,6 +67,11 @@ class CheckRegistry:
             raise RegistrationError(f"{where}: {name}: a check needs a title")
         if inspect.isabstract(check):
             raise RegistrationError(f"{where}: {name}: a check must implement run()")
+        findings = getattr(check, "findings", ())
+        if not isinstance(findings, tuple) or not all(isinstance(f, str) for f in findings):
+            raise RegistrationError(
+                f"{where}: {name}: findings must be a tuple of finding ids, got {findings!r}"
+            )
         if check_id in self._checks:
             other = self._checks[check_id]
             raise RegistrationError(
@@ -95,7 +101,7 @@ class CheckRegistry:
         """The checks in an order where each comes after all it depends on.
 
         Among checks free to run, registration order is kept, so the table reads in the order
-        plugins were loaded (builtins first).  A check that does not
+        the hook called the plugins (builtins first).  A check that does not
         :meth:`~smtpdoctor.core.check.Check.applies` to the run is left out, and so is every check
         that depends on it.  Raises :class:`RegistrationError` for an unknown
         or cyclic dependency, and for a check in ``config.disabled`` the run cannot do without.
@@ -173,25 +179,27 @@ class CheckRegistry:
 
 
 def collect_checks(manager: pluggy.PluginManager) -> CheckRegistry:
-    """Ask every plugin, in the order plugins were loaded (builtins first), to register its
-    checks.  (A plain hook call would go last-registered-first, pluggy's order for hooks.)
+    """Ask every plugin, in pluggy's order (builtins first, unless a plugin is ``tryfirst``),
+    to register its checks.
 
     Each plugin gets a ``register`` that remembers it, so that ``smtpdoctor checks`` can say
-    who registered what, and errors name the plugin and its file.
+    who registered what, and errors name the plugin and its file.  Every plugin is asked even
+    when one fails; then the first failure, in call order, is raised as a
+    :class:`RegistrationError`.
     """
     registry = CheckRegistry()
-    for implementation in manager.hook.smtpdoctor_register_checks.get_hookimpls():
-        name = implementation.plugin_name
+
+    def arguments(implementation: pluggy.HookImpl) -> dict[str, object]:
         origin = plugin_origin(implementation.plugin)
-        arguments = {"register": registry.registrar(name, origin)}
-        try:
-            implementation.function(*(arguments[arg] for arg in implementation.argnames))
-        except RegistrationError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is a clear error, not a crash
+        return {"register": registry.registrar(implementation.plugin_name, origin)}
+
+    for answer in call_each(manager.hook.smtpdoctor_register_checks, arguments):
+        if isinstance(answer.error, RegistrationError):
+            raise answer.error
+        if answer.error is not None:  # a broken plugin is a clear error, not a crash
             raise RegistrationError(
-                f"{_where(name, origin)} failed while registering its checks: "
-                f"{type(exc).__name__}: {exc}"
+                f"{_where(answer.plugin_name, plugin_origin(answer.plugin))} failed while "
+                f"registering its checks: {type(answer.error).__name__}: {answer.error}"
             ) from None
     return registry
 

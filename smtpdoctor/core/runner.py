@@ -26,16 +26,25 @@ from typing import cast
 import pluggy
 
 from smtpdoctor._version import __version__
-from smtpdoctor.core.check import Check, CheckContext, Stash
+from smtpdoctor.core.check import (
+    CHECK_CRASHED,
+    UNDECLARED_FINDING,
+    Check,
+    CheckContext,
+    Stash,
+    StepFailure,
+    findings_of,
+)
 from smtpdoctor.core.config import RunConfig
+from smtpdoctor.core.hintcontext import hint_context
+from smtpdoctor.core.hookcalls import call_each
+from smtpdoctor.core.hooks import HintContext
 from smtpdoctor.core.plugins import notify_result
 from smtpdoctor.core.registry import collect_checks as collect_checks  # re-exported
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Report, Status, Target
 from smtpdoctor.net.session import NotConnected, Session
 from smtpdoctor.net.transport import ConnectionClosed, StepTimeout, TransportError
 from smtpdoctor.protocol import RemoteProtocolError
-from smtpdoctor.remedies import HintContext
-from smtpdoctor.remedies.context import hint_context
 from smtpdoctor.secrets.redaction import Redactor
 
 #: Dependency verdicts that let dependent checks run.
@@ -48,10 +57,14 @@ def run(
     config: RunConfig,
     manager: pluggy.PluginManager,
     *,
+    preamble: tuple[CheckResult, ...] = (),
     on_result: ResultObserver | None = None,
     session: Session | None = None,
 ) -> Report:
     """Run every registered check against ``config``'s server and return the report.
+
+    ``preamble`` holds the rows found before connecting (the ``target`` and ``ports`` rows of
+    :class:`~smtpdoctor.api.Plan`); they come first in the report, and checks see them.
 
     Raises :class:`~smtpdoctor.core.registry.RegistrationError` before connecting if the checks do
     not form a valid plan; everything that happens after that is reported, not raised.
@@ -62,10 +75,10 @@ def run(
         session.trust_store.prepare()  # loads alongside the first round trips
     started_at = datetime.now(UTC)
     results: dict[str, CheckResult] = {}
-    for earlier in config.preamble:  # found before connecting: the target's source, the ports
+    for earlier in preamble:  # found before connecting: the target's source, the ports
         results[earlier.check_id] = earlier
     context = CheckContext(config, session, MappingProxyType(results), Stash())
-    redactor = Redactor.for_run(config)
+    redactor = Redactor(config.secrets())
     interrupted = False
     try:
         for check in plan:
@@ -87,7 +100,7 @@ def run(
         session.close(polite=not interrupted)
         session.trust_store.settle()
     return Report(
-        target=Target(config.host, config.port, config.tls_mode.value),
+        target=Target(config.host, config.port, config.tls_mode),
         results=tuple(results.values()),
         started_at=started_at,
         duration=session.elapsed(),
@@ -144,29 +157,62 @@ def _run_one(
         outcome = Outcome(
             Status.FAIL,
             f"timed out: {exc}",
-            finding=f"{check.id}.timeout",
+            finding=StepFailure.TIMEOUT.finding(check),
             details={"error": str(exc)},
         )
     except ConnectionClosed as exc:
         outcome = Outcome(
-            Status.FAIL, f"connection lost: {exc}", finding=f"{check.id}.connection-lost"
+            Status.FAIL,
+            f"connection lost: {exc}",
+            finding=StepFailure.CONNECTION_LOST.finding(check),
         )
     except TransportError as exc:
-        outcome = Outcome(Status.FAIL, f"network error: {exc}", finding=f"{check.id}.network-error")
+        outcome = Outcome(
+            Status.FAIL,
+            f"network error: {exc}",
+            finding=StepFailure.NETWORK_ERROR.finding(check),
+        )
     except RemoteProtocolError as exc:
         outcome = Outcome(
             Status.FAIL,
             f"the server broke the SMTP protocol: {exc}",
-            finding=f"{check.id}.protocol-error",
+            finding=StepFailure.PROTOCOL_ERROR.finding(check),
         )
     except Exception as exc:  # noqa: BLE001 - a broken check must not stop the run
         outcome = Outcome(
             Status.ERROR,
             f"the check crashed ({type(exc).__name__}: {exc}); this is a bug in "
             f"{check.__module__}, not a problem with the server",
-            finding="check.crashed",
+            finding=CHECK_CRASHED,
         )
+    else:
+        outcome = _as_declared(check, outcome)
     return _result(check, outcome, time.monotonic() - start)
+
+
+def _as_declared(check: type[Check], outcome: Outcome) -> Outcome:
+    """``outcome`` as ``check`` returned it — unless the check declares its findings and this
+    one is not among them: that is a bug in the check (its docs, the knowledge base and
+    monitoring cannot know the finding), shown as an ERROR row naming the finding, with the
+    check's own verdict kept in the summary and the details.  A check that declares no
+    findings may return any."""
+    finding = outcome.finding
+    if not check.findings or finding is None or finding in findings_of(check):
+        return outcome
+    verdict = outcome.status.value.upper()
+    return Outcome(
+        Status.ERROR,
+        f"the check returned the finding {finding!r}, which is not in its declared findings; "
+        f"this is a bug in {check.__module__}, not a problem with the server (its verdict "
+        f"was {verdict}: {outcome.summary})",
+        details={
+            "undeclared_finding": finding,
+            "declared_findings": check.findings,
+            "reported_status": outcome.status.value,
+            "reported_summary": outcome.summary,
+        },
+        finding=UNDECLARED_FINDING,
+    )
 
 
 def _with_hints(
@@ -176,20 +222,18 @@ def _with_hints(
     ``context()`` tells them the server and its provider (built only for such results: a
     passing run never pays for provider detection more than once).
 
-    Each implementation is called on its own, in load order (the builtin knowledge base
-    first), so a broken hint plugin costs only its own hints.
+    Each implementation is called on its own, in pluggy's order (the builtin knowledge base
+    first, unless a plugin is ``tryfirst``), so a broken hint plugin costs only its own hints.
     """
     if not result.status.is_problem:
         return result
     arguments = {"result": result, "context": context()}
     extra: list[Hint] = []
-    for implementation in manager.hook.smtpdoctor_hints.get_hookimpls():
-        try:
-            returned = implementation.function(*(arguments[n] for n in implementation.argnames))
-            hints = cast("list[Hint] | None", returned)
-        except Exception as exc:  # noqa: BLE001 - a broken hint plugin must not hide the result
-            name, error = implementation.plugin_name, type(exc).__name__
-            hints = [Hint(f"(a hint plugin failed: {name} raised {error})")]
+    for answer in call_each(manager.hook.smtpdoctor_hints, lambda _: arguments):
+        hints = cast("list[Hint] | None", answer.value)
+        if answer.error is not None:  # a broken hint plugin must not hide the result
+            error = type(answer.error).__name__
+            hints = [Hint(f"(a hint plugin failed: {answer.plugin_name} raised {error})")]
         extra += [hint for hint in hints or () if hint not in result.hints and hint not in extra]
     if not extra:
         return result

@@ -30,8 +30,8 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
-from smtpdoctor.core.config import Credentials
 from smtpdoctor.discovery.providers import detect_provider
+from smtpdoctor.model.credentials import Credentials
 from smtpdoctor.model.words import ConfigError
 from smtpdoctor.net.transport import ResolutionError, Resolver, client_context, resolve
 

@@ -1,11 +1,6 @@
-"""A throwaway PKI and an in-process SMTP server, for the demo and for tests.
+"""``smtpdoctor demo``: a real check against a real local server, with a throwaway PKI.
 
-Nothing here is meant for production: keys live in memory, the certificate authority is
-created on the spot and thrown away, and the server listens on loopback only.  The server
-needs the optional ``aiosmtpd`` dependency (``pip install smtpdoctor[demo]``), so it is not
-imported here; use ``from smtpdoctor.demo.server import LocalSMTPServer``.
+The server and the PKI are :mod:`smtpdoctor.lab`'s; the server needs the optional
+``aiosmtpd`` dependency (``pip install smtpdoctor[demo]``).  :mod:`smtpdoctor.demo.walkthrough`
+is the demo itself.
 """
-
-from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
-
-__all__ = ["ThrowawayPKI", "make_pki"]

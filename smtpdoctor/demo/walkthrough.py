@@ -12,11 +12,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
-from smtpdoctor.core.plugins import make_plugin_manager
-from smtpdoctor.delivery.message import SendRequest
+from smtpdoctor.api import Doctor, Request, SecretSources, TestMessage
+from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.demo.server import CapturedMessage, LocalSMTPServer
+from smtpdoctor.model.credentials import Secret
 from smtpdoctor.model.results import Report, Status
 from smtpdoctor.model.words import ExitCode, TLSMode
 from smtpdoctor.render import render_table
@@ -28,6 +27,7 @@ DEMO_RECIPIENT = "postmaster@smtpdoctor.test"
 def run_demo(*, echo: Callable[[str], None], color: bool = False, width: int = 120) -> int:
     """Run the demo, writing through ``echo``; 0 when both runs came out as they should."""
     password = secrets.token_urlsafe(16)
+    doctor = Doctor(PluginSelection(autoload=False))  # the builtin checks, nothing installed
     with LocalSMTPServer(tls="starttls", users={DEMO_USER: password}) as server:
         echo(
             f"Started a local mail server on {server.host} port {server.port}: STARTTLS is "
@@ -36,17 +36,17 @@ def run_demo(*, echo: Callable[[str], None], color: bool = False, width: int = 1
         )
         target = f"{server.host}:{server.port}"
         echo(f"1. smtpdoctor check {target} --user {DEMO_USER}  (right password)\n")
-        good = _check(server, password)
+        good = _check(doctor, server, password)
         echo(render_table(good, color=color, width=width))
         echo("\n2. The same with a wrong password\n")
-        bad = _check(server, "not-" + password)
+        bad = _check(doctor, server, "not-" + password)
         echo(render_table(bad, color=color, width=width))
         echo(
             f"\nThe server saw {server.connections} TCP connections for these 2 checks — "
             "one each.\n"
         )
         echo(f"3. smtpdoctor check {target} --user {DEMO_USER} --send-to {DEMO_RECIPIENT}\n")
-        sent = _check(server, password, send=SendRequest(DEMO_USER, DEMO_RECIPIENT))
+        sent = _check(doctor, server, password, send=TestMessage(DEMO_RECIPIENT, DEMO_USER))
         echo(render_table(sent, color=color, width=width))
         captured = server.messages
         echo("\n" + _where_it_went(captured))
@@ -88,18 +88,20 @@ def _sent_once(report: Report, captured: list[CapturedMessage]) -> bool:
     return send is not None and send.status is Status.PASS and len(captured) == 1
 
 
-def _check(server: LocalSMTPServer, password: str, *, send: SendRequest | None = None) -> Report:
-    config = RunConfig(
-        send=send,
-        host=server.host,
-        port=server.port,
+def _check(
+    doctor: Doctor, server: LocalSMTPServer, password: str, *, send: TestMessage | None = None
+) -> Report:
+    request = Request(
+        f"{server.host}:{server.port}",
+        user=DEMO_USER,
+        secrets=SecretSources(password=Secret(password)),
         tls=TLSMode.STARTTLS,
         ca_data=server.ca_pem,
-        credentials=Credentials(DEMO_USER, Secret(password)),
         timeout=5.0,
         deadline=30.0,
+        send=send,
     )
-    return runner.run(config, make_plugin_manager(load_entry_points=False))
+    return doctor.diagnose(request)
 
 
 def _came_out_right(good: Report, bad: Report) -> bool:

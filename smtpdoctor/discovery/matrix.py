@@ -1,11 +1,11 @@
 """The port and TLS-mode matrix: which mail ports answer, how, and which one to check.
 
-When no port was given, smtpdoctor probes every :class:`~smtpdoctor.core.config.Probe` of the run
-(587 STARTTLS, 465 implicit TLS, 25 STARTTLS and 2525 STARTTLS by default) *at once*, one
-thread and one short connection per port.  Each probe connects, does the TLS handshake (implicit
-TLS) or not (STARTTLS), reads the greeting, sends EHLO, notes whether STARTTLS is offered, and
-says QUIT.  The certificate is not verified here: no secret crosses a probe, and the full check
-that follows verifies it on the port chosen.
+When no port was given, smtpdoctor probes every endpoint of the run
+(:class:`~smtpdoctor.model.words.Endpoint`: 587 STARTTLS, 465 implicit TLS, 25 STARTTLS and
+2525 STARTTLS by default) *at once*, one thread and one short connection per port.  Each probe
+connects, does the TLS handshake (implicit TLS) or not (STARTTLS), reads the greeting, sends
+EHLO, notes whether STARTTLS is offered, and says QUIT.  The certificate is not verified here:
+no secret crosses a probe, and the full check that follows verifies it on the port chosen.
 
 All probes share one deadline, ``min(timeout, deadline)`` seconds after the start, so the matrix
 costs about one probe's time, never the sum: a port that drops packets costs no more than the
@@ -25,10 +25,9 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from smtpdoctor.checks.greeting import OTHER_PROTOCOLS
-from smtpdoctor.core.config import Probe, RunConfig
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.model.words import Endpoint, TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import (
     ConnectError,
@@ -38,6 +37,7 @@ from smtpdoctor.net.transport import (
     TransportError,
 )
 from smtpdoctor.protocol import RemoteProtocolError
+from smtpdoctor.protocol.sniff import sniff
 
 #: How much longer than the matrix deadline to wait for a probe thread to hand in its result.
 #: Every network step of a probe ends by the deadline, so this only covers thread scheduling.
@@ -46,6 +46,16 @@ JOIN_GRACE = 1.0
 #: Lower is better: RFC 8314 submission ports, then vendor fallbacks, then the relay port.
 PORT_PREFERENCE = {465: 0, 587: 0, 2465: 1, 2587: 1, 2525: 1, 25: 3}
 _OTHER_PORT = 2
+
+#: Every finding the ``ports`` row can carry (it is no check, so they are declared here):
+#: a port with TLS was chosen; only a port without TLS, or only a refusing server, answers;
+#: nothing answers SMTP.
+PORTS_FINDINGS: tuple[str, ...] = (
+    "ports.recommended",
+    "ports.no-tls",
+    "ports.refused",
+    "ports.none-answered",
+)
 
 
 class Verdict(enum.StrEnum):
@@ -103,7 +113,7 @@ _SHORT = {
 class ProbeResult:
     """One port and mode, and what happened there."""
 
-    probe: Probe
+    probe: Endpoint
     verdict: Verdict
     detail: str
     """What was seen, in words."""
@@ -134,7 +144,7 @@ class PortMatrix:
         """The best usable result (see :func:`recommend`), or ``None`` if nothing answered."""
         return recommend(self.results)
 
-    def choice(self) -> Probe:
+    def choice(self) -> Endpoint:
         """Where the full check goes: the recommendation, else the first probe (to show why
         it fails)."""
         best = self.recommended
@@ -193,7 +203,7 @@ class PortMatrix:
         return "STARTTLS on the best port that works"
 
 
-def probes_for(config: RunConfig) -> tuple[Probe, ...]:
+def probes_for(config: RunConfig) -> tuple[Endpoint, ...]:
     """The probes to run: all of ``config.probes``, or only those of the mode ``--tls`` asked
     for (``none`` counts as STARTTLS: those ports start in cleartext)."""
     if config.tls is TLSMode.AUTO:
@@ -211,7 +221,7 @@ def run_matrix(config: RunConfig) -> PortMatrix:
     found: dict[int, list[ProbeResult]] = {}
     lock = threading.Lock()
 
-    def work(index: int, probe: Probe) -> None:
+    def work(index: int, probe: Endpoint) -> None:
         results = probe_port(config, probe, deadline_at=deadline_at, planned=probes)
         with lock:
             found[index] = results
@@ -237,13 +247,13 @@ def run_matrix(config: RunConfig) -> PortMatrix:
 
 
 def probe_port(
-    config: RunConfig, probe: Probe, *, deadline_at: float, planned: tuple[Probe, ...] = ()
+    config: RunConfig, probe: Endpoint, *, deadline_at: float, planned: tuple[Endpoint, ...] = ()
 ) -> list[ProbeResult]:
     """Probe one port; an implicit-TLS probe answered in plaintext is followed by a STARTTLS
     probe on the same port, unless that one is ``planned`` anyway.  Never raises, never waits
     past ``deadline_at``."""
     first = _probe_once(config, probe, deadline_at=deadline_at)
-    other = Probe(probe.port, TLSMode.STARTTLS)
+    other = Endpoint(probe.port, TLSMode.STARTTLS)
     if first.verdict is not Verdict.PLAINTEXT or other in planned:
         return [first]
     again = _probe_once(config, other, deadline_at=deadline_at)
@@ -270,7 +280,7 @@ def recommend(results: tuple[ProbeResult, ...] | list[ProbeResult]) -> ProbeResu
     return best
 
 
-def _probe_once(config: RunConfig, probe: Probe, *, deadline_at: float) -> ProbeResult:
+def _probe_once(config: RunConfig, probe: Endpoint, *, deadline_at: float) -> ProbeResult:
     start = time.monotonic()
     budget = deadline_at - start
     if budget <= 0:
@@ -282,7 +292,6 @@ def _probe_once(config: RunConfig, probe: Probe, *, deadline_at: float) -> Probe
             tls=probe.tls,
             timeout=min(config.timeout, budget),
             deadline=budget,
-            preamble=(),
         )
     )
     try:
@@ -294,7 +303,7 @@ def _probe_once(config: RunConfig, probe: Probe, *, deadline_at: float) -> Probe
     return ProbeResult(probe, verdict, detail, time.monotonic() - start)
 
 
-def _converse(session: Session, probe: Probe, budget: float) -> tuple[Verdict, str]:
+def _converse(session: Session, probe: Endpoint, budget: float) -> tuple[Verdict, str]:
     """Connect, (TLS,) greeting, EHLO; what the port is, in words."""
     try:
         session.connect()
@@ -334,7 +343,7 @@ def _converse(session: Session, probe: Probe, budget: float) -> tuple[Verdict, s
 
 
 def _capabilities(
-    session: Session, probe: Probe, tls_version: str, greeting: str
+    session: Session, probe: Endpoint, tls_version: str, greeting: str
 ) -> tuple[Verdict, str]:
     caps = session.capabilities
     assert caps is not None  # EHLO succeeded
@@ -351,7 +360,7 @@ def _capabilities(
     return Verdict.NO_STARTTLS, f"{greeting}; STARTTLS not offered{auth}"
 
 
-def _connect_failure(exc: ConnectError, probe: Probe, budget: float) -> tuple[Verdict, str]:
+def _connect_failure(exc: ConnectError, probe: Endpoint, budget: float) -> tuple[Verdict, str]:
     if exc.kind == "refused":
         return Verdict.REFUSED, "connection refused: nothing listens on this port"
     if exc.kind == "timeout":
@@ -367,7 +376,7 @@ def _connect_failure(exc: ConnectError, probe: Probe, budget: float) -> tuple[Ve
     return Verdict.BROKEN, str(exc)
 
 
-def _silence(probe: Probe, budget: float) -> str:
+def _silence(probe: Endpoint, budget: float) -> str:
     detail = f"connected, but no greeting within {budget:.3g} s"
     if probe.tls is TLSMode.STARTTLS:
         detail += " (a server expecting TLS from the first byte, a tarpit, or a proxy)"
@@ -375,11 +384,11 @@ def _silence(probe: Probe, budget: float) -> str:
 
 
 def _other_protocol(exc: RemoteProtocolError) -> str:
-    what = next((name for prefix, name in OTHER_PROTOCOLS if exc.data.startswith(prefix)), None)
+    what = sniff(exc.data)
     return f"{what} answers here" if what else f"not an SMTP greeting: {exc}"
 
 
-def _label(probe: Probe) -> str:
+def _label(probe: Endpoint) -> str:
     mode = "implicit TLS" if probe.tls is TLSMode.IMPLICIT else "STARTTLS"
     return f"{probe.port} {mode}"
 

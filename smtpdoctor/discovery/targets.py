@@ -9,7 +9,7 @@
 * ``smtp.example.com``, ``192.0.2.1:587`` — a server, checked as typed.
 
 Whether a bare name is a server or a mail domain is decided by :func:`locate` (the rule is in
-``docs/targets.md``).  When the port is still unknown, :func:`plan_run` probes the port matrix
+``docs/targets.md``).  When the port is still unknown, :func:`place` probes the port matrix
 (:mod:`smtpdoctor.discovery.matrix`).  Both say what they found in report rows shown before
 the checks: ``target`` (where the server came from) and ``ports`` (the matrix).
 """
@@ -21,7 +21,7 @@ import ipaddress
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from smtpdoctor.core.config import RunConfig, split_target
 from smtpdoctor.discovery.providers import (
@@ -50,6 +50,17 @@ class Kind(enum.StrEnum):
     SERVER = "server"
     MAIL_DOMAIN = "mail-domain"
     ADDRESS = "address"
+
+
+#: The finding of the ``target`` row when a server was found, by what was typed.
+KIND_FINDINGS: dict[Kind, str] = {
+    Kind.SERVER: "target.server",
+    Kind.MAIL_DOMAIN: "target.mail-domain",
+    Kind.ADDRESS: "target.address",
+}
+#: Every finding the ``target`` row can carry (it is no check, so they are declared here);
+#: ``target.not-found``: no submission server was found, the domain itself is checked.
+TARGET_FINDINGS: tuple[str, ...] = (*KIND_FINDINGS.values(), "target.not-found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +148,23 @@ def locate(typed: Typed, request: RunConfig) -> Located:
     return replace(located, seconds=time.monotonic() - start)
 
 
-def plan_run(located: Located, config: RunConfig) -> RunConfig:
-    """The run to do: ``config`` aimed at the located server, on the port the source gave or
-    the port matrix recommends, with the ``target`` and ``ports`` rows as its preamble and its
-    deadline reduced by the time already spent.  An explicit ``--tls`` in ``config`` wins."""
+class Placement(NamedTuple):
+    """A run aimed at its server, and the rows that say how it was found."""
+
+    config: RunConfig
+    """The settings aimed at the located server and port, the deadline reduced by the time
+    spent finding it, no credentials where a login must not be tried."""
+    preamble: tuple[CheckResult, ...]
+    """The ``target`` row (where the server came from) and the ``ports`` row (the port
+    matrix), as far as there is something to say; shown before the checks."""
+
+
+def place(located: Located, config: RunConfig) -> Placement:
+    """Aim ``config`` at the located server, on the port the source gave or the port matrix
+    recommends (probing it now when the port is still unknown), with the deadline reduced by
+    the time already spent.  An explicit TLS mode in ``config`` wins over the source's.  When
+    :attr:`Located.login_allowed` is false the credentials are dropped, and the ``target``
+    row says why."""
     spent = located.seconds
     matrix = located.matrix if located.port is None else None
     port, tls = located.port, located.tls
@@ -160,14 +184,14 @@ def plan_run(located: Located, config: RunConfig) -> RunConfig:
         rows.append(target_row(located, config))
     if matrix is not None:
         rows.append(matrix.row())
-    return replace(
+    aimed = replace(
         config,
         host=located.host,
         port=port,
         tls=config.tls if config.tls is not TLSMode.AUTO else tls,
         deadline=max(config.deadline - spent, MIN_DEADLINE),
-        preamble=tuple(rows),
     )
+    return Placement(aimed, tuple(rows))
 
 
 def target_row(located: Located, config: RunConfig) -> CheckResult:
@@ -211,7 +235,7 @@ def target_row(located: Located, config: RunConfig) -> CheckResult:
         Status.INFO,
         _summary(located, config),
         details=details,
-        finding=f"target.{located.kind.value}",
+        finding=KIND_FINDINGS[located.kind],
         hints=hints,
     )
     return CheckResult("target", "Target", outcome, hints, located.seconds)

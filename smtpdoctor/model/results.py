@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
-from smtpdoctor.model.words import ExitCode
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 #: A value in ``details``: anything JSON can carry without a custom encoder.
 DetailValue = str | int | float | bool | None | tuple[str, ...]
@@ -112,7 +112,8 @@ class Target:
 
     host: str
     port: int
-    tls_mode: str
+    tls_mode: TLSMode
+    """The concrete mode (never ``AUTO``); a ``str``, so renderers can print it as it is."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,10 @@ class Endpoint:
     def parse(cls, text: str) -> Endpoint:
         """``PORT`` (implicit TLS on 465 and 2465, STARTTLS elsewhere) or ``PORT/MODE``."""
         port_text, _, mode_text = text.strip().partition("/")
-        if not (port_text.isascii() and port_text.isdigit() and len(port_text) <= 5):
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+        if not (port_text.isascii() and port_text.isdigit() and len(port_text) <= 5) or not (
+            0 < int(port_text) < 65536
+        ):
             raise ConfigError(f"{text!r}: {port_text!r} is not a port number (1-65535)")
         port = int(port_text)
         if not mode_text:

@@ -7,14 +7,15 @@ package registers ``table``, ``json`` and ``nagios`` through it, as a plugin wou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from functools import partial
 
 import pluggy
 
-from smtpdoctor.core.check import CHECK_ID
-from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.core.hookcalls import call_each
+from smtpdoctor.core.hooks import RegisterRenderer, Renderer, RenderOptions, hookimpl
 from smtpdoctor.model.results import Report
 from smtpdoctor.render.json import render_json, report_to_dict
 from smtpdoctor.render.nagios import render_nagios
@@ -35,28 +36,8 @@ __all__ = [
     "report_to_dict",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class RenderOptions:
-    """What the command line knows about where the text goes."""
-
-    color: bool = False
-    """Whether ANSI colours may be used (a terminal, and ``NO_COLOR`` unset)."""
-    width: int = 120
-    """The terminal's width in columns."""
-    transcript: bool = False
-    """Whether ``--transcript`` asked for the SMTP conversation."""
-
-
-#: A renderer: a pure function from a report to the text to print.
-Renderer = Callable[[Report, RenderOptions], str]
-
-
-class RegisterRenderer(Protocol):
-    """The ``register`` callable that ``smtpdoctor_register_renderers`` receives."""
-
-    def __call__(self, name: str, renderer: Renderer, *, description: str = "") -> None:
-        """Offer ``renderer`` as ``--format name``."""
+#: A format name: lower-case letters, digits and hyphens, like a check id (``"json"``).
+_FORMAT_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 
 class RenderingError(Exception):
@@ -84,7 +65,7 @@ class RendererRegistry:
     ) -> None:
         """Add ``renderer`` as format ``name``; raises :class:`RenderingError` for a name that
         is not lower-case letters, digits and hyphens, or is taken."""
-        if not isinstance(name, str) or not CHECK_ID.fullmatch(name):
+        if not isinstance(name, str) or not _FORMAT_NAME.fullmatch(name):
             raise RenderingError(
                 f"plugin {plugin!r}: a format name must be lower-case letters, digits and "
                 f"hyphens, got {name!r}"
@@ -117,25 +98,24 @@ class RendererRegistry:
 
 
 def collect_renderers(manager: pluggy.PluginManager) -> RendererRegistry:
-    """Ask every plugin, in load order (builtins first), to register its renderers."""
+    """Ask every plugin, in pluggy's order (builtins first, unless a plugin is ``tryfirst``),
+    to register its renderers.
+
+    Every plugin is asked even when one fails; then the first failure, in call order, is
+    raised as a :class:`RenderingError` naming the plugin.
+    """
     registry = RendererRegistry()
-    for implementation in manager.hook.smtpdoctor_register_renderers.get_hookimpls():
-        plugin = implementation.plugin_name
 
-        def register(
-            name: str, renderer: Renderer, *, description: str = "", plugin: str = plugin
-        ) -> None:
-            registry.register(name, renderer, description=description, plugin=plugin)
+    def arguments(implementation: pluggy.HookImpl) -> dict[str, object]:
+        return {"register": partial(registry.register, plugin=implementation.plugin_name)}
 
-        arguments = {"register": register}
-        try:
-            implementation.function(*(arguments[arg] for arg in implementation.argnames))
-        except RenderingError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is a clear error, not a crash
+    for answer in call_each(manager.hook.smtpdoctor_register_renderers, arguments):
+        if isinstance(answer.error, RenderingError):
+            raise answer.error
+        if answer.error is not None:  # a broken plugin is a clear error, not a crash
             raise RenderingError(
-                f"plugin {plugin!r} failed while registering its renderers: "
-                f"{type(exc).__name__}: {exc}"
+                f"plugin {answer.plugin_name!r} failed while registering its renderers: "
+                f"{type(answer.error).__name__}: {answer.error}"
             ) from None
     return registry
 

@@ -12,31 +12,32 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from smtpdoctor.core.config import RunConfig
+from smtpdoctor.api.planning import Plan, plan
+from smtpdoctor.api.request import Request
 from smtpdoctor.model.results import Report
 from smtpdoctor.model.words import ConfigError
 from smtpdoctor.scan.records import ScanResult, is_throttled
 from smtpdoctor.scan.targets import ScanInputError, ScanTarget
 
 if TYPE_CHECKING:
-    from smtpdoctor.net.truststore import TrustStore
+    from smtpdoctor.api.doctor import Doctor
 
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    """How a scan runs.  ``template`` carries the per-run settings (TLS mode, timeouts,
-    CA, HELO name, DNS servers…); its host and port are replaced by each target's, and its
+    """How a scan runs.  ``template`` is the request every target shares (TLS mode, timeouts,
+    CA, HELO name, DNS servers, plugins…); its target is replaced by each target's, and its
     port is the one used for an address whose server has no known port."""
 
-    template: RunConfig = field(default_factory=lambda: RunConfig(host="template.invalid"))
+    template: Request = field(default_factory=lambda: Request("template.invalid", port=587))
     concurrency: int = 10
     per_address: int = 1
     retries: int = 2
     retry_delay: float = 30.0
 
     def __post_init__(self) -> None:
+        if self.template.port is None:
+            raise ScanInputError("a scan needs a port for the targets that give none (--port)")
         if self.concurrency < 1:
             raise ScanInputError("--concurrency must be at least 1")
         if self.per_address < 1:
@@ -47,8 +48,8 @@ class ScanOptions:
             raise ScanInputError("--retry-delay cannot be negative")
 
 
-RunTarget = Callable[[RunConfig], Report]
-Place = Callable[[ScanTarget, RunConfig], RunConfig]
+RunTarget = Callable[[Plan], Report]
+Place = Callable[[ScanTarget, Request], Plan]
 Resolve = Callable[[str, int, float], str | None]
 ResultCallback = Callable[[ScanResult], None]
 
@@ -56,7 +57,7 @@ ResultCallback = Callable[[ScanResult], None]
 @dataclass(slots=True)
 class _Job:
     target: ScanTarget
-    config: RunConfig | None = None
+    plan: Plan | None = None
     address: str | None = None
     attempts: int = 0
 
@@ -66,28 +67,17 @@ class _Placed:
     """What the preparation of a job found: the run to do and the politeness key, or why the
     target cannot be checked."""
 
-    config: RunConfig | None
+    plan: Plan | None
     address: str | None
     error: str | None = None
 
 
-def place_target(target: ScanTarget, template: RunConfig) -> RunConfig:
-    """The run for ``target``: a server as it was written; an address at the server its
+def place_target(target: ScanTarget, template: Request) -> Plan:
+    """The plan for ``target``: a server as it was written; an address at the server its
     mail domain leads to (provider table, DNS), as ``smtpdoctor check`` finds it, with the
     ``target`` row in front.  When that gives no port, ``template.port`` is used: a scan
     never probes the port matrix, which would open several connections to one server."""
-    if target.mailbox is None:
-        assert target.port is not None  # servers always have one
-        return replace(template, host=target.host, port=target.port)
-    from smtpdoctor.discovery.targets import Typed, locate, plan_run
-
-    local_part = target.mailbox.rpartition("@")[0]
-    typed = Typed(target.key, target.host, target.port, local_part)
-    located = locate(typed, replace(template, host=target.host))
-    if located.port is None:
-        located = replace(located, port=template.port)
-    assert located.port is not None
-    return plan_run(located, replace(template, host=located.host, port=located.port))
+    return plan(replace(template, target=target.key))
 
 
 def resolve_address(host: str, port: int, timeout: float) -> str | None:
@@ -102,20 +92,11 @@ def resolve_address(host: str, port: int, timeout: float) -> str | None:
     return pairs[0][1][0] if pairs else None
 
 
-def pipeline_runner(
-    manager: pluggy.PluginManager, trust_store: TrustStore | None = None
-) -> RunTarget:
-    """Run the full check pipeline with one plugin manager shared by the whole scan (its
-    hooks are only read while running, so threads can share it) and, when given, one trust
-    store (loaded once for the scan instead of once per target)."""
-    from smtpdoctor.core import runner
-    from smtpdoctor.net.session import Session
-
-    def run_one(config: RunConfig) -> Report:
-        session = Session(config, trust_store=trust_store)
-        return runner.run(config, manager, session=session)
-
-    return run_one
+def pipeline_runner(doctor: Doctor) -> RunTarget:
+    """Run the full check pipeline with one :class:`~smtpdoctor.api.Doctor` shared by the
+    whole scan: its plugins are loaded once (hooks are only read while running, so threads
+    can share them) and its trust store is loaded once for every target."""
+    return doctor.run
 
 
 class Scanner:
@@ -144,23 +125,24 @@ class Scanner:
     def _prepare(self, job: _Job) -> _Placed:
         """Find the server of a target and its address (in a worker thread)."""
         try:
-            config = self._place(job.target, self._options.template)
+            placed = self._place(job.target, self._options.template)
         except ConfigError as exc:
             return _Placed(None, None, error=str(exc))
+        config = placed.config
         try:
-            return _Placed(config, str(ipaddress.ip_address(config.host)))
+            return _Placed(placed, str(ipaddress.ip_address(config.host)))
         except ValueError:
             pass
         try:
             address = self._resolve(config.host, config.port, config.timeout)
         except Exception:  # noqa: BLE001 - the check itself will report the lookup failure
             address = None
-        return _Placed(config, address if address is not None else f"unresolved:{config.host}")
+        return _Placed(placed, address if address is not None else f"unresolved:{config.host}")
 
     def _check(self, job: _Job) -> ScanResult:
         """One attempt at one target (in a worker thread)."""
-        assert job.config is not None
-        report = self._run_target(job.config)
+        assert job.plan is not None
+        report = self._run_target(job.plan)
         return ScanResult(job.target, job.address, job.attempts, report)
 
 
@@ -304,10 +286,10 @@ class _Scan:
                 outcome = ScanResult(job.target, job.address, job.attempts, None, error=error)
         if kind == "prepare":
             placed: _Placed = outcome
-            if placed.config is None or placed.address is None:
+            if placed.plan is None or placed.address is None:
                 self.on_result(ScanResult(job.target, None, 0, None, error=placed.error))
                 return
-            job.config, job.address = placed.config, placed.address
+            job.plan, job.address = placed.plan, placed.address
             self._enqueue(placed.address, job)
             return
         address = job.address

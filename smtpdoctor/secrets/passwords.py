@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from smtpdoctor.core.config import Secret
+from smtpdoctor.model.credentials import Secret
 from smtpdoctor.model.words import ConfigError
 
 PASSWORD_ENV = "SMTPDOCTOR_PASSWORD"  # noqa: S105 - the variable's name, not a password

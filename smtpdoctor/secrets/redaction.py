@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from types import MappingProxyType
 
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.results import CheckResult, DetailValue, Hint, TranscriptLine
 from smtpdoctor.protocol import REDACTED
 
@@ -29,17 +28,6 @@ MIN_FRAGMENT = 3
 #: What a base64 word is made of: digits, and the padding that ends a blob (blobs can follow
 #: one another, so padding does not end the word).
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
-
-
-def run_secrets(config: RunConfig) -> tuple[str, ...]:
-    """The secrets of a run: the password, the OAuth token and the IMAP password, when given."""
-    credentials = config.credentials
-    found = [
-        credentials.password if credentials is not None else None,
-        config.oauth_token,
-        config.verify.credentials.password if config.verify is not None else None,
-    ]
-    return tuple(secret.reveal() for secret in found if secret is not None and secret.reveal())
 
 
 class Redactor:
@@ -61,11 +49,6 @@ class Redactor:
         plain.update(base64.b64encode(s).decode() for s in raw if len(s) < MIN_FRAGMENT)
         self._plain = _alternatives(plain)
         self._markers = _alternatives({m for secret in self._secrets for m in _markers(secret)})
-
-    @classmethod
-    def for_run(cls, config: RunConfig) -> Redactor:
-        """A redactor for the secrets of ``config``."""
-        return cls(run_secrets(config))
 
     def text(self, text: str) -> str:
         """``text`` with every secret, plain or in base64, replaced by ``[redacted]``."""

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from smtpdoctor.core.config import Secret, check_token_text
+from smtpdoctor.model.credentials import Secret, check_token_text
 from smtpdoctor.model.words import ConfigError
 from smtpdoctor.secrets.passwords import PASSWORD_VARIABLES, read_secret_file
 

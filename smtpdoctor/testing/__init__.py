@@ -26,7 +26,9 @@ installed ones, so a test sees exactly what it asked for::
         assert result.status is Status.WARN
 
 Everything listens on 127.0.0.1 only, every wait is bounded, and servers leave no thread or
-socket behind once stopped.
+socket behind once stopped.  The servers and the PKI are :mod:`smtpdoctor.lab`'s; the SMTP
+server is aiosmtpd (installed with the ``test`` extra), imported only when a test uses it, so
+that this plugin loads wherever smtpdoctor is installed.
 """
 
 from __future__ import annotations
@@ -36,18 +38,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from smtpdoctor.lab.scripted import ScriptedServer
 from smtpdoctor.testing.runs import Endpoint, TLSEndpoint, run_check, run_pipeline
-from smtpdoctor.testing.scripted import ScriptedServer
-from smtpdoctor.testing.smtpserver import (
-    PASSWORD,
-    USER,
-    ReceivedMessage,
-    ServerTLS,
-    SMTPTestServer,
-)
 
 if TYPE_CHECKING:
-    from smtpdoctor.demo.pki import ThrowawayPKI
+    from smtpdoctor.lab.pki import ThrowawayPKI
+    from smtpdoctor.testing.smtpserver import (
+        PASSWORD,
+        USER,
+        ReceivedMessage,
+        ServerTLS,
+        SMTPTestServer,
+    )
 
 __all__ = [
     "PASSWORD",
@@ -62,11 +64,25 @@ __all__ = [
     "run_pipeline",
 ]
 
+#: The names that :mod:`smtpdoctor.testing.smtpserver` (and so aiosmtpd) must be imported for.
+_SMTP_SERVER_NAMES = frozenset(
+    {"PASSWORD", "USER", "ReceivedMessage", "SMTPTestServer", "ServerTLS"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The SMTP server's names, imported on first use."""
+    if name in _SMTP_SERVER_NAMES:
+        from smtpdoctor.testing import smtpserver
+
+        return getattr(smtpserver, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 @pytest.fixture(scope="session")
 def smtpdoctor_pki() -> ThrowawayPKI:
     """One throwaway CA and server certificate (127.0.0.1, ::1, localhost) per test session."""
-    from smtpdoctor.demo.pki import make_pki
+    from smtpdoctor.lab.pki import make_pki
 
     return make_pki()
 
@@ -75,6 +91,8 @@ def smtpdoctor_pki() -> ThrowawayPKI:
 def make_smtp_server(smtpdoctor_pki: ThrowawayPKI) -> Iterator[Callable[..., SMTPTestServer]]:
     """Start :class:`SMTPTestServer` instances (keyword arguments as its constructor); all are
     stopped after the test.  They present the session's certificate unless given ``pki=``."""
+    from smtpdoctor.testing.smtpserver import SMTPTestServer
+
     servers: list[SMTPTestServer] = []
 
     def start(**options: Any) -> SMTPTestServer:

@@ -24,7 +24,7 @@ class Endpoint(Protocol):
 
 class TLSEndpoint(Endpoint, Protocol):
     """A server that also says how it does TLS and which CA to trust:
-    :class:`SMTPTestServer`, :class:`smtpdoctor.demo.server.LocalSMTPServer`."""
+    :class:`SMTPTestServer`, any :class:`smtpdoctor.lab.smtpserver.LocalSMTPServer`."""
 
     @property
     def tls(self) -> str: ...
@@ -99,7 +99,8 @@ def run_check(
 def _config(
     server: Server, *, user: str | None, password: str | None, fields: dict[str, Any]
 ) -> RunConfig:
-    from smtpdoctor.core.config import Credentials, RunConfig, Secret
+    from smtpdoctor.core.config import RunConfig
+    from smtpdoctor.model.credentials import Credentials, Secret
     from smtpdoctor.model.words import TLSMode
 
     if isinstance(server, tuple):

@@ -4,7 +4,13 @@ works, and that the password is only ever sent where it is safe and never shown.
 from __future__ import annotations
 
 import pytest
-from authkit import (
+
+from smtpdoctor.core.config import AuthMechanism
+from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
+
+from tests.auth.authkit import (
     PASSWORD,
     USER,
     MakeServer,
@@ -17,11 +23,6 @@ from authkit import (
     row,
     transcript_lines,
 )
-
-from smtpdoctor.core.config import AuthMechanism
-from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
 
 
 def plaintext_auth_server(failure: bytes) -> Script:

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from authkit import PASSWORD, TOKEN, USER, MakeServer
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.demo.server import LocalSMTPServer
+
+from tests.auth.authkit import PASSWORD, TOKEN, USER, MakeServer
 
 
 @pytest.fixture

@@ -4,7 +4,14 @@ chooses among the mechanisms offered."""
 from __future__ import annotations
 
 import pytest
-from authkit import (
+
+from smtpdoctor.checks.auth import describe_tls_difference
+from smtpdoctor.core.config import AuthMechanism
+from smtpdoctor.model.credentials import Credentials, Secret
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
+
+from tests.auth.authkit import (
     PASSWORD,
     TOKEN,
     USER,
@@ -16,11 +23,6 @@ from authkit import (
     row,
     transcript_lines,
 )
-
-from smtpdoctor.checks.auth import describe_tls_difference
-from smtpdoctor.core.config import AuthMechanism, Credentials, Secret
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
 
 
 def token_login(token: str, user: str = USER, password: str | None = None) -> dict[str, object]:

@@ -9,7 +9,12 @@ import hashlib
 import hmac
 import json
 
-from authkit import (
+from smtpdoctor.core.config import AuthMechanism
+from smtpdoctor.model.credentials import Credentials, Secret
+from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import TLSMode
+
+from tests.auth.authkit import (
     GREETING,
     PASSWORD,
     QUIT_ANSWERED,
@@ -25,10 +30,6 @@ from authkit import (
     sent_lines,
     transcript_lines,
 )
-
-from smtpdoctor.core.config import AuthMechanism, Credentials, Secret
-from smtpdoctor.model.results import Report, Status
-from smtpdoctor.model.words import TLSMode
 
 GOOGLE_ERROR = b64(
     json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})

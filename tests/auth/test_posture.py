@@ -5,7 +5,12 @@ cannot do (a masked STARTTLS, a refused EHLO)."""
 from __future__ import annotations
 
 import pytest
-from authkit import (
+
+from smtpdoctor.core import config
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
+
+from tests.auth.authkit import (
     GREETING,
     QUIT_ANSWERED,
     MakeServer,
@@ -14,10 +19,6 @@ from authkit import (
     ehlo_offering,
     row,
 )
-
-from smtpdoctor.core import config
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
 
 
 def declare_submission_port(monkeypatch: pytest.MonkeyPatch, port: int) -> None:

@@ -8,9 +8,10 @@ import hashlib
 import hmac
 
 import pytest
-from authkit import b64
 
 from smtpdoctor.protocol import sasl
+
+from tests.auth.authkit import b64
 
 #: RFC 2195 §2's worked example.
 RFC2195_CHALLENGE = b64("<1896.697170952@postoffice.reston.mci.net>")

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from authkit import TOKEN
 
 from smtpdoctor.model.words import ConfigError
 from smtpdoctor.secrets.tokens import TOKEN_ENV, obtain_token, run_token_command
+
+from tests.auth.authkit import TOKEN
 
 
 def python(code: str) -> str:

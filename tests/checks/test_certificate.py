@@ -8,12 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from checkkit import USER, MakeServer, RunCheck, hint_titles, row
 
-from smtpdoctor.demo.pki import CA_COMMON_NAME, ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import CA_COMMON_NAME, ThrowawayPKI, make_pki
 from smtpdoctor.model.results import Report, Status
 from smtpdoctor.model.words import ExitCode, TLSMode
+
+from tests.checks.checkkit import USER, MakeServer, RunCheck, hint_titles, row
 
 
 def days_from_now(days: float) -> datetime:

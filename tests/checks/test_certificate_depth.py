@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from checkkit import MakeServer, RunCheck, hint_titles, row
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -13,11 +12,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from smtpdoctor.checks.certificate import _strength_problems
-from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import make_pki
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode
 from smtpdoctor.net.certificates import inspect_certificate
+
+from tests.checks.checkkit import MakeServer, RunCheck, hint_titles, row
 
 
 def test_a_certificate_inside_the_warning_window_warns(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from checkkit import (
+from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode
+
+from tests.checks.checkkit import (
     GREETING,
     QUIT_ANSWERED,
     RunCheck,
@@ -11,10 +15,6 @@ from checkkit import (
     row,
     transcript_lines,
 )
-
-from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode
 
 
 def test_ehlo_passes_and_lists_the_extensions_a_person_looks_for(

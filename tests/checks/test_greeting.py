@@ -5,11 +5,19 @@ from __future__ import annotations
 import time
 
 import pytest
-from checkkit import QUIT_ANSWERED, MakeServer, RunCheck, StartScripted, hint_titles, row
 
 from smtpdoctor.checks import greeting
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode, TLSMode
+
+from tests.checks.checkkit import (
+    QUIT_ANSWERED,
+    MakeServer,
+    RunCheck,
+    StartScripted,
+    hint_titles,
+    row,
+)
 
 HANG_MARGIN = 3.0
 

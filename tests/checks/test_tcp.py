@@ -11,18 +11,19 @@ import time
 from typing import Any, NoReturn
 
 import pytest
-from checkkit import (
+
+from smtpdoctor.checks import tcp
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode
+
+from tests.checks.checkkit import (
     MakeServer,
     RunCheck,
     hint_titles,
     row,
     unresponsive_port,
 )
-from loopback import closed_port
-
-from smtpdoctor.checks import tcp
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode
+from tests.loopback import closed_port
 
 #: Generous slack for hang guards: the run must end near its timeout, not "eventually".
 HANG_MARGIN = 3.0

@@ -5,7 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from checkkit import (
+
+from smtpdoctor.core import config
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
+
+from tests.checks.checkkit import (
     EHLO_WITH_STARTTLS,
     GREETING,
     QUIT_ANSWERED,
@@ -16,12 +23,6 @@ from checkkit import (
     row,
     transcript_lines,
 )
-
-from smtpdoctor.core import config
-from smtpdoctor.core.config import RunConfig
-from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
 
 HANG_MARGIN = 3.0
 

@@ -1,48 +1,40 @@
-"""A hostile mail server for tests: real sockets on 127.0.0.1, scripted per connection.
-
-Each accepted connection runs a *conversation*: a plain function that receives a
-:class:`Peer` and does to the client whatever the scenario needs — say nothing, drip a
-greeting byte by byte, answer EHLO with codes that change mid-reply, start TLS with a
-certificate that is expired, hang up in the middle of AUTH::
+"""The hostile tests' servers: the lab's raw server (:mod:`smtpdoctor.lab.scripted`) and the
+moves its conversations share — a greeting, an EHLO reply, a STARTTLS upgrade, a server TLS
+context pinned to one protocol version::
 
     def greets_then_hangs_up(peer: Peer) -> None:
-        peer.send(b"220 mail.example.test ESMTP\\r\\n")
-        peer.expect("EHLO")
+        greet(peer)
         peer.close()
 
-    with HostileServer(greets_then_hangs_up) as server:
-        report = run_check(server.address, tls=TLSMode.STARTTLS)
+    with hostile(greets_then_hangs_up) as server:
+        report = check(server)
     assert server.commands == ["EHLO"]
-
-The server records everything the client sent (:attr:`HostileServer.received`, the command
-lines in :attr:`~HostileServer.lines`), how many connections it accepted, and any mistake in
-a conversation script, which makes the test fail when the server stops — a scenario that
-did not run as written must not pass.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
 import ssl
-import struct
-import threading
-import time
 import warnings
-from collections.abc import Callable, Iterator
-from types import TracebackType
-from typing import Final, NoReturn, Self
+from collections.abc import Iterator
+from typing import Final
 
-from smtpdoctor.demo.pki import ThrowawayPKI
+from smtpdoctor.lab.pki import ThrowawayPKI
+from smtpdoctor.lab.scripted import Conversation, ConversationServer, Peer, PeerGone
 
-#: How often blocked socket calls wake up to see whether the server is stopping.
-POLL: Final = 0.05
-#: The longest a server-side TLS handshake may take before the conversation gives up.
-HANDSHAKE_LIMIT: Final = 10.0
-#: How long :meth:`HostileServer.stop` waits for conversations to notice it.
-JOIN_LIMIT: Final = 5.0
-#: How long :meth:`HostileServer.stop` lets conversations run on to see a client's hang-up.
-GRACE: Final = 2.0
+__all__ = [
+    "EHLO_AUTH",
+    "EHLO_STARTTLS",
+    "EHLO_STARTTLS_AUTH",
+    "GREETING",
+    "ConversationServer",
+    "Peer",
+    "PeerGone",
+    "greet",
+    "hostile",
+    "tls_context",
+    "upgrade",
+]
 
 GREETING: Final = b"220 mail.example.test ESMTP hostile\r\n"
 EHLO_STARTTLS: Final = b"250-mail.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n"
@@ -50,334 +42,12 @@ EHLO_AUTH: Final = b"250-mail.example.test\r\n250-PIPELINING\r\n250 AUTH PLAIN L
 EHLO_STARTTLS_AUTH: Final = b"250-mail.example.test\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n"
 
 
-class PeerGone(Exception):
-    """The client closed or reset the connection, or the server is stopping."""
-
-
-class ScriptError(AssertionError):
-    """The client did not do what the conversation expected (the test then fails)."""
-
-
-Conversation = Callable[["Peer"], None]
-
-
-class Peer:
-    """The server's side of one connection, with the moves a hostile server makes."""
-
-    def __init__(self, sock: socket.socket, index: int, server: HostileServer) -> None:
-        self._sock: socket.socket = sock
-        self._server = server
-        self._pending = bytearray()
-        #: 0 for the first connection the server accepted, 1 for the second, …
-        self.index = index
-        sock.settimeout(POLL)
-
-    # -- sending -----------------------------------------------------------------------------
-
-    def send(self, data: bytes) -> None:
-        """Send all of ``data`` (however long it takes the client to read it)."""
-        view = memoryview(data)
-        while view:
-            self._check_stop()
-            try:
-                sent = self._sock.send(view)
-            except (TimeoutError, ssl.SSLWantWriteError):
-                continue
-            except OSError as exc:
-                raise PeerGone(str(exc)) from None
-            view = view[sent:]
-
-    def drip(self, data: bytes, *, every: float) -> None:
-        """Send ``data`` one byte at a time, ``every`` seconds apart."""
-        for index in range(len(data)):
-            self.send(data[index : index + 1])
-            if self._server.stopping.wait(every):
-                raise PeerGone("the server is stopping")
-
-    # -- receiving ---------------------------------------------------------------------------
-
-    def read_line(self) -> str:
-        """The next line the client sends, without its line ending."""
-        while (end := self._pending.find(b"\n")) == -1:
-            self._pending += self._receive()
-        raw = bytes(self._pending[:end]).rstrip(b"\r")
-        del self._pending[: end + 1]
-        line = raw.decode("utf-8", errors="replace")
-        self._server.record_line(line)
-        return line
-
-    def read_bytes(self) -> bytes:
-        """Whatever the client sends next, as raw bytes (a TLS ClientHello, …)."""
-        if self._pending:
-            data, self._pending = bytes(self._pending), bytearray()
-            return data
-        return self._receive()
-
-    def expect(self, verb: str) -> str:
-        """Read a line and insist that it is the command ``verb`` (``"EHLO"``)."""
-        line = self.read_line()
-        if line.split(" ", 1)[0].upper() != verb.upper():
-            raise ScriptError(f"expected {verb} from the client, got {line!r}")
-        return line
-
-    def read_slowly(self, *, chunk: int, every: float) -> NoReturn:
-        """Accept data, but only ``chunk`` bytes every ``every`` seconds, until the client
-        leaves: a server (or a network) that takes data at a trickle."""
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, chunk)
-        while True:
-            self._check_stop()
-            try:
-                data = self._sock.recv(chunk)
-            except (TimeoutError, ssl.SSLWantReadError):
-                continue
-            except OSError as exc:
-                raise PeerGone(str(exc)) from None
-            if not data:
-                raise PeerGone("the client closed the connection")
-            self._server.record_bytes(data)
-            if self._server.stopping.wait(every):
-                raise PeerGone("the server is stopping")
-
-    def stay_silent(self) -> NoReturn:
-        """Say nothing more; read whatever comes until the client leaves."""
-        while True:
-            self._pending += self._receive()
-
-    def answer_quit(self) -> None:
-        """Wait for QUIT, answer it, and close: the end of a polite session."""
-        self.expect("QUIT")
-        self.send(b"221 2.0.0 Bye\r\n")
-        self.close()
-
-    # -- TLS and endings ---------------------------------------------------------------------
-
-    def start_tls(self, context: ssl.SSLContext) -> None:
-        """Run the server side of a TLS handshake on this connection."""
-        if self._pending:
-            raise ScriptError(f"the client sent {bytes(self._pending)!r} before the handshake")
-        tls = context.wrap_socket(self._sock, server_side=True, do_handshake_on_connect=False)
-        tls.settimeout(POLL)
-        self._sock = tls
-        for _ in range(int(HANDSHAKE_LIMIT / POLL)):
-            self._check_stop()
-            try:
-                tls.do_handshake()
-                return
-            except (TimeoutError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                continue
-            except (ssl.SSLError, OSError) as exc:
-                self._server.record_tls_failure(str(exc))
-                raise PeerGone(f"the client gave up the TLS handshake: {exc}") from None
-        raise PeerGone("the TLS handshake did not finish")
-
-    def close(self) -> NoReturn:
-        """Hang up (a normal TCP close)."""
-        with contextlib.suppress(OSError):
-            self._sock.close()
-        raise PeerGone("the server hung up")
-
-    def reset(self) -> NoReturn:
-        """Hang up with a TCP reset, as a crashing server or a firewall does."""
-        with contextlib.suppress(OSError):
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self._sock.close()
-        raise PeerGone("the server reset the connection")
-
-    def _receive(self) -> bytes:
-        while True:
-            self._check_stop()
-            try:
-                data = self._sock.recv(65536)
-            except (TimeoutError, ssl.SSLWantReadError):
-                continue
-            except OSError as exc:
-                raise PeerGone(str(exc)) from None
-            if not data:
-                raise PeerGone("the client closed the connection")
-            self._server.record_bytes(data)
-            return data
-
-    def _check_stop(self) -> None:
-        if self._server.stopping.is_set():
-            raise PeerGone("the server is stopping")
-
-    def _shutdown(self) -> None:
-        with contextlib.suppress(OSError):
-            self._sock.close()
-
-
-class HostileServer:
-    """A TCP server on 127.0.0.1 that runs ``conversation`` for every connection.
-
-    Use it as a context manager; leaving the block stops the server, joins every thread,
-    and raises :class:`ScriptError` if a conversation went wrong.
-    """
-
-    def __init__(self, conversation: Conversation) -> None:
-        self._conversation = conversation
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._listener: socket.socket | None = None
-        self._threads: list[threading.Thread] = []
-        self._peers: list[Peer] = []
-        self._errors: list[BaseException] = []
-        self._received = bytearray()
-        self._lines: list[str] = []
-        self._tls_failures: list[str] = []
-        self._connections = 0
-        self.stopping = threading.Event()
-        self.port = 0
-
-    # -- what the client did -------------------------------------------------------------------
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """``("127.0.0.1", port)``."""
-        return "127.0.0.1", self.port
-
-    @property
-    def connections(self) -> int:
-        """Connections accepted so far."""
-        with self._lock:
-            return self._connections
-
-    @property
-    def received(self) -> bytes:
-        """Every byte the client sent, on every connection, decrypted where TLS was used."""
-        with self._lock:
-            return bytes(self._received)
-
-    @property
-    def lines(self) -> list[str]:
-        """The lines the conversations read, in order (a copy)."""
-        with self._lock:
-            return list(self._lines)
-
-    @property
-    def commands(self) -> list[str]:
-        """The verbs of :attr:`lines`: ``["EHLO", "STARTTLS", …]``."""
-        return [line.split(" ", 1)[0].upper() for line in self.lines]
-
-    @property
-    def tls_failures(self) -> list[str]:
-        """Why server-side handshakes failed (the client refusing our certificate, …)."""
-        with self._lock:
-            return list(self._tls_failures)
-
-    def record_bytes(self, data: bytes) -> None:
-        with self._lock:
-            self._received += data
-
-    def record_line(self, line: str) -> None:
-        with self._lock:
-            self._lines.append(line)
-            self._changed.notify_all()
-
-    def wait_for_connection(self) -> None:
-        """Block until a client has connected (or fail the test after a while)."""
-        self._wait_until(lambda: self._connections > 0, "a connection")
-
-    def wait_for_command(self, verb: str) -> None:
-        """Block until the client has sent the command ``verb`` (or fail the test)."""
-        verb = verb.upper()
-        self._wait_until(
-            lambda: any(line.split(" ", 1)[0].upper() == verb for line in self._lines), verb
-        )
-
-    def _wait_until(self, condition: Callable[[], bool], what: str) -> None:
-        with self._changed:
-            if not self._changed.wait_for(condition, timeout=JOIN_LIMIT * 2):
-                raise ScriptError(f"gave up waiting for {what} from the client")
-
-    def record_tls_failure(self, reason: str) -> None:
-        with self._lock:
-            self._tls_failures.append(reason)
-
-    # -- life cycle ------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Listen on a free loopback port and accept connections in the background."""
-        listener = socket.create_server(("127.0.0.1", 0))
-        listener.settimeout(POLL)
-        self._listener = listener
-        self.port = listener.getsockname()[1]
-        self._spawn(self._accept_loop)
-
-    def stop(self) -> None:
-        """Let the conversations see the clients' hang-ups (so that :attr:`received` holds
-        everything they sent), then stop accepting, hang up on every client still there, join
-        the threads, and report script errors."""
-        with self._lock:
-            peers, threads = list(self._peers), list(self._threads)
-        grace_until = time.monotonic() + GRACE
-        for thread in threads[1:]:  # the conversations; the first thread accepts
-            thread.join(max(0.0, grace_until - time.monotonic()))
-        self.stopping.set()
-        if self._listener is not None:
-            self._listener.close()
-        for peer in peers:
-            peer._shutdown()
-        for thread in threads:
-            thread.join(JOIN_LIMIT)
-        stuck = [thread.name for thread in threads if thread.is_alive()]
-        if stuck:
-            raise ScriptError(f"server threads did not stop: {stuck}")
-        if self._errors:
-            raise ScriptError(f"a conversation failed: {self._errors[0]!r}") from self._errors[0]
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _spawn(self, target: Callable[..., None], *args: object) -> None:
-        thread = threading.Thread(
-            target=target, args=args, name=f"hostile-{self.port}", daemon=True
-        )
-        with self._lock:
-            self._threads.append(thread)
-        thread.start()
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self.stopping.is_set():
-            try:
-                sock, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                peer = Peer(sock, self._connections, self)
-                self._connections += 1
-                self._peers.append(peer)
-                self._changed.notify_all()
-            self._spawn(self._converse, peer)
-
-    def _converse(self, peer: Peer) -> None:
-        try:
-            self._conversation(peer)
-            peer.stay_silent()  # the script ended: keep the line open until the client leaves
-        except PeerGone:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - reported by stop(), failing the test
-            with self._lock:
-                self._errors.append(exc)
-        finally:
-            peer._shutdown()
-
-
 @contextlib.contextmanager
-def hostile(conversation: Conversation) -> Iterator[HostileServer]:
-    """``with hostile(conversation) as server:`` — a started :class:`HostileServer`."""
-    with HostileServer(conversation) as server:
+def hostile(conversation: Conversation) -> Iterator[ConversationServer]:
+    """``with hostile(conversation) as server:`` — a started
+    :class:`~smtpdoctor.lab.scripted.ConversationServer`, stopped (and its script errors
+    raised) at the end of the block."""
+    with ConversationServer(conversation) as server:
         yield server
 
 

@@ -1,8 +1,8 @@
 """Running smtpdoctor against a hostile server, and reading what the user is told.
 
-Each scenario test starts a :class:`~hostile_server.HostileServer`, runs the whole pipeline
-against it with :func:`check`, and asserts three things: which check (stage) failed, its
-verdict (both checked by :func:`failure`), and the sentence the user sees for it.
+Each scenario test starts a :class:`~smtpdoctor.lab.scripted.ConversationServer`, runs the
+whole pipeline against it with :func:`check`, and asserts three things: which check (stage)
+failed, its verdict (both checked by :func:`failure`), and the sentence the user sees for it.
 ``HANG_GUARD`` is the generous limit for one scenario: a scenario that runs into it is a
 hang, not a slow machine.
 """
@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 import pytest
-from hostile_server import HostileServer
 
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Report, Status
 from smtpdoctor.model.words import TLSMode
+
+from tests.hostile.hostile_server import ConversationServer
 
 USER: Final = "alice@example.test"
 PASSWORD: Final = "correct horse battery staple"
@@ -29,7 +31,7 @@ HANG_GUARD: Final = 15
 hang_guard = pytest.mark.timeout(HANG_GUARD)
 
 
-def check(server: HostileServer, *, password: str | None = None, **fields: Any) -> Report:
+def check(server: ConversationServer, *, password: str | None = None, **fields: Any) -> Report:
     """Run every builtin check against ``server`` (STARTTLS, ``--timeout 1`` by default)
     and return the report; ``password`` logs in as :data:`USER`."""
     host, port = server.address

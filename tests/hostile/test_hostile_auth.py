@@ -9,7 +9,14 @@ import ssl
 from typing import Any
 
 import pytest
-from hostile_server import (
+
+from smtpdoctor.core.config import AuthMechanism
+from smtpdoctor.lab.pki import ThrowawayPKI
+from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import TLSMode
+from smtpdoctor.net.transport import Transport
+
+from tests.hostile.hostile_server import (
     EHLO_AUTH,
     EHLO_STARTTLS_AUTH,
     Peer,
@@ -17,13 +24,7 @@ from hostile_server import (
     hostile,
     tls_context,
 )
-from scenario import PASSWORD, USER, check, failure, first_problem, hang_guard, row
-
-from smtpdoctor.core.config import AuthMechanism
-from smtpdoctor.demo.pki import ThrowawayPKI
-from smtpdoctor.model.results import Report, Status
-from smtpdoctor.model.words import TLSMode
-from smtpdoctor.net.transport import Transport
+from tests.hostile.scenario import PASSWORD, USER, check, failure, first_problem, hang_guard, row
 
 pytestmark = hang_guard
 

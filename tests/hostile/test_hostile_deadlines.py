@@ -16,13 +16,14 @@ import sys
 import time
 
 import pytest
-from hostile_server import EHLO_STARTTLS_AUTH, Peer, greet, hostile, tls_context
-from scenario import PASSWORD, check, failure, hang_guard, row
 
-from smtpdoctor.demo.pki import ThrowawayPKI
+from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import Status
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import StepTimeout, Transport, client_context
+
+from tests.hostile.hostile_server import EHLO_STARTTLS_AUTH, Peer, greet, hostile, tls_context
+from tests.hostile.scenario import PASSWORD, check, failure, hang_guard, row
 
 pytestmark = hang_guard
 

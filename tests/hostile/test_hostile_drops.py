@@ -9,7 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from hostile_server import (
+
+from smtpdoctor.core.config import AuthMechanism
+from smtpdoctor.lab.pki import ThrowawayPKI
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode
+
+from tests.hostile.hostile_server import (
     EHLO_AUTH,
     EHLO_STARTTLS,
     GREETING,
@@ -18,12 +24,7 @@ from hostile_server import (
     hostile,
     tls_context,
 )
-from scenario import PASSWORD, check, failure, hang_guard, skipped_after
-
-from smtpdoctor.core.config import AuthMechanism
-from smtpdoctor.demo.pki import ThrowawayPKI
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode
+from tests.hostile.scenario import PASSWORD, check, failure, hang_guard, skipped_after
 
 pytestmark = hang_guard
 

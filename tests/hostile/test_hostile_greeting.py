@@ -4,8 +4,9 @@ at a time, 421 and 554, and other protocols or plain garbage on the port."""
 from __future__ import annotations
 
 import pytest
-from hostile_server import GREETING, Peer, hostile
-from scenario import TIMEOUT, check, failure, hang_guard, hint_titles, skipped_after
+
+from tests.hostile.hostile_server import GREETING, Peer, hostile
+from tests.hostile.scenario import TIMEOUT, check, failure, hang_guard, hint_titles, skipped_after
 
 pytestmark = hang_guard
 

@@ -5,12 +5,14 @@ before a single byte is sent (the server sees no connection at all)."""
 from __future__ import annotations
 
 import pytest
-from hostile_server import HostileServer, Peer, hostile
-from scenario import PASSWORD, USER, hang_guard
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.words import ConfigError
+
+from tests.hostile.hostile_server import ConversationServer, Peer, hostile
+from tests.hostile.scenario import PASSWORD, USER, hang_guard
 
 pytestmark = hang_guard
 
@@ -29,7 +31,7 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return code, captured.err
 
 
-def assert_untouched(server: HostileServer) -> None:
+def assert_untouched(server: ConversationServer) -> None:
     assert server.connections == 0
     assert server.received == b""
 

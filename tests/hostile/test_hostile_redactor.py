@@ -8,11 +8,12 @@ import base64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.delivery.imap import IMAPSettings
 from smtpdoctor.delivery.message import SendRequest
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status, TranscriptLine
-from smtpdoctor.secrets.redaction import Redactor, run_secrets
+from smtpdoctor.secrets.redaction import Redactor
 
 PASSWORD = "correct horse battery staple"
 USER = "alice@example.test"
@@ -108,8 +109,8 @@ def test_the_secrets_of_a_run_are_its_password_and_its_token() -> None:
         credentials=Credentials(USER, Secret(PASSWORD)),
         oauth_token=Secret("token-123"),
     )
-    assert run_secrets(config) == (PASSWORD, "token-123")
-    assert run_secrets(RunConfig(host="mail.example.test")) == ()
+    assert config.secrets() == (PASSWORD, "token-123")
+    assert RunConfig(host="mail.example.test").secrets() == ()
 
 
 def test_the_imap_password_of_a_delivery_check_is_a_secret_of_the_run_too() -> None:
@@ -119,7 +120,7 @@ def test_the_imap_password_of_a_delivery_check_is_a_secret_of_the_run_too() -> N
         send=SendRequest(USER, USER, "test", None),
         verify=IMAPSettings("imap.example.test", 993, Credentials(USER, Secret("imap-secret"))),
     )
-    assert run_secrets(config) == (PASSWORD, "imap-secret")
+    assert config.secrets() == (PASSWORD, "imap-secret")
 
 
 def test_a_megabyte_of_hostile_base64_is_redacted_without_blowing_up() -> None:

@@ -21,16 +21,24 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hostile_server import EHLO_STARTTLS_AUTH, HostileServer, Peer, greet, hostile, tls_context
-from loopback import closed_port
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.core import runner
 from smtpdoctor.demo import walkthrough
-from smtpdoctor.demo.pki import make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import make_pki
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import Transport
+
+from tests.hostile.hostile_server import (
+    EHLO_STARTTLS_AUTH,
+    ConversationServer,
+    Peer,
+    greet,
+    hostile,
+    tls_context,
+)
+from tests.loopback import closed_port
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -284,7 +292,7 @@ def server_ca(server: LocalSMTPServer, tmp_path: Path) -> Path:
     return path
 
 
-def address(server: HostileServer) -> str:
+def address(server: ConversationServer) -> str:
     host, port = server.address
     return f"{host}:{port}"
 

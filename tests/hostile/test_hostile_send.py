@@ -8,13 +8,14 @@ import ssl
 from collections.abc import Callable
 
 import pytest
-from hostile_server import EHLO_STARTTLS, Peer, greet, hostile, tls_context
-from scenario import check, failure, hang_guard
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.delivery.message import SendRequest
-from smtpdoctor.demo.pki import ThrowawayPKI
+from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.words import ConfigError
+
+from tests.hostile.hostile_server import EHLO_STARTTLS, Peer, greet, hostile, tls_context
+from tests.hostile.scenario import check, failure, hang_guard
 
 pytestmark = hang_guard
 

@@ -11,7 +11,12 @@ import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hostile_server import (
+
+from smtpdoctor.lab.pki import ThrowawayPKI, make_pki
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import TLSMode
+
+from tests.hostile.hostile_server import (
     EHLO_AUTH,
     EHLO_STARTTLS_AUTH,
     Peer,
@@ -20,11 +25,16 @@ from hostile_server import (
     hostile,
     tls_context,
 )
-from scenario import PASSWORD, USER, check, failure, first_problem, hang_guard, row, skipped_after
-
-from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import TLSMode
+from tests.hostile.scenario import (
+    PASSWORD,
+    USER,
+    check,
+    failure,
+    first_problem,
+    hang_guard,
+    row,
+    skipped_after,
+)
 
 pytestmark = hang_guard
 

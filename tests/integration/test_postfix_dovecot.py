@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.delivery.imap import IMAPSecurity, IMAPSettings, TLSOptions, find_message
 from smtpdoctor.delivery.message import SendRequest
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Report, Status
 from smtpdoctor.model.words import ExitCode
 

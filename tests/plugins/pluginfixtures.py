@@ -1,7 +1,7 @@
 """Fixtures for the plugin-system tests: plugin files, installed distributions, a CA file.
 
-Test modules load this with ``pytest_plugins = ["pluginfixtures"]``; its types are in
-``pluginkit``.
+Test modules load this with ``pytest_plugins = ["tests.plugins.pluginfixtures"]``; its types
+are in ``tests.plugins.pluginkit``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pluginkit import InstallDistribution, WritePlugin
 
 from smtpdoctor.testing import SMTPTestServer
+
+from tests.plugins.pluginkit import InstallDistribution, WritePlugin
 
 
 @pytest.fixture

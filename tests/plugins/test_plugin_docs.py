@@ -8,13 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pluginkit import WritePlugin, rows
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.core import hookspecs
 from smtpdoctor.testing import SMTPTestServer
 
-pytest_plugins = ["pluginfixtures"]
+from tests.plugins.pluginkit import WritePlugin, rows
+
+pytest_plugins = ["tests.plugins.pluginfixtures"]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins"
 HOOKS = sorted(

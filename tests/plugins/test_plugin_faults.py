@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
 
 from smtpdoctor import CheckResult, hookimpl
 from smtpdoctor.__main__ import main
@@ -18,7 +17,9 @@ from smtpdoctor.core.registry import RegistrationError
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing import SMTPTestServer, run_pipeline
 
-pytest_plugins = ["pluginfixtures"]
+from tests.plugins.pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
+
+pytest_plugins = ["tests.plugins.pluginfixtures"]
 
 #: Runs ``smtpdoctor check`` with extra arguments and returns stderr, after asserting exit 3.
 Refused = Callable[..., str]
@@ -110,9 +111,10 @@ def test_a_duplicate_check_id_names_both_plugins_and_files(
 
     err = refused("-p", str(first), "-p", str(second))
 
+    # pluggy calls the plugin loaded last first: the first one's register() is refused
     assert (
-        f"check id 'policy' is registered twice: by plugin 'second_policy' ({second}) "
-        f"and by plugin 'first_policy' ({first})"
+        f"check id 'policy' is registered twice: by plugin 'first_policy' ({first}) "
+        f"and by plugin 'second_policy' ({second})"
     ) in err
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pluginkit import WritePlugin
 
 from smtpdoctor import (
     Check,
@@ -28,7 +27,9 @@ from smtpdoctor.remedies import HintContext
 from smtpdoctor.render import RegisterRenderer, RenderOptions, collect_renderers
 from smtpdoctor.testing import PASSWORD, USER, SMTPTestServer, run_check, run_pipeline
 
-pytest_plugins = ["pluginfixtures"]
+from tests.plugins.pluginkit import WritePlugin
+
+pytest_plugins = ["tests.plugins.pluginfixtures"]
 
 
 def test_every_builtin_check_is_registered_through_the_public_hook() -> None:

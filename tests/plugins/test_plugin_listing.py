@@ -8,12 +8,13 @@ import sys
 from typing import Any
 
 import pytest
-from pluginkit import InstallDistribution, WritePlugin, check_plugin
 
 from smtpdoctor.__main__ import main
 from smtpdoctor._version import __version__
 
-pytest_plugins = ["pluginfixtures"]
+from tests.plugins.pluginkit import InstallDistribution, WritePlugin, check_plugin
+
+pytest_plugins = ["tests.plugins.pluginfixtures"]
 
 
 def listed(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.core import runner
@@ -22,7 +21,9 @@ from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing import SMTPTestServer
 
-pytest_plugins = ["pluginfixtures"]
+from tests.plugins.pluginkit import InstallDistribution, WritePlugin, check_plugin, rows
+
+pytest_plugins = ["tests.plugins.pluginfixtures"]
 
 
 def config_for(server: SMTPTestServer, **fields: object) -> RunConfig:
@@ -199,7 +200,7 @@ def test_a_builtin_check_module_is_disabled_by_its_check_id(
 
 
 def test_the_knowledge_base_can_be_disabled(smtp_test_server: SMTPTestServer) -> None:
-    from smtpdoctor.core.config import Credentials, Secret
+    from smtpdoctor.model.credentials import Credentials, Secret
 
     wrong = Credentials("alice@example.test", Secret("wrong"))
     config = config_for(smtp_test_server, credentials=wrong)

@@ -18,6 +18,7 @@ from smtpdoctor.checks.auth import FAILURE_FINDINGS
 from smtpdoctor.core.check import reply_outcome
 from smtpdoctor.discovery.providers import detect_provider
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Report, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.protocol import Reply, ReplyParser
 from smtpdoctor.remedies import HintContext, Remedy, hints_for
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
@@ -105,7 +106,7 @@ def context_for(host: str, banner: str | None, user: str) -> HintContext:
     return HintContext(
         host=host,
         port=587,
-        tls_mode="starttls",
+        tls_mode=TLSMode.STARTTLS,
         provider=provider.id if provider else None,
         banner=banner,
     )

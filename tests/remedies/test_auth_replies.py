@@ -4,11 +4,12 @@ with that provider's real reply, and the ``auth`` row must carry exactly the rig
 from __future__ import annotations
 
 import pytest
-from hintcases import AUTH_CASES, QUIT_ANSWERED, ReplyCase, RunCheck, StartScripted
 
 from smtpdoctor.discovery.providers import detect_provider
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import TLSMode
+
+from tests.remedies.hintcases import AUTH_CASES, QUIT_ANSWERED, ReplyCase, RunCheck, StartScripted
 
 PLAYABLE = [case for case in AUTH_CASES if case.playable]
 

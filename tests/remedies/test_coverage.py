@@ -1,20 +1,25 @@
 """The knowledge base as a whole: every entry is proven by a real reply, every provider has
-hints, and no hint gives advice that no longer works."""
+hints, every finding it answers is one a check declares, and no hint gives advice that no
+longer works."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from hintcases import ALL_CASES, parse, remedies_answering
 
 from smtpdoctor.core.check import reply_outcome
 from smtpdoctor.discovery.providers import PROVIDERS
 from smtpdoctor.model.results import CheckResult, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.remedies import HintContext, Remedy, hints_for
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE, SECTIONS
 
+from tests.findingkit import all_findings, findings_by_row
+from tests.remedies.hintcases import ALL_CASES, parse, remedies_answering
+
 ANSWERED = [remedy for case in ALL_CASES for remedy in remedies_answering(case)]
+ON_FINDINGS = [remedy for remedy in KNOWLEDGE_BASE if remedy.match.finding is not None]
 
 
 def label(remedy: Remedy) -> str:
@@ -29,6 +34,18 @@ def words(remedy: Remedy) -> str:
 @pytest.mark.parametrize("remedy", KNOWLEDGE_BASE, ids=label)
 def test_every_entry_answers_a_case_of_the_table(remedy: Remedy) -> None:
     assert any(answer is remedy for answer in ANSWERED), "no case in hintcases.py shows it"
+
+
+@pytest.mark.parametrize("remedy", ON_FINDINGS, ids=label)
+def test_every_finding_an_entry_answers_is_declared_by_a_check(remedy: Remedy) -> None:
+    wanted, check = remedy.match.finding, remedy.match.check
+    assert wanted is not None
+    possible = findings_by_row().get(check, ()) if check is not None else all_findings()
+
+    if wanted.endswith("."):  # a prefix: "tls." answers every tls finding
+        assert any(finding.startswith(wanted) for finding in possible)
+    else:
+        assert wanted in possible, f"no check declares {wanted!r}: this hint can never show"
 
 
 @pytest.mark.parametrize("provider", [p.id for p in PROVIDERS])
@@ -100,7 +117,7 @@ def test_the_reply_shown_in_the_docs_triggers_its_own_entry(remedy: Remedy) -> N
         reply_outcome(Status.FAIL, "…", reply, finding=match.finding),
     )
     context = HintContext(
-        host="mail.example.test", port=587, tls_mode="starttls", provider=provider
+        host="mail.example.test", port=587, tls_mode=TLSMode.STARTTLS, provider=provider
     )
 
     assert remedy.hint in hints_for(seen, KNOWLEDGE_BASE, context)

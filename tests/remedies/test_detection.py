@@ -3,18 +3,19 @@ EHLO reply, the report names the provider, and hints (builtin and plugins) get t
 
 from __future__ import annotations
 
-from hintcases import QUIT_ANSWERED, RunCheck, StartScripted
-from loopback import closed_port
-
 from smtpdoctor import hookimpl
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Hint, Status
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.remedies import HintContext
 from smtpdoctor.render.json import report_to_dict
 from smtpdoctor.render.table import render_table
+
+from tests.loopback import closed_port
+from tests.remedies.hintcases import QUIT_ANSWERED, RunCheck, StartScripted
 
 GMAIL_GREETING = b"220 smtp.gmail.com ESMTP a640c23a62f3a-a7f2a4c0a8fsm1 - gsmtp\r\n"
 GMAIL_EHLO = (
@@ -127,7 +128,7 @@ def test_hint_plugins_receive_the_context_with_the_provider(scripted: StartScrip
     assert seen[-1] == HintContext(
         host="127.0.0.1",
         port=port,
-        tls_mode="none",
+        tls_mode=TLSMode.NONE,
         provider="gmail",
         banner="smtp.gmail.com ESMTP a640c23a62f3a-a7f2a4c0a8fsm1 - gsmtp",
         ehlo_domain="smtp.gmail.com",

@@ -3,14 +3,15 @@ one-argument implementations keep working, and a broken plugin costs only its ow
 
 from __future__ import annotations
 
-from hintcases import QUIT_ANSWERED, StartScripted
-
 from smtpdoctor import hookimpl
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import Credentials, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Hint, Report
 from smtpdoctor.model.words import TLSMode
+
+from tests.remedies.hintcases import QUIT_ANSWERED, StartScripted
 
 SECRET = "app password here"
 
@@ -73,7 +74,7 @@ def test_an_implementation_without_context_still_works_after_the_knowledge_base(
 
 
 def test_a_broken_hint_plugin_costs_only_its_own_hints(scripted: StartScripted) -> None:
-    report = refused_login(scripted, Broken(), OneArgument())
+    report = refused_login(scripted, OneArgument(), Broken())  # loaded last, called first
 
     titles = auth_titles(report)
     assert titles[0] == "Yahoo and AOL need an app password"

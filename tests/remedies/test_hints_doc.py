@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hintsdoc import PAGE, render
-
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
+
+from tests.remedies.hintsdoc import PAGE, render
 
 
 def test_the_hints_page_is_generated_from_the_knowledge_base() -> None:

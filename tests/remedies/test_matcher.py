@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
+from smtpdoctor.model.words import TLSMode
 from smtpdoctor.remedies import HintContext, Match, Remedy, Tier, hints_for, smtpdoctor_hints
 
 
@@ -29,7 +30,9 @@ def result(
 
 
 def at(provider: str | None) -> HintContext:
-    return HintContext(host="smtp.example.test", port=587, tls_mode="starttls", provider=provider)
+    return HintContext(
+        host="smtp.example.test", port=587, tls_mode=TLSMode.STARTTLS, provider=provider
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ specific ones only, in knowledge-base order."""
 from __future__ import annotations
 
 import pytest
-from hintcases import FINDING_CASES, REPLY_CASES, FindingCase, ReplyCase, hints_of
+
+from tests.remedies.hintcases import FINDING_CASES, REPLY_CASES, FindingCase, ReplyCase, hints_of
 
 
 @pytest.mark.parametrize("case", REPLY_CASES, ids=lambda case: case.name)

@@ -4,11 +4,18 @@ and refuses MAIL FROM with that provider's real reply; the ``send`` row must car
 from __future__ import annotations
 
 import pytest
-from hintcases import OTHER_REPLY_CASES, QUIT_ANSWERED, ReplyCase, RunCheck, StartScripted
 
 from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import TLSMode
+
+from tests.remedies.hintcases import (
+    OTHER_REPLY_CASES,
+    QUIT_ANSWERED,
+    ReplyCase,
+    RunCheck,
+    StartScripted,
+)
 
 SEND_CASES = [case for case in OTHER_REPLY_CASES if case.check == "send"]
 

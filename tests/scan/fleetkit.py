@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from smtpdoctor.core.config import RunConfig
-from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.api import Doctor, Request
+from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.scan import (
     Place,
@@ -201,9 +201,17 @@ def running_fleet() -> Iterator[Fleet]:
             server.stop()
 
 
-def plain_template(*, timeout: float = 3.0) -> RunConfig:
-    """The per-target settings for the fleet: no TLS, short step timeouts."""
-    return RunConfig(host="template.invalid", tls=TLSMode.NONE, timeout=timeout, deadline=20.0)
+def plain_template(*, timeout: float = 3.0) -> Request:
+    """The request every target of the fleet shares: no TLS, short step timeouts, only the
+    builtin checks."""
+    return Request(
+        "template.invalid",
+        port=587,
+        tls=TLSMode.NONE,
+        timeout=timeout,
+        deadline=20.0,
+        plugins=PluginSelection(autoload=False),
+    )
 
 
 def scan_all(
@@ -222,7 +230,7 @@ def scan_all(
         retries=retries,
         retry_delay=retry_delay,
     )
-    manager = make_plugin_manager(load_entry_points=False)
+    doctor = Doctor(PluginSelection(autoload=False))
     results: list[ScanResult] = []
-    Scanner(options, pipeline_runner(manager), place=place).run(targets, results.append)
+    Scanner(options, pipeline_runner(doctor), place=place).run(targets, results.append)
     return results

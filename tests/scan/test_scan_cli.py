@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fleetkit import FleetServer, running_fleet
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.demo.server import LocalSMTPServer
+
+from tests.scan.fleetkit import FleetServer, running_fleet
 
 PLAIN = ["--tls", "none", "--timeout", "3", "--retry-delay", "0.05"]
 

@@ -6,12 +6,12 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from fleetkit import plain_template, running_fleet, scan_all
 
+from smtpdoctor.api import Doctor, Plan, Request
 from smtpdoctor.core.config import RunConfig
-from smtpdoctor.core.plugins import make_plugin_manager
+from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
-from smtpdoctor.model.words import ConfigError, ExitCode
+from smtpdoctor.model.words import ConfigError, ExitCode, TLSMode
 from smtpdoctor.scan import (
     Scanner,
     ScanOptions,
@@ -20,6 +20,8 @@ from smtpdoctor.scan import (
     parse_targets,
     pipeline_runner,
 )
+
+from tests.scan.fleetkit import plain_template, running_fleet, scan_all
 
 
 def by_target(results: list[ScanResult]) -> dict[str, ScanResult]:
@@ -154,12 +156,13 @@ def test_addresses_are_checked_at_the_server_they_lead_to_one_connection_at_a_ti
         server = fleet.start("127.0.0.2")
         looked_up: list[str] = []
 
-        def place(target: ScanTarget, template: RunConfig) -> RunConfig:
+        def place(target: ScanTarget, template: Request) -> Plan:
             """Stands in for the provider table and DNS: every mailbox lives on ``server``."""
             looked_up.append(target.key)
-            return RunConfig(
+            config = RunConfig(
                 host=server.host, port=server.port, tls=template.tls, timeout=template.timeout
             )
+            return Plan(template, config)
 
         targets = parse_targets(["alice@corp.test", "bob@corp.test", "carol@corp.test"]).targets
         results = scan_all(list(targets), concurrency=3, place=place)
@@ -173,7 +176,7 @@ def test_addresses_are_checked_at_the_server_they_lead_to_one_connection_at_a_ti
 
 
 def test_a_target_that_leads_nowhere_is_reported_without_a_connection() -> None:
-    def place(target: ScanTarget, template: RunConfig) -> RunConfig:
+    def place(target: ScanTarget, template: Request) -> Plan:
         raise ConfigError(f"{target.key}: the provider wants OAuth, not a server check")
 
     (result,) = scan_all([ScanTarget("corp.test", None, "alice@corp.test")], place=place)
@@ -185,13 +188,12 @@ def test_a_target_that_leads_nowhere_is_reported_without_a_connection() -> None:
 
 
 def test_a_crash_while_checking_one_target_is_its_result_and_the_rest_go_on() -> None:
-    manager = make_plugin_manager(load_entry_points=False)
-    real = pipeline_runner(manager)
+    real = pipeline_runner(Doctor(PluginSelection(autoload=False)))
 
-    def run_target(config: RunConfig) -> Report:
-        if config.host == "127.0.0.2":
+    def run_target(plan: Plan) -> Report:
+        if plan.host == "127.0.0.2":
             raise RuntimeError("a plugin fell over")
-        return real(config)
+        return real(plan)
 
     with running_fleet() as fleet:
         broken, fine = fleet.start("127.0.0.2"), fleet.start("127.0.0.3")
@@ -214,13 +216,14 @@ def test_many_targets_on_one_throttling_server_do_not_double_its_pause_without_e
     with 2 retries each meant a last pause of 2**29 times the first."""
     attempts: list[str] = []
 
-    def throttled(config: RunConfig) -> Report:
+    def throttled(plan: Plan) -> Report:
+        config = plan.config
         attempts.append(f"{config.host}:{config.port}")
         greeting = CheckResult(
             "greeting", "Greeting", Outcome(Status.FAIL, "421 try later", reply_code=421)
         )
         return Report(
-            Target(config.host, config.port, "starttls"),
+            Target(config.host, config.port, TLSMode.STARTTLS),
             (greeting,),
             datetime.now(UTC),
             0.0,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpdoctor.core.config import RunConfig
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.api import Request
+from smtpdoctor.model.words import Endpoint, TLSMode
 from smtpdoctor.scan import (
     RECORD_SCHEMA,
     ScanInputError,
@@ -144,20 +144,21 @@ def test_scan_options_refuse_impossible_values(field: str, value: float) -> None
 
 
 def test_an_address_at_a_known_provider_leads_to_its_submission_server() -> None:
-    template = RunConfig(host="template.invalid", port=25)
+    template = Request("template.invalid", port=25)
 
-    config = place_target(ScanTarget("gmail.com", None, "alice@gmail.com"), template)
+    plan = place_target(ScanTarget("gmail.com", None, "alice@gmail.com"), template)
 
-    assert (config.host, config.port, config.tls) == ("smtp.gmail.com", 465, TLSMode.IMPLICIT)
-    assert [row.check_id for row in config.preamble] == ["target"]
+    assert (plan.host, plan.endpoint) == ("smtp.gmail.com", Endpoint(465, TLSMode.IMPLICIT))
+    assert [row.check_id for row in plan.preamble] == ["target"]
 
 
 def test_a_server_line_is_checked_as_written() -> None:
-    template = RunConfig(host="template.invalid", timeout=4.0)
+    template = Request("template.invalid", port=587, timeout=4.0)
 
-    config = place_target(ScanTarget("mx.example.test", 2525), template)
+    plan = place_target(ScanTarget("mx.example.test", 2525), template)
+    config = plan.config
 
-    assert (config.host, config.port, config.timeout, config.preamble) == (
+    assert (config.host, config.port, config.timeout, plan.preamble) == (
         "mx.example.test",
         2525,
         4.0,

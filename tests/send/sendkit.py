@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from typing import Any
 
-from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import CheckResult, Report
 
 USER = "alice@example.test"

@@ -8,7 +8,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sendkit import (
+
+from smtpdoctor.checks.send import classify, parse_queue_id
+from smtpdoctor.delivery.message import SendRequest
+from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.model.results import Status
+from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.protocol import Reply
+
+from tests.send.sendkit import (
     EHLO_PLAIN,
     PASSWORD,
     USER,
@@ -19,13 +27,6 @@ from sendkit import (
     serving,
     transcript_text,
 )
-
-from smtpdoctor.checks.send import classify, parse_queue_id
-from smtpdoctor.delivery.message import SendRequest
-from smtpdoctor.demo.server import LocalSMTPServer
-from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
-from smtpdoctor.protocol import Reply
 
 BOB = "bob@example.test"
 

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sendkit import PASSWORD, USER, FakeIMAP, serving
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.cli.send import _ending
-from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
+from smtpdoctor.model.words import TLSMode
+
+from tests.send.sendkit import PASSWORD, USER, FakeIMAP, serving
 
 BOB = "bob@example.test"
 
@@ -329,7 +331,7 @@ def test_the_ending_line_escapes_server_text_it_quotes() -> None:
         Outcome(Status.PASS, "delivered to \x1b]0;owned\x07INBOX within 0.1 s"),
     )
     report = Report(
-        target=Target("smtp.example.test", 587, "starttls"),
+        target=Target("smtp.example.test", 587, TLSMode.STARTTLS),
         results=(delivered,),
         started_at=datetime(2026, 11, 30, tzinfo=UTC),
         duration=0.1,

@@ -9,20 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from loopback import closed_port
-from sendkit import (
-    PASSWORD,
-    USER,
-    FakeIMAP,
-    Folder,
-    RunCheck,
-    message_with,
-    row,
-    serving,
-    transcript_text,
-)
 
-from smtpdoctor.core.config import Credentials, Secret
 from smtpdoctor.delivery.imap import (
     MAX_INTERVAL,
     DeliveryError,
@@ -34,10 +21,24 @@ from smtpdoctor.delivery.imap import (
     summarize_authentication_results,
 )
 from smtpdoctor.delivery.message import SendRequest
-from smtpdoctor.demo.pki import ThrowawayPKI
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import ThrowawayPKI
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ConfigError, ExitCode
+
+from tests.loopback import closed_port
+from tests.send.sendkit import (
+    PASSWORD,
+    USER,
+    FakeIMAP,
+    Folder,
+    RunCheck,
+    message_with,
+    row,
+    serving,
+    transcript_text,
+)
 
 TOKEN = "smtpdoctor-0123456789ab"
 MAILBOX_PASSWORD = "imap pass phrase"

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dnsserver import DNSServer
-from loopback import closed_port
-from targetkit import PASSWORD
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.demo.pki import ThrowawayPKI, make_pki
 from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.lab.pki import ThrowawayPKI, make_pki
+
+from tests.loopback import closed_port
+from tests.targets.dnsserver import DNSServer
+from tests.targets.targetkit import PASSWORD
 
 MakeServer = Callable[..., LocalSMTPServer]
 HANG_GUARD = 60

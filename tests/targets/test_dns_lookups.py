@@ -9,15 +9,17 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from dnsserver import DNSServer
-from loopback import closed_port
 
-from smtpdoctor.core.config import Credentials, NameServer, RunConfig, Secret
+from smtpdoctor.core.config import NameServer, RunConfig
 from smtpdoctor.delivery.imap import DeliveryError, IMAPSettings, TLSOptions, find_message
 from smtpdoctor.discovery.domain import DomainRecords
 from smtpdoctor.discovery.resolver import DNSClient, DNSFailure, MXRecord, SRVRecord
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.net.session import resolver_for
 from smtpdoctor.net.transport import ResolutionError
+
+from tests.loopback import closed_port
+from tests.targets.dnsserver import DNSServer
 
 ZONE = """
 example.test.                   MX    20 backup.example.test.

@@ -10,14 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from loopback import closed_port
-from targetkit import GatedSMTP, silent_port
 
-from smtpdoctor.core.config import DEFAULT_PROBES, Probe, RunConfig
+from smtpdoctor.core.config import DEFAULT_PROBES, RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.matrix import ProbeResult, Verdict, probes_for, recommend, run_matrix
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.model.words import Endpoint, TLSMode
+
+from tests.loopback import closed_port
+from tests.targets.targetkit import GatedSMTP, silent_port
 
 MakeServer = Callable[..., LocalSMTPServer]
 StartScripted = Callable[[list[Any]], Any]
@@ -25,16 +26,16 @@ HANG_GUARD = 30
 QUIT_ANSWERED: list[Any] = ["recv", b"221 2.0.0 Bye\r\n"]
 
 
-def config_for(*probes: Probe, timeout: float = 5.0, **fields: Any) -> RunConfig:
+def config_for(*probes: Endpoint, timeout: float = 5.0, **fields: Any) -> RunConfig:
     return RunConfig(host="127.0.0.1", probes=probes, timeout=timeout, **fields)
 
 
-def starttls(port: int) -> Probe:
-    return Probe(port, TLSMode.STARTTLS)
+def starttls(port: int) -> Endpoint:
+    return Endpoint(port, TLSMode.STARTTLS)
 
 
-def implicit(port: int) -> Probe:
-    return Probe(port, TLSMode.IMPLICIT)
+def implicit(port: int) -> Endpoint:
+    return Endpoint(port, TLSMode.IMPLICIT)
 
 
 def verdicts(results: tuple[ProbeResult, ...]) -> list[tuple[str, Verdict]]:
@@ -201,7 +202,7 @@ def test_the_ports_row_lists_every_probe_and_the_choice(make_server: MakeServer)
 
 
 def result(port: int, tls: TLSMode, verdict: Verdict, *, follow_up: bool = False) -> ProbeResult:
-    return ProbeResult(Probe(port, tls), verdict, "", 0.0, follow_up)
+    return ProbeResult(Endpoint(port, tls), verdict, "", 0.0, follow_up)
 
 
 @pytest.mark.parametrize(
@@ -213,7 +214,7 @@ def result(port: int, tls: TLSMode, verdict: Verdict, *, follow_up: bool = False
                 result(587, TLSMode.STARTTLS, Verdict.WORKS),
                 result(465, TLSMode.IMPLICIT, Verdict.WORKS),
             ],
-            Probe(465, TLSMode.IMPLICIT),
+            Endpoint(465, TLSMode.IMPLICIT),
         ),
         # submission before the vendors' fallback before the relay port
         (
@@ -222,14 +223,14 @@ def result(port: int, tls: TLSMode, verdict: Verdict, *, follow_up: bool = False
                 result(2525, TLSMode.STARTTLS, Verdict.WORKS),
                 result(587, TLSMode.STARTTLS, Verdict.WORKS),
             ],
-            Probe(587, TLSMode.STARTTLS),
+            Endpoint(587, TLSMode.STARTTLS),
         ),
         (
             [
                 result(25, TLSMode.STARTTLS, Verdict.WORKS),
                 result(2525, TLSMode.STARTTLS, Verdict.WORKS),
             ],
-            Probe(2525, TLSMode.STARTTLS),
+            Endpoint(2525, TLSMode.STARTTLS),
         ),
         # working TLS before cleartext before a refusal, whatever the port
         (
@@ -239,7 +240,7 @@ def result(port: int, tls: TLSMode, verdict: Verdict, *, follow_up: bool = False
                 result(587, TLSMode.STARTTLS, Verdict.NO_STARTTLS),
                 result(25, TLSMode.STARTTLS, Verdict.WORKS),
             ],
-            Probe(25, TLSMode.STARTTLS),
+            Endpoint(25, TLSMode.STARTTLS),
         ),
         # a port's planned mode before a follow-up in the other mode
         (
@@ -247,11 +248,13 @@ def result(port: int, tls: TLSMode, verdict: Verdict, *, follow_up: bool = False
                 result(465, TLSMode.STARTTLS, Verdict.WORKS, follow_up=True),
                 result(2525, TLSMode.STARTTLS, Verdict.WORKS),
             ],
-            Probe(2525, TLSMode.STARTTLS),
+            Endpoint(2525, TLSMode.STARTTLS),
         ),
     ],
 )
-def test_the_recommendation_follows_rfc_8314(results: list[ProbeResult], expected: Probe) -> None:
+def test_the_recommendation_follows_rfc_8314(
+    results: list[ProbeResult], expected: Endpoint
+) -> None:
     best = recommend(results)
 
     assert best is not None

@@ -10,15 +10,17 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from dnsserver import DNSServer
-from targetkit import silent_port
 
-from smtpdoctor.core.config import Credentials, Probe, RunConfig, Secret
+from smtpdoctor.core.config import RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.source import Source
-from smtpdoctor.discovery.targets import Kind, Located, Typed, locate, parse_typed, plan_run
+from smtpdoctor.discovery.targets import Kind, Located, Typed, locate, parse_typed, place
+from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ConfigError, TLSMode
+from smtpdoctor.model.words import ConfigError, Endpoint, TLSMode
+
+from tests.targets.dnsserver import DNSServer
+from tests.targets.targetkit import silent_port
 
 MakeServer = Callable[..., LocalSMTPServer]
 
@@ -150,13 +152,13 @@ def test_a_provider_whose_user_name_is_not_the_address_gives_none(
     request_for: Callable[..., RunConfig],
 ) -> None:
     found = located("carol@proton.me", request_for())
-    config = plan_run(found, request_for())
+    preamble = place(found, request_for()).preamble
 
     assert found.username is None
     assert (found.host, found.port) == ("127.0.0.1", 1025)
     assert (
         "user name: the address and password shown in Proton Mail Bridge (give it with "
-        "--user)" in config.preamble[0].summary
+        "--user)" in preamble[0].summary
     )
 
 
@@ -178,7 +180,7 @@ def test_tls_asked_for_picks_the_providers_port_for_that_mode(
 
 def test_a_known_mail_domain_is_not_a_server(request_for: Callable[..., RunConfig]) -> None:
     found = located("outlook.com", request_for())
-    row = plan_run(found, request_for()).preamble[0]
+    row = place(found, request_for()).preamble[0]
 
     assert (found.kind, found.host, found.port) == (
         Kind.MAIL_DOMAIN,
@@ -266,7 +268,7 @@ def test_a_domain_nothing_is_known_about_is_checked_itself_with_a_warning(
     request_for: Callable[..., RunConfig],
 ) -> None:
     found = located("frank@nowhere.test", request_for())
-    row = plan_run(found, request_for()).preamble[0]
+    row = place(found, request_for()).preamble[0]
 
     assert not found.found
     assert (found.host, found.port) == ("nowhere.test", 587)  # nothing to probe: no address
@@ -308,7 +310,7 @@ def test_a_name_with_address_and_mx_that_answers_smtp_is_a_server(
     request_for: Callable[..., RunConfig], make_server: MakeServer
 ) -> None:
     server = make_server()
-    request = request_for(probes=(Probe(server.port, TLSMode.STARTTLS),))
+    request = request_for(probes=(Endpoint(server.port, TLSMode.STARTTLS),))
 
     found = located("both.test", request)
 
@@ -322,7 +324,7 @@ def test_a_name_with_address_and_mx_that_does_not_answer_smtp_is_a_mail_domain(
     request_for: Callable[..., RunConfig],
 ) -> None:
     with silent_port() as port:
-        request = request_for(timeout=0.5, probes=(Probe(port, TLSMode.STARTTLS),))
+        request = request_for(timeout=0.5, probes=(Endpoint(port, TLSMode.STARTTLS),))
         found = located("both.test", request)
 
     assert found.kind is Kind.MAIL_DOMAIN
@@ -372,12 +374,12 @@ def test_the_plan_aims_at_the_located_server_and_carries_the_target_row(
 ) -> None:
     found = located("dave@corp.test", request_for())
 
-    config = plan_run(found, request_for(deadline=30.0))
+    config, preamble = place(found, request_for(deadline=30.0))
 
     assert (config.host, config.port, config.tls_mode) == ("smtp.gmail.com", 465, TLSMode.IMPLICIT)
-    assert [row.check_id for row in config.preamble] == ["target"]
+    assert [row.check_id for row in preamble] == ["target"]
     assert config.deadline <= 30.0 - found.seconds
-    row = config.preamble[0]
+    row = preamble[0]
     assert row.status is Status.INFO
     assert row.outcome.details["source"] == "MX"
     assert row.outcome.details["provider"] == "gmail"
@@ -387,7 +389,7 @@ def test_the_plan_aims_at_the_located_server_and_carries_the_target_row(
 def test_tls_asked_for_wins_over_the_source(request_for: Callable[..., RunConfig]) -> None:
     found = located("submit@srv.test", request_for())
 
-    config = plan_run(found, request_for(tls=TLSMode.NONE))
+    config = place(found, request_for(tls=TLSMode.NONE)).config
 
     assert (config.port, config.tls_mode) == (1465, TLSMode.NONE)
 
@@ -396,32 +398,32 @@ def test_an_unknown_port_is_found_by_the_port_matrix(
     request_for: Callable[..., RunConfig], make_server: MakeServer
 ) -> None:
     server = make_server(tls="implicit")
-    request = request_for(probes=(Probe(server.port, TLSMode.IMPLICIT),))
+    request = request_for(probes=(Endpoint(server.port, TLSMode.IMPLICIT),))
     found = located("guess.test", request)
 
-    config = plan_run(found, request)
+    config, preamble = place(found, request)
 
     assert (config.host, config.port, config.tls_mode) == (
         "mail.guess.test",
         server.port,
         TLSMode.IMPLICIT,
     )
-    assert [row.check_id for row in config.preamble] == ["target", "ports"]
+    assert [row.check_id for row in preamble] == ["target", "ports"]
 
 
 def test_a_server_found_by_probing_keeps_that_matrix(
     request_for: Callable[..., RunConfig], make_server: MakeServer
 ) -> None:
     server = make_server()
-    request = request_for(probes=(Probe(server.port, TLSMode.STARTTLS),))
+    request = request_for(probes=(Endpoint(server.port, TLSMode.STARTTLS),))
     found = located("both.test", request)
     connections = server.connections
 
-    config = plan_run(found, replace(request, host="both.test"))
+    config, preamble = place(found, replace(request, host="both.test"))
 
     assert config.port == server.port
     assert server.connections == connections  # not probed a second time
-    assert [row.check_id for row in config.preamble] == ["target", "ports"]
+    assert [row.check_id for row in preamble] == ["target", "ports"]
 
 
 # -- where a password may go -----------------------------------------------------------------
@@ -451,11 +453,11 @@ def test_no_login_is_tried_on_a_host_outside_the_domain_found_through_dns(
     found = located("ivan@outside.test", request_for())
     request = request_for(credentials=Credentials("ivan@outside.test", Secret("hunter2")))
 
-    config = plan_run(found, request)
+    config, preamble = place(found, request)
 
     assert config.host == "smtp.hoster.test"
     assert config.credentials is None
-    assert config.preamble[0].summary.endswith(
+    assert preamble[0].summary.endswith(
         "no login is tried: smtp.hoster.test lies outside outside.test and was found "
         "through DNS, which can be forged; to log in there, check smtp.hoster.test directly"
     )

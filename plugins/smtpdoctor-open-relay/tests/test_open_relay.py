@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import smtpdoctor_open_relay as open_relay
 
-from smtpdoctor import Status
+from smtpdoctor import Status, TLSMode
 from smtpdoctor.__main__ import main
-from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing import PASSWORD, USER, SMTPTestServer, run_check, run_pipeline
 
 MakeServer = Callable[..., SMTPTestServer]

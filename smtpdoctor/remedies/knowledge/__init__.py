@@ -8,7 +8,6 @@ Facts come from RFC 5321/3207/4954/3463 and from the providers' own documentatio
 
 from __future__ import annotations
 
-from smtpdoctor.remedies import Remedy, Section
 from smtpdoctor.remedies.knowledge import (
     auth,
     connection,
@@ -19,6 +18,7 @@ from smtpdoctor.remedies.knowledge import (
     microsoft,
     tls,
 )
+from smtpdoctor.remedies.matcher import Remedy, Section
 
 SECTIONS: tuple[Section, ...] = (
     *gmail.SECTIONS,

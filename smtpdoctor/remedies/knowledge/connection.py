@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 _PORTS = (
     "Mail clients submit on 587 (STARTTLS, --tls starttls) or on 465 (TLS from the first "

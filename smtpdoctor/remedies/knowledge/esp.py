@@ -5,7 +5,7 @@ most of what goes wrong."""
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 SES_SMTP = "https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html"
 SES_554 = "https://repost.aws/knowledge-center/ses-554-400-message-rejected-error"

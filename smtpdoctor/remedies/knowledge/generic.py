@@ -5,7 +5,7 @@ specific hint for the same result replaces them."""
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 RFC3463 = "https://www.rfc-editor.org/rfc/rfc3463"
 ENHANCED_CODES = "https://www.iana.org/assignments/smtp-enhanced-status-codes"

@@ -9,7 +9,7 @@ while the servers still send 5.7.8, 5.7.9 and 5.7.4; entries match both.  No ent
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 GMAIL = "gmail"
 ERRORS_PAGE = "https://support.google.com/a/answer/3726730"

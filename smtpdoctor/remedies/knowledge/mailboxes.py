@@ -5,7 +5,7 @@ provider the run detected, and say how that provider wants you to log in."""
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 _REFUSED_LOGIN = (535,)
 

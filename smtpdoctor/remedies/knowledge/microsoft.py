@@ -10,7 +10,7 @@ the gates and point to OAuth rather than to a date.
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 M365 = "microsoft365"
 OUTLOOK = "outlook"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 SECTIONS: tuple[Section, ...] = (
     Section(

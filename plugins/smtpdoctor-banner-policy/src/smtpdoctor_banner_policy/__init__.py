@@ -20,13 +20,13 @@ from smtpdoctor import (
     Check,
     CheckContext,
     CheckResult,
+    DetailValue,
     Hint,
     Outcome,
     RegisterCheck,
     Status,
     hookimpl,
 )
-from smtpdoctor.model.results import DetailValue
 
 __version__ = "1.0.0"
 

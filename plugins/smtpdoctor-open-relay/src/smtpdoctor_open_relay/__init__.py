@@ -27,12 +27,12 @@ from smtpdoctor import (
     Hint,
     Outcome,
     RegisterCheck,
+    RunConfig,
     Status,
+    TLSMode,
     hookimpl,
     reply_outcome,
 )
-from smtpdoctor.core.config import RunConfig
-from smtpdoctor.model.words import TLSMode
 from smtpdoctor.protocol import MailFrom, RcptTo, Reply, Rset
 
 __version__ = "1.0.0"

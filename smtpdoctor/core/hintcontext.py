@@ -1,11 +1,12 @@
-"""Building the :class:`~smtpdoctor.remedies.HintContext` of a run from what it has learnt."""
+"""Building the :class:`~smtpdoctor.core.hooks.HintContext` that the ``smtpdoctor_hints`` hook
+receives, from what the run has learnt so far."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smtpdoctor.core.hooks import HintContext
 from smtpdoctor.discovery.providers import detect_provider
-from smtpdoctor.remedies import HintContext
 
 if TYPE_CHECKING:
     from smtpdoctor.core.config import RunConfig
@@ -27,7 +28,7 @@ def hint_context(config: RunConfig, session: Session) -> HintContext:
     return HintContext(
         host=config.host,
         port=config.port,
-        tls_mode=config.tls_mode.value,
+        tls_mode=config.tls_mode,
         provider=provider.id if provider is not None else None,
         banner=banner,
         ehlo_domain=ehlo_domain,

@@ -1,7 +1,7 @@
 """CRAM-MD5 and XOAUTH2 for the local aiosmtpd server, which only knows PLAIN and LOGIN.
 
 aiosmtpd offers every ``auth_<NAME>`` method of its handler as a SASL mechanism (``__``
-becomes ``-``).  :class:`ExtraMechanisms` is mixed into the demo server's handler to add
+becomes ``-``).  :class:`ExtraMechanisms` is mixed into the lab server's handler to add
 two; :func:`excluded_mechanisms` says which to hide, so that each is offered only when the
 server was asked for it.
 

@@ -1,0 +1,171 @@
+"""The :class:`Doctor`: plugins loaded once, requests planned and run, reports rendered."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from smtpdoctor.api.planning import Plan, plan
+from smtpdoctor.core.plugins import PluginSelection, make_plugin_manager
+from smtpdoctor.model.results import CheckResult, Report, TranscriptLine
+from smtpdoctor.model.words import TLSMode
+
+if TYPE_CHECKING:
+    from smtpdoctor.api.request import Request
+    from smtpdoctor.core.config import RunConfig
+    from smtpdoctor.core.plugins import PluginManager
+    from smtpdoctor.net.truststore import TrustStore
+    from smtpdoctor.render import RendererRegistry, RenderOptions
+
+#: Called as each check finishes, with its result and the (redacted) lines of the SMTP
+#: conversation exchanged since the previous result.
+Observer = Callable[[CheckResult, Sequence[TranscriptLine]], None]
+
+
+class Doctor:
+    """One configured smtpdoctor: its plugins, renderers and trust stores, for many runs.
+
+    Like an HTTP client object, a :class:`Doctor` is made once and used for every request: the
+    plugins are loaded (and validated) when it is made, and the CA trust store is loaded
+    once per set of CA settings and shared by every run — including runs on other threads,
+    as :mod:`smtpdoctor.scan` does.
+
+    >>> doctor = Doctor(PluginSelection(autoload=False))
+    >>> "json" in doctor.formats
+    True
+    """
+
+    def __init__(
+        self,
+        plugins: PluginSelection | None = None,
+        *,
+        extra_plugins: Iterable[ModuleType | object] = (),
+    ) -> None:
+        """Load the plugins.
+
+        :param plugins: what to load besides the builtins: modules and files, names to leave
+            out, whether installed plugins (entry points) load.  By default installed plugins
+            load and nothing else.
+        :param extra_plugins: plugin modules or objects to register after all others.
+        :raises PluginLoadError: a plugin cannot be loaded (named, with its file or
+            distribution).
+        :raises RegistrationError: the checks the plugins register do not form a valid plan.
+        """
+        from smtpdoctor.core.registry import collect_checks
+
+        selection = plugins or PluginSelection()
+        self.manager: PluginManager = make_plugin_manager(
+            extra_plugins=extra_plugins,
+            plugins=selection.plugins,
+            disabled=selection.disabled,
+            load_entry_points=selection.autoload,
+        )
+        collect_checks(self.manager)  # a bad registration is an error now, not mid-run
+        self._renderers: RendererRegistry | None = None
+        self._trust_stores: dict[tuple[str | None, str | None], TrustStore] = {}
+        self._lock = threading.Lock()
+
+    # -- the three steps ---------------------------------------------------------------------
+
+    def plan(self, request: Request) -> Plan:
+        """Decide ``request`` (see :func:`smtpdoctor.api.plan`); when the run will verify a
+        certificate, the trust store starts loading now, alongside DNS and the port matrix."""
+        if not request.insecure and request.tls is not TLSMode.NONE:
+            store = self._trust_store(
+                str(request.ca_file) if request.ca_file else None, request.ca_data
+            )
+            store.prepare()
+        return plan(request)
+
+    def run(self, plan: Plan, *, observer: Observer | None = None) -> Report:
+        """Run every check of the plan over one connection; the report.
+
+        Never raises for what the server does: every failure is a row.  Ctrl-C ends the run
+        with the report of what finished (``report.interrupted``; exit status 130).
+
+        :param observer: called as each result is ready (see :data:`Observer`).
+        """
+        from smtpdoctor.core import runner
+        from smtpdoctor.net.session import Session
+        from smtpdoctor.secrets.redaction import Redactor
+
+        config = plan.config
+        session = Session(config, trust_store=self._trust_store_for(config))
+        on_result = None
+        if observer is not None:
+            redactor = Redactor(config.secrets())
+            shown = 0
+
+            def on_result(result: CheckResult) -> None:
+                nonlocal shown
+                lines = session.transcript[shown:]
+                shown += len(lines)
+                observer(result, redactor.transcript(lines))
+
+        return runner.run(
+            config, self.manager, preamble=plan.preamble, on_result=on_result, session=session
+        )
+
+    def diagnose(self, request: Request, *, observer: Observer | None = None) -> Report:
+        """Plan ``request`` and run it: the report."""
+        return self.run(self.plan(request), observer=observer)
+
+    # -- output ------------------------------------------------------------------------------
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The output formats: the builtins (``table``, ``json``, ``nagios``) and the
+        plugins'."""
+        return self._renderer_registry().names
+
+    def render(self, report: Report, output_format: str, options: RenderOptions) -> str:
+        """``report`` as text in ``output_format``.
+
+        :raises RenderingError: the format is unknown.
+        """
+        return self._renderer_registry().render(output_format, report, options)
+
+    def require_format(self, output_format: str) -> None:
+        """Raise :class:`~smtpdoctor.render.RenderingError` unless ``output_format`` is known:
+        a front door calls this before anything is sent."""
+        from smtpdoctor.render import RenderingError
+
+        if output_format not in self.formats:
+            raise RenderingError(
+                f"unknown format {output_format!r}; choose one of: {', '.join(self.formats)}"
+            )
+
+    # -- shared parts ------------------------------------------------------------------------
+
+    def _renderer_registry(self) -> RendererRegistry:
+        if self._renderers is None:
+            from smtpdoctor.render import collect_renderers
+
+            self._renderers = collect_renderers(self.manager)
+        return self._renderers
+
+    def _trust_store_for(self, config: RunConfig) -> TrustStore:
+        return self._trust_store(str(config.ca_file) if config.ca_file else None, config.ca_data)
+
+    def _trust_store(self, ca_file: str | None, ca_data: str | None) -> TrustStore:
+        """The one trust store for these CA settings (loaded when first prepared)."""
+        from smtpdoctor.net.truststore import TrustStore
+
+        with self._lock:
+            store = self._trust_stores.get((ca_file, ca_data))
+            if store is None:
+                store = TrustStore(ca_file=ca_file, ca_data=ca_data)
+                self._trust_stores[(ca_file, ca_data)] = store
+        return store
+
+
+def diagnose(request: Request, *, observer: Observer | None = None) -> Report:
+    """Check ``request``'s target with the builtin checks and the installed plugins (and those
+    ``request.plugins`` names); the report.  For many requests, make one :class:`Doctor`.
+
+    :raises ConfigError: the request cannot be carried out (said in words).
+    :raises PluginLoadError: a plugin cannot be loaded.
+    """
+    return Doctor(request.plugins).diagnose(request, observer=observer)

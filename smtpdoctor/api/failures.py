@@ -1,0 +1,42 @@
+"""What a front door says, and exits with, when a run cannot be carried out.
+
+Every front door maps the same exceptions to the same words and exit codes through
+:func:`failure_of`, with the run's secrets removed from the words: a usage error (the request
+cannot work), a broken plugin or format, Ctrl-C, or a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from smtpdoctor.model.words import ConfigError, ExitCode
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a run could not be carried out: the words to print and the exit code."""
+
+    message: str
+    exit_code: ExitCode
+
+
+def failure_of(error: BaseException, secrets: Iterable[str] = ()) -> Failure:
+    """The :class:`Failure` for ``error``, its text free of ``secrets`` (in any encoding).
+
+    :class:`~smtpdoctor.model.words.ConfigError`, a plugin that cannot be loaded, a bad
+    registration and an unknown format are exit code 3 with their own words; Ctrl-C is 130;
+    anything else is a bug: exit code 3, "internal error", never a traceback.
+    """
+    from smtpdoctor.core.plugins import PluginLoadError
+    from smtpdoctor.core.registry import RegistrationError
+    from smtpdoctor.render import RenderingError
+    from smtpdoctor.secrets.redaction import Redactor
+
+    if isinstance(error, KeyboardInterrupt):
+        return Failure("interrupted", ExitCode.INTERRUPTED)
+    redact = Redactor(secrets).text
+    if isinstance(error, ConfigError | PluginLoadError | RegistrationError | RenderingError):
+        return Failure(redact(str(error)), ExitCode.UNKNOWN)
+    described = redact(f"{type(error).__name__}: {error}")
+    return Failure(f"internal error ({described}); please report it", ExitCode.UNKNOWN)
