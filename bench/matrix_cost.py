@@ -48,9 +48,9 @@ def measure_matrix(
 ) -> list[MatrixCost]:
     """``ports`` are ``(port, "starttls" | "implicit")`` on 127.0.0.1; a closed port is
     added.  Probes do not verify certificates (no secret crosses them), so no CA is needed."""
-    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.discovery.matrix import probe_port, run_matrix
     from smtpdoctor.model.words import Endpoint, TLSMode
+    from smtpdoctor.settings.config import RunConfig
 
     rows = []
     for rtt in rtts:

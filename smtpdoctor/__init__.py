@@ -40,11 +40,11 @@ if TYPE_CHECKING:
         StashKey,
         reply_outcome,
     )
-    from smtpdoctor.core.config import AuthMechanism, NameServer, RunConfig
     from smtpdoctor.core.hookspecs import hookimpl
     from smtpdoctor.model.credentials import Credentials, Secret
     from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Report, Status
     from smtpdoctor.model.words import ConfigError, Endpoint, ExitCode, TLSMode
+    from smtpdoctor.settings.config import AuthMechanism, NameServer, RunConfig
 
 _LAZY = {
     # running a diagnosis
@@ -65,9 +65,9 @@ _LAZY = {
     "StashKey": "smtpdoctor.core.check",
     "reply_outcome": "smtpdoctor.core.check",
     "hookimpl": "smtpdoctor.core.hookspecs",
-    "AuthMechanism": "smtpdoctor.core.config",
-    "NameServer": "smtpdoctor.core.config",
-    "RunConfig": "smtpdoctor.core.config",
+    "AuthMechanism": "smtpdoctor.settings.config",
+    "NameServer": "smtpdoctor.settings.config",
+    "RunConfig": "smtpdoctor.settings.config",
     # the shared words and results
     "ConfigError": "smtpdoctor.model.words",
     "Endpoint": "smtpdoctor.model.words",

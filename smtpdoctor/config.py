@@ -1,4 +1,4 @@
-"""Deprecated since 0.2: see :mod:`smtpdoctor.core.config`, :mod:`smtpdoctor.model.words` and
+"""Deprecated since 0.2: see :mod:`smtpdoctor.settings.config`, :mod:`smtpdoctor.model.words` and
 :mod:`smtpdoctor.model.credentials` (or import the names from :mod:`smtpdoctor`)."""
 
 from smtpdoctor._moved import forward
@@ -7,6 +7,6 @@ __getattr__ = forward(
     __name__,
     "smtpdoctor.model.words",
     "smtpdoctor.model.credentials",
-    "smtpdoctor.core.config",
+    "smtpdoctor.settings.config",
     renamed={"Probe": ("smtpdoctor.model.words", "Endpoint")},
 )

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from smtpdoctor.core.config import NameServer, RunConfig, parse_probe, parse_target, split_target
 from smtpdoctor.model.words import ConfigError, Endpoint, TLSMode
 from smtpdoctor.secrets.passwords import obtain_password
+from smtpdoctor.settings.config import (
+    NameServer,
+    RunConfig,
+    parse_probe,
+    parse_target,
+    split_target,
+)
 
 
 @pytest.mark.parametrize(

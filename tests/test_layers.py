@@ -120,18 +120,55 @@ def test_importing_a_renderer_loads_neither_sockets_nor_tls(renderer: str) -> No
     assert not forbidden, f"import {renderer} loads {sorted(forbidden)}"
 
 
-def bottom_layer_modules() -> list[str]:
-    return sorted(
+#: The layers of docs/architecture.md, top to bottom: a module may import its own package and
+#: the packages of the layers below its own, never a layer above nor a neighbour in its layer.
+#: ``smtpdoctor`` is the package's ``__init__``; ``config``, ``results``, ``check`` and
+#: ``hookspecs`` are the deprecated forwarding modules; ``_moved`` (the forwarding) and
+#: ``_version`` import only the standard library, at the bottom.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("smtpdoctor", "__main__", "config", "results", "check", "hookspecs"),
+    ("cli",),
+    ("scan", "demo", "testing"),
+    ("api",),
+    ("render", "remedies"),
+    ("checks",),
+    ("core",),
+    ("delivery",),
+    ("discovery",),
+    ("net",),
+    ("secrets", "lab"),
+    ("settings",),
+    ("model",),
+    ("protocol",),
+    ("_moved", "_version"),
+)
+
+
+def package_of(module: str) -> str:
+    """``smtpdoctor.net.session`` -> ``net``; the package's own ``__init__`` -> ``smtpdoctor``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "smtpdoctor"
+
+
+def layer_of(module: str) -> int:
+    package = package_of(module)
+    for depth, layer in enumerate(LAYERS):
+        if package in layer:
+            return depth
+    raise AssertionError(f"{module}: package {package!r} is in no layer of LAYERS")
+
+
+def test_every_package_has_its_layer() -> None:
+    for module in import_graph().modules:
+        layer_of(module)
+
+
+@pytest.mark.parametrize("module", sorted(import_graph().modules))
+def test_a_module_imports_only_its_own_package_and_the_layers_below(module: str) -> None:
+    own = package_of(module)
+    upward = sorted(
         name
-        for name in import_graph().modules
-        if any(in_package(name, layer) for layer in BOTTOM_LAYERS)
+        for name in import_graph().smtpdoctor[module]
+        if package_of(name) != own and layer_of(name) <= layer_of(module)
     )
-
-
-@pytest.mark.parametrize("module", bottom_layer_modules())
-def test_the_bottom_layers_import_only_each_other(module: str) -> None:
-    imported = import_graph().smtpdoctor[module]
-    above = sorted(
-        name for name in imported if not any(in_package(name, layer) for layer in BOTTOM_LAYERS)
-    )
-    assert not above, f"{module} imports {above}"
+    assert not upward, f"{module} (layer {layer_of(module)}) imports {upward}"

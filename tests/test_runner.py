@@ -22,13 +22,13 @@ from smtpdoctor import (
 )
 from smtpdoctor.core import runner
 from smtpdoctor.core.check import UNDECLARED_FINDING
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import PluginLoadError, make_plugin_manager
 from smtpdoctor.core.registry import CheckRegistry, RegistrationError
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.words import ExitCode, TLSMode
 from smtpdoctor.net.transport import StepTimeout
 from smtpdoctor.remedies import HintContext
+from smtpdoctor.settings.config import RunConfig
 
 
 class Crashes(Check):

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.words import ConfigError
+from smtpdoctor.settings.config import RunConfig
 
 USER = "alice@example.test"
 PASSWORD = "correct horse battery staple"

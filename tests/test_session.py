@@ -10,12 +10,12 @@ from typing import Any, Protocol
 
 import pytest
 
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSDetails, Transport, client_context
 from smtpdoctor.net.truststore import TrustStore
 from smtpdoctor.protocol import Auth, RemoteProtocolError, sasl
+from smtpdoctor.settings.config import RunConfig
 
 
 class Scripted(Protocol):

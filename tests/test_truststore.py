@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.core.runner import run
 from smtpdoctor.demo.server import LocalSMTPServer
@@ -22,6 +21,7 @@ from smtpdoctor.net import truststore
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSError, client_context
 from smtpdoctor.net.truststore import TrustStore
+from smtpdoctor.settings.config import RunConfig
 
 from tests.loopback import closed_port
 

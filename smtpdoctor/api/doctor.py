@@ -14,10 +14,10 @@ from smtpdoctor.model.words import TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.api.request import Request
-    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.core.plugins import PluginManager
     from smtpdoctor.net.truststore import TrustStore
     from smtpdoctor.render import RendererRegistry, RenderOptions
+    from smtpdoctor.settings.config import RunConfig
 
 #: Called as each check finishes, with its result and the (redacted) lines of the SMTP
 #: conversation exchanged since the previous result.

@@ -21,15 +21,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from smtpdoctor.api.request import Purpose, Request, SecretSources
-from smtpdoctor.core.config import AuthMechanism, RunConfig, parse_target
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.words import DEFAULT_PORT, ConfigError, Endpoint
+from smtpdoctor.settings.config import AuthMechanism, RunConfig, parse_target
 
 if TYPE_CHECKING:
-    from smtpdoctor.delivery.imap import IMAPSettings
-    from smtpdoctor.delivery.message import SendRequest
     from smtpdoctor.discovery.providers import Provider
     from smtpdoctor.model.results import CheckResult
+    from smtpdoctor.settings.sending import IMAPSettings, SendRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +261,7 @@ def _sending(
     message = request.send
     if message is None:
         return None, None
-    from smtpdoctor.delivery.message import DEFAULT_SUBJECT, SendRequest
+    from smtpdoctor.settings.sending import DEFAULT_SUBJECT, SendRequest
 
     sender = message.sender
     if sender is None and credentials is not None and "@" in credentials.username:
@@ -278,8 +277,9 @@ def _sending(
 def _mailbox(request: Request, smtp_host: str, credentials: Credentials | None) -> IMAPSettings:
     """Where and as whom to look for the message: the SMTP login's user and password unless
     ``imap_user`` or an IMAP password source says otherwise."""
-    from smtpdoctor.delivery.imap import IMAPS_PORT, IMAPSettings, default_imap_host
+    from smtpdoctor.delivery.imap import default_imap_host
     from smtpdoctor.secrets.passwords import IMAP_PASSWORD_ENV
+    from smtpdoctor.settings.sending import IMAPS_PORT, IMAPSettings
 
     verify = request.verify
     assert verify is not None

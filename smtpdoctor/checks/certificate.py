@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from smtpdoctor.checks.tls import VERIFICATION_FAILURE
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.net.certificates import CertificateInfo, CertificateParseError, inspect_certificate
+from smtpdoctor.settings.config import RunConfig
 
 #: Smallest key sizes still considered safe, by key family (NIST SP 800-57, CA/B Forum).
 MINIMUM_KEY_BITS = {"RSA": 2048, "DSA": 2048, "EC": 256}

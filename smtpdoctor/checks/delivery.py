@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from smtpdoctor.checks.send import SENT
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
+from smtpdoctor.settings.config import RunConfig
 
 if TYPE_CHECKING:  # imaplib and the email parser load only when a run verifies delivery
-    from smtpdoctor.delivery.imap import Found, IMAPSettings
+    from smtpdoctor.delivery.imap import Found
+    from smtpdoctor.settings.sending import IMAPSettings
 
 
 class Delivery(Check):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, reply_outcome
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.model.words import IMPLICIT_TLS_PORTS, TLSMode
 from smtpdoctor.net.transport import StepTimeout
 from smtpdoctor.protocol import RemoteProtocolError
 from smtpdoctor.protocol.sniff import sniff
+from smtpdoctor.settings.config import RunConfig
 
 
 class Greeting(Check):

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.transport import TransportError
 from smtpdoctor.protocol import Data, MailFrom, MessageContent, RcptTo, RemoteProtocolError, Reply
+from smtpdoctor.settings.config import RunConfig
 
 if TYPE_CHECKING:  # the message module loads only when a run sends
-    from smtpdoctor.delivery.message import BuiltMessage, SendRequest
+    from smtpdoctor.delivery.message import BuiltMessage
+    from smtpdoctor.settings.sending import SendRequest
 
 
 @dataclass(frozen=True, slots=True)

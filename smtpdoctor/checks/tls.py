@@ -9,13 +9,13 @@ certificate, this check then reconnects once without verification and keeps the 
 from __future__ import annotations
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import Outcome, Status
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSDetails, TLSError, TransportError
 from smtpdoctor.protocol import RemoteProtocolError, StartTLS
+from smtpdoctor.settings.config import RunConfig
 
 #: Why verification refused the certificate (OpenSSL's words), for the ``certificate`` check.
 VERIFICATION_FAILURE: StashKey[str] = StashKey("tls.verification_failure")

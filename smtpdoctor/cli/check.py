@@ -173,8 +173,13 @@ def check(
 
     def request() -> "Request":
         from smtpdoctor.api import MailboxCheck, Request, SecretSources, TestMessage, parse_options
-        from smtpdoctor.core.config import DEFAULT_PROBES, AuthMechanism, NameServer, parse_probe
         from smtpdoctor.model.words import ConfigError
+        from smtpdoctor.settings.config import (
+            DEFAULT_PROBES,
+            AuthMechanism,
+            NameServer,
+            parse_probe,
+        )
 
         if send_to is None and (mail_from is not None or verify_imap):
             raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")

@@ -159,9 +159,9 @@ _LISTED_HOOKS = frozenset({"smtpdoctor_register_checks", "smtpdoctor_register_re
 
 
 def _check_row(entry: RegisteredCheck, selection: PluginSelection) -> dict[str, Any]:
-    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.core.registry import ESSENTIAL_CHECKS
     from smtpdoctor.model.words import TLSMode
+    from smtpdoctor.settings.config import RunConfig
 
     check = entry.check
     configs = {

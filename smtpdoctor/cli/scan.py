@@ -127,7 +127,6 @@ def scan(
     results as JSON Lines as they finish, a summary at the end."""
     from smtpdoctor.api import Doctor, Request, failure_of, parse_options
     from smtpdoctor.api.planning import check_ca_file
-    from smtpdoctor.core.config import NameServer
     from smtpdoctor.model.words import ConfigError
     from smtpdoctor.scan import (
         ScanInputError,
@@ -139,6 +138,7 @@ def scan(
         parse_targets,
         pipeline_runner,
     )
+    from smtpdoctor.settings.config import NameServer
 
     if resume and output is None:
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")

@@ -131,7 +131,7 @@ def send(
             TestMessage,
             read_password,
         )
-        from smtpdoctor.core.config import parse_target
+        from smtpdoctor.settings.config import parse_target
 
         asking = interactive()
         parse_target(target)  # a bad target is refused before anything is asked
@@ -232,8 +232,8 @@ def _refuse_missing(
 
 def _ask_address(label: str) -> str:
     """Ask for an address until a valid one is typed (three tries)."""
-    from smtpdoctor.delivery.message import check_address
     from smtpdoctor.model.words import ConfigError
+    from smtpdoctor.settings.sending import check_address
 
     for _ in range(2):
         answer = str(typer.prompt(label)).strip()
@@ -245,7 +245,7 @@ def _ask_address(label: str) -> str:
 
 
 def _ask_text(subject: str | None, body: str | None) -> tuple[str, str | None]:
-    from smtpdoctor.delivery.message import DEFAULT_SUBJECT
+    from smtpdoctor.settings.sending import DEFAULT_SUBJECT
 
     if subject is None:
         subject = str(typer.prompt("Subject", default=DEFAULT_SUBJECT))

@@ -37,10 +37,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Status
 from smtpdoctor.net.session import Session
 from smtpdoctor.protocol import Reply
+from smtpdoctor.settings.config import RunConfig
 
 T = TypeVar("T")
 CHECK_ID = re.compile(r"[a-z][a-z0-9-]*")

@@ -9,8 +9,8 @@ from smtpdoctor.core.hooks import HintContext
 from smtpdoctor.discovery.providers import detect_provider
 
 if TYPE_CHECKING:
-    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.net.session import Session
+    from smtpdoctor.settings.config import RunConfig
 
 
 def hint_context(config: RunConfig, session: Session) -> HintContext:

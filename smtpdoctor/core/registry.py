@@ -11,8 +11,8 @@ from functools import partial
 import pluggy
 
 from smtpdoctor.core.check import CHECK_ID, Check, RegisterCheck
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hookcalls import call_each
+from smtpdoctor.settings.config import RunConfig
 
 #: Checks no run can do without: nothing can be said about a server without a connection, its
 #: greeting and its extensions.  Whatever these need in a run (with implicit TLS, the ``tls``

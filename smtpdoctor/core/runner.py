@@ -35,7 +35,6 @@ from smtpdoctor.core.check import (
     StepFailure,
     findings_of,
 )
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.hintcontext import hint_context
 from smtpdoctor.core.hookcalls import call_each
 from smtpdoctor.core.hooks import HintContext
@@ -46,6 +45,7 @@ from smtpdoctor.net.session import NotConnected, Session
 from smtpdoctor.net.transport import ConnectionClosed, StepTimeout, TransportError
 from smtpdoctor.protocol import RemoteProtocolError
 from smtpdoctor.secrets.redaction import Redactor
+from smtpdoctor.settings.config import RunConfig
 
 #: Dependency verdicts that let dependent checks run.
 SATISFIED = frozenset({Status.PASS, Status.WARN, Status.INFO})

@@ -15,9 +15,7 @@ Every step is bounded: the connection and each command by the step timeout, the 
 from __future__ import annotations
 
 import contextlib
-import enum
 import imaplib
-import math
 import re
 import socket
 import ssl
@@ -32,11 +30,9 @@ from email.policy import default as default_policy
 
 from smtpdoctor.discovery.providers import detect_provider
 from smtpdoctor.model.credentials import Credentials
-from smtpdoctor.model.words import ConfigError
 from smtpdoctor.net.transport import ResolutionError, Resolver, client_context, resolve
+from smtpdoctor.settings.sending import IMAPSecurity, IMAPSettings
 
-IMAPS_PORT = 993
-DEFAULT_WAIT = 60.0
 #: The first pause between two searches, how much it grows each round, and its cap.
 FIRST_INTERVAL = 0.5
 BACKOFF = 1.6
@@ -51,43 +47,6 @@ _LIST_LINE = re.compile(
 )
 _RESULT = re.compile(r"\b([a-z][a-z0-9-]*)\s*=\s*([a-z]+)\b", re.I)
 _AUTH_METHODS = frozenset({"spf", "dkim", "dmarc", "arc", "iprev", "auth", "bimi", "dkim-atps"})
-
-
-class IMAPSecurity(enum.Enum):
-    """How the IMAP connection is encrypted: TLS from the first byte or STARTTLS."""
-
-    IMPLICIT = "implicit"
-    STARTTLS = "starttls"
-
-
-@dataclass(frozen=True, slots=True)
-class IMAPSettings:
-    """Where to look for the test message: the IMAP server, the mailbox, how long to wait."""
-
-    host: str
-    port: int
-    credentials: Credentials
-    wait: float = DEFAULT_WAIT
-    """Seconds to keep looking after the message was accepted (``--verify-timeout``)."""
-    tls: IMAPSecurity | None = None
-    """How to encrypt; None means by the port: IMAPS on 993, STARTTLS elsewhere."""
-
-    def __post_init__(self) -> None:
-        if not self.host or any(char.isspace() or not char.isprintable() for char in self.host):
-            raise ConfigError(f"{self.host!r} is not an IMAP host name")
-        if not 0 < self.port < 65536:
-            raise ConfigError(f"IMAP port {self.port} is out of range (1-65535)")
-        if not 0 < self.wait < math.inf:  # and not NaN
-            raise ConfigError("--verify-timeout must be a positive number of seconds")
-        if self.credentials.password is None:
-            raise ConfigError("logging in to IMAP needs a password")
-
-    @property
-    def security(self) -> IMAPSecurity:
-        """:attr:`tls` when given, else IMAPS on 993 and STARTTLS on every other port."""
-        if self.tls is not None:
-            return self.tls
-        return IMAPSecurity.IMPLICIT if self.port == IMAPS_PORT else IMAPSecurity.STARTTLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,11 +471,8 @@ def _text(exc: BaseException) -> str:
 
 
 __all__ = [
-    "DEFAULT_WAIT",
     "DeliveryError",
     "Found",
-    "IMAPSecurity",
-    "IMAPSettings",
     "TLSOptions",
     "default_imap_host",
     "find_message",

@@ -21,9 +21,9 @@ from functools import partial
 from typing import Any
 
 from smtpdoctor.discovery.providers import Provider, detect_provider, provider_for_mx
-from smtpdoctor.discovery.resolver import DNSClient, Lookup, MXRecord, SRVRecord, gather
 from smtpdoctor.discovery.source import Source
 from smtpdoctor.model.words import TLSMode
+from smtpdoctor.net.resolver import DNSClient, Lookup, MXRecord, SRVRecord, gather
 
 #: The hosts mail clients guess, in the order they try them.
 GUESSED_PREFIXES = ("smtp", "mail")

@@ -25,7 +25,6 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
 from smtpdoctor.model.words import Endpoint, TLSMode
 from smtpdoctor.net.session import Session
@@ -38,6 +37,7 @@ from smtpdoctor.net.transport import (
 )
 from smtpdoctor.protocol import RemoteProtocolError
 from smtpdoctor.protocol.sniff import sniff
+from smtpdoctor.settings.config import RunConfig
 
 #: How much longer than the matrix deadline to wait for a probe thread to hand in its result.
 #: Every network step of a probe ends by the deadline, so this only covers thread scheduling.

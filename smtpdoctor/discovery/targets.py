@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
-from smtpdoctor.core.config import RunConfig, split_target
 from smtpdoctor.discovery.providers import (
     PROVIDERS,
     USERNAME_ADDRESS,
@@ -34,6 +33,7 @@ from smtpdoctor.discovery.providers import (
 from smtpdoctor.discovery.source import Source
 from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Status
 from smtpdoctor.model.words import ConfigError, TLSMode
+from smtpdoctor.settings.config import RunConfig, split_target
 
 if TYPE_CHECKING:
     from smtpdoctor.discovery.domain import DomainRecords
@@ -390,14 +390,14 @@ def _as_server(typed: Typed, reason: str, lookups: tuple[str, ...]) -> Located:
 
 def _records(name: str, request: RunConfig, deadline_at: float) -> DomainRecords:
     from smtpdoctor.discovery.domain import DomainRecords
-    from smtpdoctor.discovery.resolver import DNSClient
+    from smtpdoctor.net.resolver import DNSClient
 
     return DomainRecords.look_up(name, DNSClient.for_config(request), deadline_at=deadline_at)
 
 
 def _dns_trouble(records: DomainRecords) -> str:
     """How DNS failed to say what the name is, or "" when it answered (even "no such name")."""
-    from smtpdoctor.discovery.resolver import DNSFailure
+    from smtpdoctor.net.resolver import DNSFailure
 
     answered = (None, DNSFailure.NXDOMAIN, DNSFailure.NO_ANSWER)
     troubled = [

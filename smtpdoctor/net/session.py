@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.results import TranscriptLine
 from smtpdoctor.net.transport import (
     ConnectionClosed,
@@ -36,6 +35,7 @@ from smtpdoctor.protocol import (
     State,
 )
 from smtpdoctor.secrets.redaction import Redactor
+from smtpdoctor.settings.config import RunConfig
 
 #: How long QUIT may take at the end of a run; politeness must not cost the user time.
 QUIT_TIMEOUT = 2.0
@@ -332,6 +332,6 @@ def resolver_for(config: RunConfig) -> Resolver | None:
     SMTP host and the IMAP host alike), otherwise the system (``None``)."""
     if not config.dns_servers:
         return None
-    from smtpdoctor.discovery.resolver import DNSClient  # dnspython only when asked for
+    from smtpdoctor.net.resolver import DNSClient  # dnspython only when asked for
 
     return DNSClient.for_config(config).resolve_for_connect

@@ -17,8 +17,8 @@ from __future__ import annotations
 import ssl
 import threading
 
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.net.transport import TLSError, client_context
+from smtpdoctor.settings.config import RunConfig
 
 #: How long the end of a run waits, at most, for a load still under way (see
 #: :meth:`TrustStore.settle`).

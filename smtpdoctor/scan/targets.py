@@ -8,8 +8,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from smtpdoctor.core.config import RunConfig, parse_target
 from smtpdoctor.model.words import DEFAULT_PORT, ConfigError
+from smtpdoctor.settings.config import RunConfig, parse_target
 
 #: The environment variable Kubernetes sets in each pod of an Indexed Job (0 … N-1).
 SHARD_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"

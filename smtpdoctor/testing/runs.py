@@ -8,8 +8,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
-    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.model.results import CheckResult, Report
+    from smtpdoctor.settings.config import RunConfig
 
 
 class Endpoint(Protocol):
@@ -50,7 +50,7 @@ def run_pipeline(
     :param server: a test server (its TLS mode is used and its CA trusted) or ``(host, port)``.
     :param plugins: plugin modules or objects to load; installed plugins are not loaded.
     :param user: log in as this user (with ``password``); without it no login is tried.
-    :param fields: any other :class:`~smtpdoctor.core.config.RunConfig` field (``options=``,
+    :param fields: any other :class:`~smtpdoctor.settings.config.RunConfig` field (``options=``,
         ``disabled=``, ``tls=``, ...); ``timeout`` defaults to 3 s, ``deadline`` to 20 s.
     """
     from smtpdoctor.core import runner
@@ -99,9 +99,9 @@ def run_check(
 def _config(
     server: Server, *, user: str | None, password: str | None, fields: dict[str, Any]
 ) -> RunConfig:
-    from smtpdoctor.core.config import RunConfig
     from smtpdoctor.model.credentials import Credentials, Secret
     from smtpdoctor.model.words import TLSMode
+    from smtpdoctor.settings.config import RunConfig
 
     if isinstance(server, tuple):
         host, port = server

@@ -102,7 +102,7 @@ def test_importing_smtpdoctor_loads_neither_ssl_nor_the_engine() -> None:
 @pytest.mark.parametrize(
     ("old", "name", "new"),
     [
-        ("smtpdoctor.config", "RunConfig", "smtpdoctor.core.config"),
+        ("smtpdoctor.config", "RunConfig", "smtpdoctor.settings.config"),
         ("smtpdoctor.config", "TLSMode", "smtpdoctor.model.words"),
         ("smtpdoctor.config", "Secret", "smtpdoctor.model.credentials"),
         ("smtpdoctor.results", "DetailValue", "smtpdoctor.model.results"),

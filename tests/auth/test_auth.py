@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.settings.config import AuthMechanism
 
 from tests.auth.authkit import (
     PASSWORD,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from smtpdoctor.checks.auth import describe_tls_difference
-from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.settings.config import AuthMechanism
 
 from tests.auth.authkit import (
     PASSWORD,

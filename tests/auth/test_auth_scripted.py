@@ -9,10 +9,10 @@ import hashlib
 import hmac
 import json
 
-from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Report, Status
 from smtpdoctor.model.words import TLSMode
+from smtpdoctor.settings.config import AuthMechanism
 
 from tests.auth.authkit import (
     GREETING,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdoctor.core import config
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.settings import config
 
 from tests.auth.authkit import (
     GREETING,

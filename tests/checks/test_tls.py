@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from smtpdoctor.core import config
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.settings import config
+from smtpdoctor.settings.config import RunConfig
 
 from tests.checks.checkkit import (
     EHLO_WITH_STARTTLS,

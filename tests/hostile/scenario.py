@@ -14,11 +14,11 @@ from typing import Any, Final
 import pytest
 
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Report, Status
 from smtpdoctor.model.words import TLSMode
+from smtpdoctor.settings.config import RunConfig
 
 from tests.hostile.hostile_server import ConversationServer
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import Report, Status
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.transport import Transport
+from smtpdoctor.settings.config import AuthMechanism
 
 from tests.hostile.hostile_server import (
     EHLO_AUTH,

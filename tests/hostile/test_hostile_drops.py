@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from smtpdoctor.core.config import AuthMechanism
 from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode
+from smtpdoctor.settings.config import AuthMechanism
 
 from tests.hostile.hostile_server import (
     EHLO_AUTH,

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.words import ConfigError
+from smtpdoctor.settings.config import RunConfig
 
 from tests.hostile.hostile_server import ConversationServer, Peer, hostile
 from tests.hostile.scenario import PASSWORD, USER, hang_guard

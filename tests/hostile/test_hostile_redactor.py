@@ -8,12 +8,11 @@ import base64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpdoctor.core.config import RunConfig
-from smtpdoctor.delivery.imap import IMAPSettings
-from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status, TranscriptLine
 from smtpdoctor.secrets.redaction import Redactor
+from smtpdoctor.settings.config import RunConfig
+from smtpdoctor.settings.sending import IMAPSettings, SendRequest
 
 PASSWORD = "correct horse battery staple"
 USER = "alice@example.test"

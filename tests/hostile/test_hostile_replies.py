@@ -6,13 +6,13 @@ from __future__ import annotations
 import tracemalloc
 
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import RECV_CHUNK
 from smtpdoctor.protocol.reply import DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_REPLY_LINES
+from smtpdoctor.settings.config import RunConfig
 
 from tests.hostile.hostile_server import EHLO_STARTTLS, GREETING, Peer, hostile
 from tests.hostile.scenario import check, failure, first_problem, hang_guard, row

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.words import ConfigError
+from smtpdoctor.settings.sending import SendRequest
 
 from tests.hostile.hostile_server import EHLO_STARTTLS, Peer, greet, hostile, tls_context
 from tests.hostile.scenario import check, failure, hang_guard

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
-from smtpdoctor.delivery.imap import IMAPSecurity, IMAPSettings, TLSOptions, find_message
-from smtpdoctor.delivery.message import SendRequest
+from smtpdoctor.delivery.imap import TLSOptions, find_message
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Report, Status
 from smtpdoctor.model.words import ExitCode
+from smtpdoctor.settings.config import RunConfig
+from smtpdoctor.settings.sending import IMAPSecurity, IMAPSettings, SendRequest
 
 pytestmark = [
     pytest.mark.integration,

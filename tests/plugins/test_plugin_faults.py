@@ -11,10 +11,10 @@ import pytest
 from smtpdoctor import CheckResult, hookimpl
 from smtpdoctor.__main__ import main
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.core.registry import RegistrationError
 from smtpdoctor.model.words import TLSMode
+from smtpdoctor.settings.config import RunConfig
 from smtpdoctor.testing import SMTPTestServer, run_pipeline
 
 from tests.plugins.pluginkit import InstallDistribution, WritePlugin, check_plugin, rows

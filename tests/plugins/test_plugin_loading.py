@@ -9,7 +9,6 @@ import pytest
 
 from smtpdoctor.__main__ import main
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import (
     PluginKind,
     PluginLoadError,
@@ -19,6 +18,7 @@ from smtpdoctor.core.plugins import (
 )
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import TLSMode
+from smtpdoctor.settings.config import RunConfig
 from smtpdoctor.testing import SMTPTestServer
 
 from tests.plugins.pluginkit import InstallDistribution, WritePlugin, check_plugin, rows

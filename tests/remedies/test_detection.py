@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from smtpdoctor import hookimpl
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Hint, Status
@@ -13,6 +12,7 @@ from smtpdoctor.model.words import TLSMode
 from smtpdoctor.remedies import HintContext
 from smtpdoctor.render.json import report_to_dict
 from smtpdoctor.render.table import render_table
+from smtpdoctor.settings.config import RunConfig
 
 from tests.loopback import closed_port
 from tests.remedies.hintcases import QUIT_ANSWERED, RunCheck, StartScripted

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from smtpdoctor import hookimpl
 from smtpdoctor.core import runner
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Hint, Report
 from smtpdoctor.model.words import TLSMode
+from smtpdoctor.settings.config import RunConfig
 
 from tests.remedies.hintcases import QUIT_ANSWERED, StartScripted
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import TLSMode
+from smtpdoctor.settings.sending import SendRequest
 
 from tests.remedies.hintcases import (
     OTHER_REPLY_CASES,

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from smtpdoctor.api import Doctor, Plan, Request
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
 from smtpdoctor.model.words import ConfigError, ExitCode, TLSMode
@@ -20,6 +19,7 @@ from smtpdoctor.scan import (
     parse_targets,
     pipeline_runner,
 )
+from smtpdoctor.settings.config import RunConfig
 
 from tests.scan.fleetkit import plain_template, running_fleet, scan_all
 

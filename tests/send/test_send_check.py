@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from smtpdoctor.checks.send import classify, parse_queue_id
-from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ExitCode, TLSMode
 from smtpdoctor.protocol import Reply
+from smtpdoctor.settings.sending import SendRequest
 
 from tests.send.sendkit import (
     EHLO_PLAIN,

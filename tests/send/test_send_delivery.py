@@ -13,19 +13,17 @@ import pytest
 from smtpdoctor.delivery.imap import (
     MAX_INTERVAL,
     DeliveryError,
-    IMAPSecurity,
-    IMAPSettings,
     TLSOptions,
     default_imap_host,
     find_message,
     summarize_authentication_results,
 )
-from smtpdoctor.delivery.message import SendRequest
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ConfigError, ExitCode
+from smtpdoctor.settings.sending import IMAPSecurity, IMAPSettings, SendRequest
 
 from tests.loopback import closed_port
 from tests.send.sendkit import (

@@ -8,16 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from smtpdoctor.delivery.message import (
-    TOKEN_HEADER,
-    SendRequest,
-    build_message,
-    check_address,
-    mail_parameters,
-    new_token,
-)
+from smtpdoctor.delivery.message import TOKEN_HEADER, build_message, mail_parameters, new_token
 from smtpdoctor.model.words import ConfigError
 from smtpdoctor.protocol import Capabilities, Reply
+from smtpdoctor.settings.sending import SendRequest, check_address
 
 SENT_AT = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 

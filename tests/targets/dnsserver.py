@@ -41,7 +41,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from smtpdoctor.core.config import NameServer
+from smtpdoctor.settings.config import NameServer
 
 TTL = 60
 

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from smtpdoctor.core.config import NameServer, RunConfig
-from smtpdoctor.delivery.imap import DeliveryError, IMAPSettings, TLSOptions, find_message
+from smtpdoctor.delivery.imap import DeliveryError, TLSOptions, find_message
 from smtpdoctor.discovery.domain import DomainRecords
-from smtpdoctor.discovery.resolver import DNSClient, DNSFailure, MXRecord, SRVRecord
 from smtpdoctor.model.credentials import Credentials, Secret
+from smtpdoctor.net.resolver import DNSClient, DNSFailure, MXRecord, SRVRecord
 from smtpdoctor.net.session import resolver_for
 from smtpdoctor.net.transport import ResolutionError
+from smtpdoctor.settings.config import NameServer, RunConfig
+from smtpdoctor.settings.sending import IMAPSettings
 
 from tests.loopback import closed_port
 from tests.targets.dnsserver import DNSServer

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from smtpdoctor.core.config import DEFAULT_PROBES, RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.matrix import ProbeResult, Verdict, probes_for, recommend, run_matrix
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import Endpoint, TLSMode
+from smtpdoctor.settings.config import DEFAULT_PROBES, RunConfig
 
 from tests.loopback import closed_port
 from tests.targets.targetkit import GatedSMTP, silent_port

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from smtpdoctor.core.config import RunConfig
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.discovery.source import Source
 from smtpdoctor.discovery.targets import Kind, Located, Typed, locate, parse_typed, place
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Status
 from smtpdoctor.model.words import ConfigError, Endpoint, TLSMode
+from smtpdoctor.settings.config import RunConfig
 
 from tests.targets.dnsserver import DNSServer
 from tests.targets.targetkit import silent_port

@@ -5,8 +5,9 @@ failure is never an exception: it is a :class:`Lookup` whose :attr:`~Lookup.fail
 "the name does not exist" (NXDOMAIN) from "the name exists but has no such records" (NOERROR
 with no answer), a timeout, and a DNS server that answered with an error (SERVFAIL, REFUSED).
 
-With :attr:`~smtpdoctor.core.config.RunConfig.dns_servers` set, those servers — and only those — are
-asked, also for the address the pipeline connects to (:meth:`DNSClient.resolve_for_connect`).
+With :attr:`~smtpdoctor.settings.config.RunConfig.dns_servers` set, those servers — and only
+those — are asked, also for the address the pipeline connects to
+(:meth:`DNSClient.resolve_for_connect`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ import dns.rdtypes.ANY.MX
 import dns.rdtypes.IN.SRV
 import dns.resolver
 
-from smtpdoctor.core.config import NameServer, RunConfig
 from smtpdoctor.net.transport import ResolutionError
+from smtpdoctor.settings.config import NameServer, RunConfig
 
 R = TypeVar("R")
 T = TypeVar("T")

@@ -32,8 +32,7 @@ from smtpdoctor.model.words import (
 from smtpdoctor.protocol import LocalProtocolError, check_argument
 
 if TYPE_CHECKING:  # only names: importing them here would load email and imaplib early
-    from smtpdoctor.delivery.imap import IMAPSettings
-    from smtpdoctor.delivery.message import SendRequest
+    from smtpdoctor.settings.sending import IMAPSettings, SendRequest
 
 
 class AuthMechanism(enum.Enum):
