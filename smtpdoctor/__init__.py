@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from smtpdoctor.core.hookspecs import hookimpl
     from smtpdoctor.model.credentials import Credentials, Secret
     from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Report, Status
-    from smtpdoctor.model.words import ConfigError, Endpoint, ExitCode, TLSMode
-    from smtpdoctor.settings.config import AuthMechanism, NameServer, RunConfig
+    from smtpdoctor.model.words import AuthMechanism, ConfigError, Endpoint, ExitCode, TLSMode
+    from smtpdoctor.settings.config import NameServer, RunConfig
 
 _LAZY = {
     # running a diagnosis
@@ -65,7 +65,7 @@ _LAZY = {
     "StashKey": "smtpdoctor.core.check",
     "reply_outcome": "smtpdoctor.core.check",
     "hookimpl": "smtpdoctor.core.hookspecs",
-    "AuthMechanism": "smtpdoctor.settings.config",
+    "AuthMechanism": "smtpdoctor.model.words",
     "NameServer": "smtpdoctor.settings.config",
     "RunConfig": "smtpdoctor.settings.config",
     # the shared words and results

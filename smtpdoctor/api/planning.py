@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from smtpdoctor.api.request import Purpose, Request, SecretSources
 from smtpdoctor.model.credentials import Credentials, Secret
-from smtpdoctor.model.words import DEFAULT_PORT, ConfigError, Endpoint
-from smtpdoctor.settings.config import AuthMechanism, RunConfig, parse_target
+from smtpdoctor.model.words import DEFAULT_PORT, AuthMechanism, ConfigError, Endpoint
+from smtpdoctor.settings.config import RunConfig, parse_target
 
 if TYPE_CHECKING:
     from smtpdoctor.discovery.providers import Provider

@@ -16,8 +16,8 @@ from types import MappingProxyType
 
 from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.model.credentials import Secret
-from smtpdoctor.model.words import ConfigError, Endpoint, TLSMode
-from smtpdoctor.settings.config import DEFAULT_PROBES, AuthMechanism, NameServer
+from smtpdoctor.model.words import AuthMechanism, ConfigError, Endpoint, TLSMode
+from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer
 
 #: Seconds ``--verify-imap`` waits for the test message by default.
 DEFAULT_VERIFY_WAIT = 60.0

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, reply_outcome
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.model.words import AuthMechanism, TLSMode
 from smtpdoctor.net.session import Session
 from smtpdoctor.protocol import Auth, AuthResponse, Reply, sasl
-from smtpdoctor.settings.config import AuthMechanism, RunConfig
+from smtpdoctor.settings.config import RunConfig
 
 #: Findings per failure reply code (RFC 4954 §6 and the codes servers really use).
 FAILURE_FINDINGS = {

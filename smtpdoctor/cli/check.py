@@ -9,7 +9,6 @@ annotations``: typer reads the options from the annotations of :func:`check` on 
 string annotations cost it an ``eval`` each (8 ms of every check's start-up, measured).
 """
 
-import enum
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -36,7 +35,7 @@ from smtpdoctor.cli.options import (
     VerifyIMAPOption,
     VerifyTimeoutOption,
 )
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.model.words import AuthMechanism, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Request
@@ -51,16 +50,6 @@ EPILOG = (
 )
 #: Seconds --verify-imap waits for the test message (``smtpdoctor.api.DEFAULT_VERIFY_WAIT``).
 DEFAULT_VERIFY_TIMEOUT = 60.0
-
-
-class AuthChoice(enum.StrEnum):
-    """Values of --auth-mechanism."""
-
-    auto = "auto"
-    plain = "plain"
-    login = "login"
-    cram_md5 = "cram-md5"
-    xoauth2 = "xoauth2"
 
 
 def check(
@@ -100,12 +89,12 @@ def check(
     ] = None,
     tls: TLSOption = TLSMode.AUTO,
     auth_mechanism: Annotated[
-        AuthChoice,
+        AuthMechanism,
         typer.Option(
             help="SASL mechanism for --user. auto: XOAUTH2 with a token, else PLAIN, LOGIN, "
             "CRAM-MD5 — the first the server offers.",
         ),
-    ] = AuthChoice.auto,
+    ] = AuthMechanism.AUTO,
     allow_plaintext_auth: Annotated[
         bool,
         typer.Option(
@@ -174,12 +163,7 @@ def check(
     def request() -> "Request":
         from smtpdoctor.api import MailboxCheck, Request, SecretSources, TestMessage, parse_options
         from smtpdoctor.model.words import ConfigError
-        from smtpdoctor.settings.config import (
-            DEFAULT_PROBES,
-            AuthMechanism,
-            NameServer,
-            parse_probe,
-        )
+        from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer, parse_probe
 
         if send_to is None and (mail_from is not None or verify_imap):
             raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")
@@ -194,7 +178,7 @@ def check(
                 environ=os.environ,
                 ask=hidden_prompt if interactive() else None,
             ),
-            auth_mechanism=AuthMechanism(auth_mechanism.value),
+            auth_mechanism=auth_mechanism,
             allow_plaintext_auth=allow_plaintext_auth,
             tls=tls,
             ca_file=ca_file,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -216,7 +216,7 @@ def _as_json(doctor: Doctor, report: Report) -> str:
 
 
 def _refuse_missing(
-    mail_from: str | None, to: str | None, password_file: Path | None, environ: os._Environ[str]
+    mail_from: str | None, to: str | None, password_file: Path | None, environ: Mapping[str, str]
 ) -> None:
     from smtpdoctor.model.words import ConfigError
     from smtpdoctor.secrets.passwords import PASSWORD_ENV

@@ -41,6 +41,18 @@ class TLSMode(enum.StrEnum):
         return TLSMode.IMPLICIT if port in IMPLICIT_TLS_PORTS else TLSMode.STARTTLS
 
 
+class AuthMechanism(enum.StrEnum):
+    """Which SASL mechanism the auth check uses (``--auth-mechanism``)."""
+
+    AUTO = "auto"
+    """The strongest one offered that we hold a secret for (see
+    :func:`smtpdoctor.protocol.sasl.choose`): XOAUTH2 with a token, else PLAIN, LOGIN, CRAM-MD5."""
+    PLAIN = "plain"
+    LOGIN = "login"
+    CRAM_MD5 = "cram-md5"
+    XOAUTH2 = "xoauth2"
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """A port and the TLS mode spoken on it: ``Endpoint(465, TLSMode.IMPLICIT)``."""

@@ -12,7 +12,6 @@ clear :class:`~smtpdoctor.model.words.ConfigError` before a single byte is sent.
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import math
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from smtpdoctor.model.credentials import Credentials, Secret, check_token_text
 from smtpdoctor.model.words import (
     DEFAULT_PORT,
     SUBMISSION_PORTS,
+    AuthMechanism,
     ConfigError,
     Endpoint,
     TLSMode,
@@ -33,18 +33,6 @@ from smtpdoctor.protocol import LocalProtocolError, check_argument
 
 if TYPE_CHECKING:  # only names: importing them here would load email and imaplib early
     from smtpdoctor.settings.sending import IMAPSettings, SendRequest
-
-
-class AuthMechanism(enum.Enum):
-    """Which SASL mechanism the auth check uses."""
-
-    AUTO = "auto"
-    """The strongest one offered that we hold a secret for (see
-    :func:`smtpdoctor.protocol.sasl.choose`): XOAUTH2 with a token, else PLAIN, LOGIN, CRAM-MD5."""
-    PLAIN = "plain"
-    LOGIN = "login"
-    CRAM_MD5 = "cram-md5"
-    XOAUTH2 = "xoauth2"
 
 
 @dataclass(frozen=True, slots=True)

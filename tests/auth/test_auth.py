@@ -7,8 +7,7 @@ import pytest
 
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
-from smtpdoctor.settings.config import AuthMechanism
+from smtpdoctor.model.words import AuthMechanism, ExitCode, TLSMode
 
 from tests.auth.authkit import (
     PASSWORD,

@@ -8,8 +8,7 @@ import pytest
 from smtpdoctor.checks.auth import describe_tls_difference
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
-from smtpdoctor.settings.config import AuthMechanism
+from smtpdoctor.model.words import AuthMechanism, ExitCode, TLSMode
 
 from tests.auth.authkit import (
     PASSWORD,

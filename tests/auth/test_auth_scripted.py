@@ -11,8 +11,7 @@ import json
 
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import Report, Status
-from smtpdoctor.model.words import TLSMode
-from smtpdoctor.settings.config import AuthMechanism
+from smtpdoctor.model.words import AuthMechanism, TLSMode
 
 from tests.auth.authkit import (
     GREETING,

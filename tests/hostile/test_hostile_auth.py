@@ -12,9 +12,8 @@ import pytest
 
 from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import Report, Status
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.model.words import AuthMechanism, TLSMode
 from smtpdoctor.net.transport import Transport
-from smtpdoctor.settings.config import AuthMechanism
 
 from tests.hostile.hostile_server import (
     EHLO_AUTH,

@@ -12,8 +12,7 @@ import pytest
 
 from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode
-from smtpdoctor.settings.config import AuthMechanism
+from smtpdoctor.model.words import AuthMechanism, ExitCode
 
 from tests.hostile.hostile_server import (
     EHLO_AUTH,
