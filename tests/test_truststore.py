@@ -20,7 +20,7 @@ from smtpdoctor.model.words import Endpoint, TLSMode
 from smtpdoctor.net import truststore
 from smtpdoctor.net.session import Session
 from smtpdoctor.net.transport import TLSError, client_context
-from smtpdoctor.net.truststore import TrustStore
+from smtpdoctor.net.truststore import TrustStore, TrustStores
 from smtpdoctor.settings.config import RunConfig
 
 from tests.loopback import closed_port
@@ -216,3 +216,15 @@ def test_a_run_that_fails_before_its_handshake_still_waits_for_the_load_to_end(
     assert report.result("tcp") is not None
     assert report.result("tcp").status is Status.FAIL  # type: ignore[union-attr]
     assert finished.is_set()
+
+
+def test_trust_stores_hand_out_one_store_per_set_of_ca_settings() -> None:
+    """A Doctor's runs (and a scan's targets) share the store their CA settings ask for."""
+    stores = TrustStores()
+
+    system = stores.get(ca_file=None, ca_data=None)
+    private = stores.get(ca_file=None, ca_data="-----BEGIN CERTIFICATE-----")
+
+    assert stores.get(ca_file=None, ca_data=None) is system
+    assert private is not system
+    assert stores.get(ca_file=None, ca_data="-----BEGIN CERTIFICATE-----") is private

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from smtpdoctor.api.planning import Plan, plan
 from smtpdoctor.core.plugins import PluginSelection, make_plugin_manager
 from smtpdoctor.model.results import CheckResult, Report, TranscriptLine
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.net.truststore import TrustStores
 
 if TYPE_CHECKING:
     from smtpdoctor.api.request import Request
     from smtpdoctor.core.plugins import PluginManager
-    from smtpdoctor.net.truststore import TrustStore
     from smtpdoctor.render import RendererRegistry, RenderOptions
-    from smtpdoctor.settings.config import RunConfig
 
 #: Called as each check finishes, with its result and the (redacted) lines of the SMTP
 #: conversation exchanged since the previous result.
@@ -42,6 +40,7 @@ class Doctor:
         plugins: PluginSelection | None = None,
         *,
         extra_plugins: Iterable[ModuleType | object] = (),
+        trust_stores: TrustStores | None = None,
     ) -> None:
         """Load the plugins.
 
@@ -49,6 +48,7 @@ class Doctor:
             out, whether installed plugins (entry points) load.  By default installed plugins
             load and nothing else.
         :param extra_plugins: plugin modules or objects to register after all others.
+        :param trust_stores: the CA trust stores to use (and share); by default its own.
         :raises PluginLoadError: a plugin cannot be loaded (named, with its file or
             distribution).
         :raises RegistrationError: the checks the plugins register do not form a valid plan.
@@ -64,18 +64,25 @@ class Doctor:
         )
         collect_checks(self.manager)  # a bad registration is an error now, not mid-run
         self._renderers: RendererRegistry | None = None
-        self._trust_stores: dict[tuple[str | None, str | None], TrustStore] = {}
-        self._lock = threading.Lock()
+        self._trust_stores = trust_stores or TrustStores()
+
+    @classmethod
+    def for_request(cls, request: Request) -> Doctor:
+        """A Doctor for ``request``'s plugins whose trust store for ``request`` starts loading
+        *before* the plugins load: OpenSSL parses the system's CA bundle (~50 ms) in a thread
+        while Python imports the checks, instead of after."""
+        stores = TrustStores()
+        if request.verifies_certificates:
+            stores.get(ca_file=_text(request.ca_file), ca_data=request.ca_data).prepare()
+        return cls(request.plugins, trust_stores=stores)
 
     # -- the three steps ---------------------------------------------------------------------
 
     def plan(self, request: Request) -> Plan:
         """Decide ``request`` (see :func:`smtpdoctor.api.plan`); when the run will verify a
         certificate, the trust store starts loading now, alongside DNS and the port matrix."""
-        if not request.insecure and request.tls is not TLSMode.NONE:
-            store = self._trust_store(
-                str(request.ca_file) if request.ca_file else None, request.ca_data
-            )
+        if request.verifies_certificates:
+            store = self._trust_stores.get(ca_file=_text(request.ca_file), ca_data=request.ca_data)
             store.prepare()
         return plan(request)
 
@@ -92,7 +99,8 @@ class Doctor:
         from smtpdoctor.secrets.redaction import Redactor
 
         config = plan.config
-        session = Session(config, trust_store=self._trust_store_for(config))
+        trust_store = self._trust_stores.get(ca_file=_text(config.ca_file), ca_data=config.ca_data)
+        session = Session(config, trust_store=trust_store)
         on_result = None
         if observer is not None:
             redactor = Redactor(config.secrets())
@@ -146,19 +154,9 @@ class Doctor:
             self._renderers = collect_renderers(self.manager)
         return self._renderers
 
-    def _trust_store_for(self, config: RunConfig) -> TrustStore:
-        return self._trust_store(str(config.ca_file) if config.ca_file else None, config.ca_data)
 
-    def _trust_store(self, ca_file: str | None, ca_data: str | None) -> TrustStore:
-        """The one trust store for these CA settings (loaded when first prepared)."""
-        from smtpdoctor.net.truststore import TrustStore
-
-        with self._lock:
-            store = self._trust_stores.get((ca_file, ca_data))
-            if store is None:
-                store = TrustStore(ca_file=ca_file, ca_data=ca_data)
-                self._trust_stores[(ca_file, ca_data)] = store
-        return store
+def _text(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
 
 
 def diagnose(request: Request, *, observer: Observer | None = None) -> Report:
@@ -168,4 +166,4 @@ def diagnose(request: Request, *, observer: Observer | None = None) -> Report:
     :raises ConfigError: the request cannot be carried out (said in words).
     :raises PluginLoadError: a plugin cannot be loaded.
     """
-    return Doctor(request.plugins).diagnose(request, observer=observer)
+    return Doctor.for_request(request).diagnose(request, observer=observer)

@@ -162,6 +162,11 @@ class Request:
     options: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
     """Settings for plugins (``--option NAME=VALUE``)."""
 
+    @property
+    def verifies_certificates(self) -> bool:
+        """Whether the run will verify a certificate: TLS, and not ``insecure``."""
+        return not self.insecure and self.tls is not TLSMode.NONE
+
     def __post_init__(self) -> None:
         if self.port is not None and not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is out of range (1-65535)")

@@ -87,7 +87,7 @@ def execute(
     try:
         request = make_request()
         secrets = request.secrets.known()
-        doctor = Doctor(request.plugins)
+        doctor = Doctor.for_request(request)
         doctor.require_format(output_format)
         plan = doctor.plan(request)
         secrets = request.secrets.known() + plan.config.secrets()

@@ -97,3 +97,21 @@ class TrustStore:
             self._error = (f"cannot set up TLS: {type(exc).__name__}: {exc}", "config")
         finally:
             self._done.set()
+
+
+class TrustStores:
+    """One :class:`TrustStore` per set of CA settings, made on first use and shared by every
+    run that uses the same settings, on any thread (a scan's targets, a Doctor's runs)."""
+
+    def __init__(self) -> None:
+        self._stores: dict[tuple[str | None, str | None], TrustStore] = {}
+        self._lock = threading.Lock()
+
+    def get(self, *, ca_file: str | None, ca_data: str | None) -> TrustStore:
+        """The trust store for these CA settings (not loaded before its first ``prepare``)."""
+        with self._lock:
+            store = self._stores.get((ca_file, ca_data))
+            if store is None:
+                store = TrustStore(ca_file=ca_file, ca_data=ca_data)
+                self._stores[(ca_file, ca_data)] = store
+            return store
