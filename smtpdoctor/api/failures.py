@@ -8,13 +8,12 @@ cannot work), a broken plugin or format, Ctrl-C, or a bug.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from smtpdoctor.model.words import ConfigError, ExitCode
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
+class Failure(NamedTuple):
     """Why a run could not be carried out: the words to print and the exit code."""
 
     message: str

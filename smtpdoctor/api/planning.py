@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from smtpdoctor.settings.sending import IMAPSettings, SendRequest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Plan:
     """A request, decided: the settings of the run and what was found on the way."""
 

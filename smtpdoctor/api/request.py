@@ -41,7 +41,7 @@ class Purpose(enum.StrEnum):
     a login is required, as ``user`` or else as the sender."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SecretSources:
     """Where the secrets of a run come from; nothing is read before the plan needs it.
 
@@ -85,7 +85,7 @@ class SecretSources:
         return tuple(secret for secret in given if secret)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TestMessage:
     """A test message to send after AUTH, on the same connection (``--send-to``)."""
 
@@ -100,7 +100,7 @@ class TestMessage:
     """None: a short text that says what the message is for."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MailboxCheck:
     """Look for the test message in the recipient's mailbox over IMAP (``--verify-imap``)."""
 
@@ -118,7 +118,7 @@ class MailboxCheck:
             raise ConfigError("--verify-timeout must be a positive number of seconds")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Request:
     """What to check, and how.  Immutable; validated when the plan is made.
 
