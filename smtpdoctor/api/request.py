@@ -16,11 +16,14 @@ from types import MappingProxyType
 
 from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.model.credentials import Secret
-from smtpdoctor.model.words import AuthMechanism, ConfigError, Endpoint, TLSMode
+from smtpdoctor.model.words import (
+    DEFAULT_VERIFY_WAIT,
+    AuthMechanism,
+    ConfigError,
+    Endpoint,
+    TLSMode,
+)
 from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer
-
-#: Seconds ``--verify-imap`` waits for the test message by default.
-DEFAULT_VERIFY_WAIT = 60.0
 
 #: Asks a person for a secret, given what to ask for (``"Password for alice@example.com"``).
 Ask = Callable[[str], str]

@@ -35,7 +35,7 @@ from smtpdoctor.cli.options import (
     VerifyIMAPOption,
     VerifyTimeoutOption,
 )
-from smtpdoctor.model.words import AuthMechanism, TLSMode
+from smtpdoctor.model.words import DEFAULT_VERIFY_WAIT, AuthMechanism, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Request
@@ -48,8 +48,6 @@ EPILOG = (
     "  smtpdoctor check mail.example.com:465 --format json\n\n"
     "  SMTPDOCTOR_PASSWORD=… smtpdoctor check smtp.example.com -u app --transcript"
 )
-#: Seconds --verify-imap waits for the test message (``smtpdoctor.api.DEFAULT_VERIFY_WAIT``).
-DEFAULT_VERIFY_TIMEOUT = 60.0
 
 
 def check(
@@ -153,7 +151,7 @@ def check(
     imap_host: IMAPHostOption = None,
     imap_user: IMAPUserOption = None,
     imap_password_file: IMAPPasswordFileOption = None,
-    verify_timeout: VerifyTimeoutOption = DEFAULT_VERIFY_TIMEOUT,
+    verify_timeout: VerifyTimeoutOption = DEFAULT_VERIFY_WAIT,
     plugin: PluginOption = None,
     disable: DisableOption = None,
     option: OptionOption = None,

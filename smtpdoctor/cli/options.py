@@ -23,15 +23,6 @@ FormatOption = Annotated[
         "with perfdata), or a format a plugin adds (smtpdoctor plugins lists them).",
     ),
 ]
-UserOption = Annotated[
-    str | None,
-    typer.Option(
-        "--user",
-        "-u",
-        help="Log in as this user. The password comes from --password-file, "
-        "$SMTPDOCTOR_PASSWORD, or a hidden prompt — never from the command line.",
-    ),
-]
 PasswordFileOption = Annotated[
     Path | None,
     typer.Option(help="Read the password from this file (first line).", dir_okay=False),

@@ -42,13 +42,12 @@ from smtpdoctor.cli.options import (
     VerifyIMAPOption,
     VerifyTimeoutOption,
 )
-from smtpdoctor.model.words import TLSMode
+from smtpdoctor.model.words import DEFAULT_VERIFY_WAIT, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Doctor, Plan, Request
     from smtpdoctor.model.results import CheckResult, Report, TranscriptLine
 
-DEFAULT_VERIFY_TIMEOUT = 60.0
 EPILOG = (
     "Examples:\n\n"
     "  smtpdoctor send smtp.gmail.com   (asks for everything)\n\n"
@@ -109,7 +108,7 @@ def send(
     imap_host: IMAPHostOption = None,
     imap_user: IMAPUserOption = None,
     imap_password_file: IMAPPasswordFileOption = None,
-    verify_timeout: VerifyTimeoutOption = DEFAULT_VERIFY_TIMEOUT,
+    verify_timeout: VerifyTimeoutOption = DEFAULT_VERIFY_WAIT,
     output_format: Annotated[
         SendFormat,
         typer.Option(

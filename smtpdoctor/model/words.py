@@ -16,6 +16,8 @@ IMPLICIT_TLS_PORTS = frozenset({465, 2465})
 SUBMISSION_PORTS = frozenset({465, 587, 2465, 2525, 2587})
 #: The submission port (RFC 6409) used when nothing else says which.
 DEFAULT_PORT = 587
+#: Seconds ``--verify-imap`` keeps looking for the test message unless told otherwise.
+DEFAULT_VERIFY_WAIT = 60.0
 
 
 class ConfigError(ValueError):

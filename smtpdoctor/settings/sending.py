@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smtpdoctor.model.credentials import Credentials
-from smtpdoctor.model.words import ConfigError
+from smtpdoctor.model.words import DEFAULT_VERIFY_WAIT, ConfigError
 
 if TYPE_CHECKING:  # the email package is imported only when a message is built or checked
     from email.message import EmailMessage
@@ -126,8 +126,6 @@ def _refuse_control_characters(value: str, what: str) -> None:
 
 
 IMAPS_PORT = 993
-#: Seconds ``--verify-imap`` keeps looking for the message by default.
-DEFAULT_WAIT = 60.0
 
 
 class IMAPSecurity(enum.Enum):
@@ -144,7 +142,7 @@ class IMAPSettings:
     host: str
     port: int
     credentials: Credentials
-    wait: float = DEFAULT_WAIT
+    wait: float = DEFAULT_VERIFY_WAIT
     """Seconds to keep looking after the message was accepted (``--verify-timeout``)."""
     tls: IMAPSecurity | None = None
     """How to encrypt; None means by the port: IMAPS on 993, STARTTLS elsewhere."""
