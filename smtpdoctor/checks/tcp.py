@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.discovery.providers import closest_submission_host
 from smtpdoctor.model.results import Outcome, Status
 from smtpdoctor.net.transport import ConnectError, ResolutionError
 
@@ -20,6 +21,11 @@ DNS_FINDINGS = {
     "timeout": "tcp.dns-timeout",
     "error": "tcp.dns-error",
 }
+#: A name that always exists, asked once when the server's name got NXDOMAIN: if it fails too,
+#: the resolver is broken (offline, captive portal, DNS filter), not the name mistyped.
+WELL_KNOWN_NAME = "a.root-servers.net"
+#: NXDOMAIN for the server's name and no answer for :data:`WELL_KNOWN_NAME` either.
+DNS_BROKEN = "tcp.dns-broken"
 #: The finding for each way connecting fails (:class:`ConnectError` ``kind``); any other kind
 #: is ``tcp.error``.
 CONNECT_FINDINGS = {
@@ -37,13 +43,20 @@ class TCPConnect(Check):
 
     id = "tcp"
     title = "TCP connection"
-    findings = (*DNS_FINDINGS.values(), *CONNECT_FINDINGS.values(), TIMEOUT_ON_BLOCKED_PORT)
+    findings = (
+        *DNS_FINDINGS.values(),
+        DNS_BROKEN,
+        *CONNECT_FINDINGS.values(),
+        TIMEOUT_ON_BLOCKED_PORT,
+    )
 
     def run(self, ctx: CheckContext) -> Outcome:
         host, port = ctx.config.host, ctx.config.port
         try:
             connected = ctx.session.connect()
         except ResolutionError as exc:
+            if exc.kind == "nxdomain":
+                return _no_such_name(ctx, exc)
             return Outcome(
                 Status.FAIL,
                 f"DNS: {exc}",
@@ -74,6 +87,48 @@ class TCPConnect(Check):
                 "seconds": round(connected.seconds, 6),
             },
         )
+
+
+def _no_such_name(ctx: CheckContext, exc: ResolutionError) -> Outcome:
+    """NXDOMAIN for the server's name: ask the same resolver once for :data:`WELL_KNOWN_NAME`
+    to tell a resolver that answers NXDOMAIN for everything from a name that does not exist."""
+    host, port = ctx.config.host, ctx.config.port
+    details: dict[str, str | int] = {"host": host, "port": port}
+    if not ctx.session.deadline_passed:
+        try:
+            ctx.session.look_up(WELL_KNOWN_NAME)
+        except ResolutionError as canary:
+            servers = ", ".join(str(s) for s in ctx.config.dns_servers) or "the system's resolver"
+            how = (
+                "answers NXDOMAIN for everything"
+                if canary.kind == "nxdomain"
+                else "is not answering"
+            )
+            return Outcome(
+                Status.FAIL,
+                f"DNS: {host} does not resolve, and neither does {WELL_KNOWN_NAME}, which "
+                f"always exists: your DNS ({servers}) {how} (offline, captive portal, DNS "
+                "filter?)",
+                finding=DNS_BROKEN,
+                details={
+                    **details,
+                    "error": str(exc),
+                    "well_known_name": WELL_KNOWN_NAME,
+                    "well_known_error": str(canary),
+                    "dns": servers,
+                },
+            )
+    suggestion = closest_submission_host(host)
+    if suggestion is None:
+        return Outcome(
+            Status.FAIL, f"DNS: {exc}", finding=DNS_FINDINGS["nxdomain"], details=details
+        )
+    return Outcome(
+        Status.FAIL,
+        f"DNS: {exc} — did you mean {suggestion}?",
+        finding=DNS_FINDINGS["nxdomain"],
+        details={**details, "suggestion": suggestion},
+    )
 
 
 def _connect_summary(host: str, port: int, exc: ConnectError) -> str:

@@ -49,12 +49,14 @@ _OTHER_PORT = 2
 
 #: Every finding the ``ports`` row can carry (it is no check, so they are declared here):
 #: a port with TLS was chosen; only a port without TLS, or only a refusing server, answers;
-#: nothing answers SMTP.
+#: nothing answers SMTP; the name did not resolve, so no port was reached (the ``tcp`` row,
+#: which looks the name up again, is the one to fail for that).
 PORTS_FINDINGS: tuple[str, ...] = (
     "ports.recommended",
     "ports.no-tls",
     "ports.refused",
     "ports.none-answered",
+    "ports.not-resolved",
 )
 
 
@@ -169,6 +171,13 @@ class PortMatrix:
             "recommended": str(best.probe) if best is not None else None,
             "seconds": round(self.seconds, 6),
         }
+        if all(r.verdict is Verdict.DNS for r in self.results):
+            return Outcome(
+                Status.SKIP,
+                f"not probed: {self.host} does not resolve (the tcp row says why)",
+                details=details,
+                finding="ports.not-resolved",
+            )
         if best is None:
             first = self.results[0].probe
             return Outcome(

@@ -11,6 +11,8 @@ Four look-ups answer the questions a run asks:
 * :func:`provider_for_mx` — an MX host, to recognise the provider behind a custom domain;
 * :func:`detect_provider` — the server being checked: its host name, greeting and EHLO domain.
 
+:func:`closest_submission_host` suggests a provider's host for a name that looks mistyped.
+
 Host names match on whole labels (``google.com`` matches ``aspmx.l.google.com`` but not
 ``notgoogle.com``), a ``*`` label matches any one label, and the longest suffix wins, so
 ``mail.protection.outlook.com`` (Microsoft 365) beats ``outlook.com`` (Outlook.com).
@@ -18,6 +20,7 @@ Host names match on whole labels (``google.com`` matches ``aspmx.l.google.com`` 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Callable
@@ -454,6 +457,26 @@ _BY_ID = {provider.id: provider for provider in PROVIDERS}
 def provider_by_id(provider_id: str) -> Provider | None:
     """The provider with this id (``"gmail"``), or ``None``."""
     return _BY_ID.get(provider_id.strip().lower())
+
+
+#: How alike (:class:`difflib.SequenceMatcher` ratio) a name must be to a provider's host for
+#: :func:`closest_submission_host` to suggest it: a letter or two off, not another name.
+SUGGESTION_CUTOFF = 0.9
+
+
+def closest_submission_host(name: str) -> str | None:
+    """The provider submission host that ``name`` most likely misspells (``smtp.gmial.com``
+    → ``smtp.gmail.com``), or ``None`` when none is close or ``name`` is such a host itself."""
+    wanted = _normalise(name)
+    hosts = [
+        provider.submission_host
+        for provider in PROVIDERS
+        if not provider.host_is_template and _ip_address(provider.submission_host) is None
+    ]
+    if wanted in hosts:
+        return None
+    close = difflib.get_close_matches(wanted, hosts, n=1, cutoff=SUGGESTION_CUTOFF)
+    return close[0] if close else None
 
 
 def provider_for_mail_domain(domain: str) -> Provider | None:

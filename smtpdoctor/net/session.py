@@ -22,6 +22,7 @@ from smtpdoctor.net.transport import (
     Transport,
     TransportError,
     local_hostname,
+    resolve,
 )
 from smtpdoctor.net.truststore import TrustStore
 from smtpdoctor.protocol import (
@@ -165,6 +166,13 @@ class Session:
         address, port = self._transport.peer
         self.note(f"connected to {address} port {port}")
         return Connected(address, port, self._clock() - start)
+
+    def look_up(self, host: str) -> None:
+        """Resolve ``host`` as :meth:`connect` resolves the server's name — the same resolver
+        (the system's, or ``--dns-server``), bounded by the step's timeout and the run's
+        deadline — without connecting; raises
+        :class:`~smtpdoctor.net.transport.ResolutionError` when it does not resolve."""
+        (self._resolver or resolve)(host, 0, deadline_at=self._step_deadline())
 
     def redact(self, *secrets: str) -> None:
         """From now on show each of ``secrets`` as ``[redacted]`` wherever the server sends it

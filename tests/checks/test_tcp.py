@@ -114,13 +114,25 @@ def test_a_timeout_on_a_commonly_blocked_port_blames_outgoing_port_25_blocking(
     assert "Outgoing port 25 is probably blocked on your side" in hint_titles(result)
 
 
+def resolver_knowing_only(known: str, *, asked: list[str]) -> Any:
+    """A stand-in for ``socket.getaddrinfo`` that knows ``known`` (as a documentation address,
+    never connected to) and answers every other name as not existing; notes each name asked."""
+
+    def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list[Any]:
+        asked.append(host)
+        if host != known:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.1", port))]
+
+    return getaddrinfo
+
+
 def test_a_name_that_does_not_exist_fails_as_nxdomain(
     run_check: RunCheck, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    asked: list[str] = []
     monkeypatch.setattr(
-        socket,
-        "getaddrinfo",
-        resolver_failing_with(socket.EAI_NONAME, "Name or service not known"),
+        socket, "getaddrinfo", resolver_knowing_only(tcp.WELL_KNOWN_NAME, asked=asked)
     )
 
     report = run_check(("smtp.example.invalid", 587), password=None)
@@ -132,6 +144,38 @@ def test_a_name_that_does_not_exist_fails_as_nxdomain(
     assert result.outcome.details == {"host": "smtp.example.invalid", "port": 587}
     assert "The host name does not exist" in hint_titles(result)
     assert report.exit_code is ExitCode.CRITICAL
+    assert asked == ["smtp.example.invalid", tcp.WELL_KNOWN_NAME]
+
+
+def test_a_mistyped_provider_host_is_answered_with_the_provider_host(
+    run_check: RunCheck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", resolver_knowing_only(tcp.WELL_KNOWN_NAME, asked=[]))
+
+    report = run_check(("smtp.gmial.com", 587), password=None)
+
+    result = row(report, "tcp")
+    assert result.outcome.finding == "tcp.dns-nxdomain"
+    assert result.summary.endswith(" — did you mean smtp.gmail.com?")
+    assert result.outcome.details["suggestion"] == "smtp.gmail.com"
+
+
+def test_a_resolver_that_knows_no_name_at_all_is_blamed_instead_of_the_name(
+    run_check: RunCheck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo", resolver_knowing_only("", asked=asked))
+
+    report = run_check(("smtp.gmail.com", 587), password=None)
+
+    result = row(report, "tcp")
+    assert result.status is Status.FAIL
+    assert result.outcome.finding == "tcp.dns-broken"
+    assert "your DNS (the system's resolver) answers NXDOMAIN for everything" in result.summary
+    assert "did you mean" not in result.summary
+    assert hint_titles(result) == ["Your DNS resolves no names at all"]
+    assert report.exit_code is ExitCode.CRITICAL
+    assert asked == ["smtp.gmail.com", tcp.WELL_KNOWN_NAME]
 
 
 def test_a_resolver_that_fails_temporarily_is_not_mistaken_for_a_missing_name(

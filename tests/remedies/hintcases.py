@@ -902,6 +902,7 @@ OTHER_REPLY_CASES: tuple[ReplyCase, ...] = (
 
 FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("tcp.dns-nxdomain", ("The host name does not exist",)),
+    FindingCase("tcp.dns-broken", ("Your DNS resolves no names at all",)),
     FindingCase("tcp.dns-no-address", ("The name exists but has no address",)),
     FindingCase("tcp.dns-invalid", ("That is not a valid host name",)),
     FindingCase("tcp.dns-temporary", ("Your DNS resolver did not answer",)),

@@ -11,6 +11,7 @@ from smtpdoctor.discovery.providers import (
     USERNAME_ADDRESS,
     USERNAME_LOCAL_PART,
     Provider,
+    closest_submission_host,
     detect_provider,
     provider_by_id,
     provider_for_mail_domain,
@@ -328,3 +329,19 @@ def test_proton_bridge_is_recognised_by_a_proton_login_on_loopback() -> None:
     )
     assert detect_provider(host="mail.example.com", username="alice@proton.me") is None
     assert detect_provider(host="127.0.0.1", username="alice@gmail.com") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("smtp.gmial.com", "smtp.gmail.com"),
+        ("SMTP.GMAIL.CO.", "smtp.gmail.com"),
+        ("smtp.office356.com", "smtp.office365.com"),
+        ("smtp.gmail.com", None),  # a provider's host itself: never another one instead
+        ("smtp.mail.me.com", None),
+        ("example.com", None),
+        ("smtp.example.com", None),
+    ],
+)
+def test_a_mistyped_provider_host_suggests_the_host(name: str, suggestion: str | None) -> None:
+    assert closest_submission_host(name) == suggestion

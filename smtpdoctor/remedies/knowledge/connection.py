@@ -29,6 +29,22 @@ SECTIONS: tuple[Section, ...] = (
                 "DNS answers NXDOMAIN for the host name",
             ),
             Remedy(
+                Match(finding="tcp.dns-broken"),
+                Hint(
+                    "Your DNS resolves no names at all",
+                    (
+                        "This machine's resolver fails even for a name that always exists: it "
+                        "is offline, behind a captive portal (open a web page to log in), or a "
+                        "DNS filter blocks the look-up.",
+                        "Try another resolver: --dns-server 1.1.1.1 (or 9.9.9.9).",
+                        "Compare with the system: getent hosts NAME, and resolvectl status to "
+                        "see which DNS servers are in use.",
+                    ),
+                ),
+                Tier.FINDING,
+                "NXDOMAIN for the host name and for a.root-servers.net too",
+            ),
+            Remedy(
                 Match(finding="tcp.dns-no-address"),
                 Hint(
                     "The name exists but has no address",
