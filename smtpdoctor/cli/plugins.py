@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 import json
+import textwrap
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smtpdoctor.cli.common import fail_usage, plugin_selection
+from smtpdoctor.cli.common import fail_usage, plugin_selection, terminal_width
 from smtpdoctor.cli.options import DisableOption, PluginOption
 
 if TYPE_CHECKING:
@@ -48,9 +49,11 @@ def plugins(
     if output_format is ListFormat.json:
         typer.echo(json.dumps({"autoload": selection.autoload, "plugins": rows}, indent=2))
         return
-    from tabulate import tabulate
+    from smtpdoctor.render.table import fit_table
 
-    table = tabulate(
+    width = terminal_width()
+    table = fit_table(
+        ["Plugin", "Version", "From", "Provides", "File"],
         [
             [
                 row["name"] + (" (disabled)" if row["disabled"] else ""),
@@ -61,13 +64,17 @@ def plugins(
             ]
             for row in rows
         ],
-        headers=["Plugin", "Version", "From", "Provides", "File"],
-        tablefmt="simple",
-        disable_numparse=True,
+        width,
     )
     typer.echo(table)
     if not selection.autoload:
-        typer.echo("\nInstalled plugins were not loaded: SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD is set")
+        typer.echo(
+            "\n"
+            + textwrap.fill(
+                "Installed plugins were not loaded: SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD is set",
+                width,
+            )
+        )
 
 
 def checks(
@@ -83,16 +90,15 @@ def checks(
     if output_format is ListFormat.json:
         typer.echo(json.dumps({"checks": rows}, indent=2))
         return
-    from tabulate import tabulate
+    from smtpdoctor.render.table import fit_table
 
-    table = tabulate(
+    table = fit_table(
+        ["Check", "Title", "Requires", "Plugin", "Notes"],
         [
             [row["id"], row["title"], _requires_text(row["requires"]), row["plugin"], _notes(row)]
             for row in rows
         ],
-        headers=["Check", "Title", "Requires", "Plugin", "Notes"],
-        tablefmt="simple",
-        disable_numparse=True,
+        terminal_width(),
     )
     typer.echo(table)
 

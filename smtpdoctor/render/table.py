@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
+from collections.abc import Sequence
 
 from smtpdoctor.discovery.providers import provider_by_id
 from smtpdoctor.model.results import CheckResult, Report, Status
@@ -21,6 +23,14 @@ _TALLY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.INFO
 #: What :func:`shown` does: line breaks become spaces (as ``textwrap`` makes them anyway),
 #: every other character a terminal would obey is escaped.
 _SHOWN = {**TERMINAL_ESCAPES, **dict.fromkeys(map(ord, "\n\r\x0b\x0c"), " ")}
+#: The narrowest a column may be squeezed to; a table that would need narrower columns is
+#: stacked instead (see :func:`fit_table`).
+_MIN_COLUMN = 12
+#: tabulate's ``simple`` format: two spaces between columns, and a header padded by two.
+_GAP = 2
+_HEADER_PADDING = 2
+#: Colour codes take no room on the screen.
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
 _VERDICTS = {
     ExitCode.OK: "OK",
     ExitCode.WARNING: "WARNING",
@@ -30,28 +40,114 @@ _VERDICTS = {
 
 
 def render_table(report: Report, *, color: bool = False, width: int = 120) -> str:
-    """The report as a table sized to ``width`` columns, with a heading and a verdict line."""
-    from tabulate import tabulate  # costs ~40 ms (it imports importlib.metadata): only here
-
-    seen_width = max(30, (width - 34) * 5 // 9)
-    todo_width = max(24, width - 34 - seen_width)
+    """The report as a table that fits ``width`` columns (see :func:`fit_table`), with a
+    heading and a verdict line."""
     rows = [
         [
             result.check_id,
             _status(result.status, color),
             _ms(result),
-            textwrap.fill(shown(result.summary), seen_width),
-            _what_to_do(result, todo_width),
+            shown(result.summary),
+            _what_to_do(result),
         ]
         for result in report.results
     ]
-    table = tabulate(
-        rows,
-        headers=["Check", "Status", "Time", "What we saw", "What to do"],
-        tablefmt="simple",
-        disable_numparse=True,
+    table = fit_table(["Check", "Status", "Time", "What we saw", "What to do"], rows, width)
+    return "\n".join(
+        [_wrapped(_heading(report), width), "", table, "", _wrapped(_verdict(report), width)]
     )
-    return "\n".join([_heading(report), "", table, "", _verdict(report)])
+
+
+def fit_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> str:
+    """``rows`` as a tabulate ``simple`` table no line of which is wider than ``width``.
+
+    A table that fits is left alone.  Otherwise the widest columns give up room, each
+    narrow column keeping its width (``water-filling``), and their cells are wrapped: at
+    spaces where possible, a line starting with ``- `` keeps its hanging indent, and a word
+    longer than the column (a URL, a path) is broken.  When that would leave a column
+    narrower than :data:`_MIN_COLUMN`, each row is stacked instead: the first cell, then one
+    ``Header: value`` line per other cell, wrapped to ``width``.
+    """
+    from tabulate import tabulate  # costs ~40 ms (it imports importlib.metadata): only here
+
+    widths = _column_widths(headers, rows, width)
+    if widths is not None:
+        wrapped = [
+            [_wrap_cell(cell, w) for cell, w in zip(row, widths, strict=True)] for row in rows
+        ]
+        table = tabulate(wrapped, headers=list(headers), tablefmt="simple", disable_numparse=True)
+        if _longest_line(table) <= width:
+            return table
+    return _stacked(headers, rows, width)
+
+
+def _column_widths(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> list[int] | None:
+    """Each column's width so that the table fits ``width``; ``None`` if it cannot."""
+    natural = [
+        max([len(header) + _HEADER_PADDING] + [_longest_line(row[i]) for row in rows])
+        for i, header in enumerate(headers)
+    ]
+    room = width - _GAP * (len(headers) - 1)
+    widths = list(natural)
+    left = sorted(range(len(headers)), key=natural.__getitem__)
+    while left:
+        share = room // len(left)
+        column = left[0]
+        if natural[column] > share:
+            break
+        room -= natural[column]
+        left.pop(0)
+    else:
+        return widths
+    share, extra = divmod(room, len(left))
+    for rank, column in enumerate(left):
+        widths[column] = share + (1 if rank < extra else 0)
+        if widths[column] < max(_MIN_COLUMN, len(headers[column]) + _HEADER_PADDING):
+            return None
+    return widths
+
+
+def _wrap_cell(cell: str, width: int) -> str:
+    """``cell`` wrapped to ``width``, line by line; ``- `` items keep a hanging indent."""
+    if _longest_line(cell) <= width:
+        return cell
+    lines: list[str] = []
+    for line in cell.splitlines():
+        indent = "  " if line.startswith("- ") else ""
+        lines += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+def _stacked(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> str:
+    """One block per row: its first cell, then ``Header: value`` for the others."""
+    blocks = []
+    for row in rows:
+        lines = [_wrapped(row[0], width)]
+        for header, cell in zip(headers[1:], row[1:], strict=True):
+            if not cell:
+                continue
+            first, *rest = cell.splitlines()
+            lines.append(_wrapped(f"  {header}: {first}", width, indent="    "))
+            lines += [_wrapped(f"    {line}", width, indent="      ") for line in rest]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _wrapped(text: str, width: int, indent: str = "") -> str:
+    """Each line of ``text`` wrapped to ``width``, continuation lines indented by ``indent``."""
+    return "\n".join(
+        "\n".join(
+            textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [""]
+        )
+        for line in text.splitlines()
+    )
+
+
+def _longest_line(text: str) -> int:
+    """The width on screen of ``text``'s longest line (colour codes take none)."""
+    return max((len(line) for line in _SGR.sub("", text).splitlines()), default=0)
 
 
 def render_transcript(report: Report) -> str:
@@ -106,14 +202,11 @@ def _ms(result: CheckResult) -> str:
     return f"{result.duration * 1000:.0f} ms"
 
 
-def _what_to_do(result: CheckResult, width: int) -> str:
+def _what_to_do(result: CheckResult) -> str:
     blocks: list[str] = []
     for hint in result.hints:
-        lines = [textwrap.fill(shown(hint.title), width)]
-        lines += [
-            textwrap.fill(shown(step), width, initial_indent="- ", subsequent_indent="  ")
-            for step in hint.steps
-        ]
+        lines = [shown(hint.title)]
+        lines += [f"- {shown(step)}" for step in hint.steps]
         if hint.url:
             lines.append(shown(hint.url))
         blocks.append("\n".join(lines))
