@@ -37,7 +37,7 @@ def test_all_passing_is_ok_with_a_timing_per_step_and_the_days_left() -> None:
     assert text == (
         "SMTP OK - smtp.example.com:587: 2 checks passed in 0.125 s | "
         "time=0.125000s;;;0; time_tcp=0.021000s;;;0; time_certificate=0.001000s;;;0; "
-        "cert_days_left=64;14;3;;"
+        "cert_days_left=64;14:;3:;;"
     )
 
 

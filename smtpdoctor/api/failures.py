@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from smtpdoctor.model.words import ConfigError, ExitCode
+from smtpdoctor.model.words import ConfigError, ExitCode, FailureKind
 
 
 class Failure(NamedTuple):
-    """Why a run could not be carried out: the words to print and the exit code."""
+    """Why a run could not be carried out: the words to print, the exit code and the kind of
+    failure (what a JSON error document's ``error.kind`` says)."""
 
     message: str
     exit_code: ExitCode
+    kind: FailureKind
 
 
 def failure_of(error: BaseException, secrets: Iterable[str] = ()) -> Failure:
@@ -33,9 +35,13 @@ def failure_of(error: BaseException, secrets: Iterable[str] = ()) -> Failure:
     from smtpdoctor.secrets.redaction import Redactor
 
     if isinstance(error, KeyboardInterrupt):
-        return Failure("interrupted", ExitCode.INTERRUPTED)
+        return Failure("interrupted", ExitCode.INTERRUPTED, FailureKind.INTERRUPTED)
     redact = Redactor(secrets).text
-    if isinstance(error, ConfigError | PluginLoadError | RegistrationError | RenderingError):
-        return Failure(redact(str(error)), ExitCode.UNKNOWN)
+    if isinstance(error, ConfigError):
+        return Failure(redact(str(error)), ExitCode.UNKNOWN, FailureKind.USAGE)
+    if isinstance(error, PluginLoadError | RegistrationError | RenderingError):
+        return Failure(redact(str(error)), ExitCode.UNKNOWN, FailureKind.PLUGIN)
     described = redact(f"{type(error).__name__}: {error}")
-    return Failure(f"internal error ({described}); please report it", ExitCode.UNKNOWN)
+    return Failure(
+        f"internal error ({described}); please report it", ExitCode.UNKNOWN, FailureKind.INTERNAL
+    )

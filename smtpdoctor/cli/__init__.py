@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from smtpdoctor._version import __version__
-from smtpdoctor.model.words import ExitCode
+from smtpdoctor.model.words import ExitCode, FailureKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,27 +118,66 @@ def main(
 
 def run_app(application: typer.Typer, args: list[str]) -> int:
     """Run ``application`` and return its exit code, mapping usage errors to 3 and Ctrl-C
-    to 130 instead of click's 2 and 1."""
+    to 130 instead of click's 2 and 1.
+
+    When the command line asked ``check`` or ``send`` for ``--format nagios`` or ``json``, a
+    failure the command never got to handle (an unknown option, a bad value) is also printed
+    in that format on standard output (:func:`~smtpdoctor.cli.common.failure_document`).
+    """
     command = typer.main.get_command(application)
     exceptions = _click_exceptions()
     try:
         result = command.main(args=args, prog_name="smtpdoctor", standalone_mode=False)
-    except exceptions.UsageError as exc:
-        exc.show()
-        return ExitCode.UNKNOWN
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("\nsmtpdoctor: interrupted", err=True)
+        _show_failure(args, "interrupted", FailureKind.INTERRUPTED, ExitCode.INTERRUPTED)
         return ExitCode.INTERRUPTED
-    except exceptions.ClickException as exc:
+    except exceptions.ClickException as exc:  # a UsageError is one
         exc.show()
+        _show_failure(args, exc.format_message(), FailureKind.USAGE, ExitCode.UNKNOWN)
         return ExitCode.UNKNOWN
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
-        typer.echo(
-            f"smtpdoctor: internal error ({type(exc).__name__}: {exc}); please report it",
-            err=True,
-        )
-        return ExitCode.UNKNOWN
+        from smtpdoctor.api import failure_of
+
+        failure = failure_of(exc)
+        typer.echo(f"smtpdoctor: {failure.message}", err=True)
+        _show_failure(args, failure.message, failure.kind, failure.exit_code)
+        return failure.exit_code
     return result if isinstance(result, int) else 0
+
+
+#: The commands whose ``--format`` a failure is printed in (those that run a diagnosis).
+_REPORT_COMMANDS = frozenset({"check", "send"})
+
+
+def requested_format(args: list[str]) -> str | None:
+    """The ``--format`` a ``check`` or ``send`` command line asks for, read from ``args``
+    before (or whether or not) click can parse them; ``None`` for other commands or without
+    one.  Accepts ``--format F``, ``--format=F``, ``-f F`` and ``-fF``; the last one wins, as in
+    click, and nothing after ``--`` is an option."""
+    if not args or args[0] not in _REPORT_COMMANDS:
+        return None
+    found = None
+    words = iter(args[1:])
+    for word in words:
+        if word == "--":
+            break
+        if word in ("--format", "-f"):
+            found = next(words, None)
+        elif word.startswith("--format="):
+            found = word.removeprefix("--format=")
+        elif word.startswith("-f") and len(word) > 2:
+            found = word.removeprefix("-f")
+    return found
+
+
+def _show_failure(args: list[str], message: str, kind: FailureKind, exit_code: int) -> None:
+    """Print the failure on standard output in the format ``args`` asked for, if any."""
+    from smtpdoctor.cli.common import failure_document
+
+    document = failure_document(message, kind, exit_code, requested_format(args))
+    if document is not None:
+        typer.echo(document)
 
 
 def _click_exceptions() -> ModuleType:

@@ -64,7 +64,8 @@ def run(
     """Run every registered check against ``config``'s server and return the report.
 
     ``preamble`` holds the rows found before connecting (the ``target`` and ``ports`` rows of
-    :class:`~smtpdoctor.api.Plan`); they come first in the report, and checks see them.
+    :class:`~smtpdoctor.api.Plan`); they come first in the report, and checks see them, and
+    their time counts in the report's duration: the run took that long, not only the session.
 
     Raises :class:`~smtpdoctor.core.registry.RegistrationError` before connecting if the checks do
     not form a valid plan; everything that happens after that is reported, not raised.
@@ -103,7 +104,7 @@ def run(
         target=Target(config.host, config.port, config.tls_mode),
         results=tuple(results.values()),
         started_at=started_at,
-        duration=session.elapsed(),
+        duration=sum(earlier.duration for earlier in preamble) + session.elapsed(),
         tool_version=__version__,
         verification_disabled=config.insecure,
         transcript=redactor.transcript(session.transcript),

@@ -123,7 +123,10 @@ class Report:
     target: Target
     results: tuple[CheckResult, ...]
     started_at: datetime
+    """When the connection to the server began (after the ``target`` and ``ports`` rows)."""
     duration: float
+    """Seconds the whole run took: the rows found before connecting (finding the server, the
+    port matrix) and then the session."""
     tool_version: str
     verification_disabled: bool = False
     transcript: tuple[TranscriptLine, ...] = ()

@@ -93,6 +93,19 @@ class Endpoint:
         return self.port in SUBMISSION_PORTS
 
 
+class FailureKind(enum.StrEnum):
+    """Why a run could not be carried out, as the JSON error document's ``error.kind`` says."""
+
+    USAGE = "usage"
+    """The command line or the request cannot work (a bad option, a bad target, no password)."""
+    PLUGIN = "plugin"
+    """A plugin cannot be loaded or registered something wrongly (checks, a format)."""
+    INTERNAL = "internal"
+    """A bug in smtpdoctor or in a plugin."""
+    INTERRUPTED = "interrupted"
+    """Ctrl-C before the run started (exit code 130)."""
+
+
 class ExitCode(enum.IntEnum):
     """Exit codes, following the monitoring-plugins (Nagios/Icinga) convention."""
 

@@ -17,8 +17,8 @@ import pluggy
 from smtpdoctor.core.hookcalls import call_each
 from smtpdoctor.core.hooks import RegisterRenderer, Renderer, RenderOptions, hookimpl
 from smtpdoctor.model.results import Report
-from smtpdoctor.render.json import render_json, report_to_dict
-from smtpdoctor.render.nagios import render_nagios
+from smtpdoctor.render.json import render_json, render_json_failure, report_to_dict
+from smtpdoctor.render.nagios import render_nagios, render_nagios_failure
 from smtpdoctor.render.table import render_table, render_transcript
 
 __all__ = [
@@ -30,7 +30,9 @@ __all__ = [
     "RenderingError",
     "collect_renderers",
     "render_json",
+    "render_json_failure",
     "render_nagios",
+    "render_nagios_failure",
     "render_table",
     "render_transcript",
     "report_to_dict",

@@ -1,13 +1,20 @@
 """The JSON document for machines.  Its shape is versioned: ``schema_version`` changes
-whenever a field is removed or changes meaning; new fields may appear at any time."""
+whenever a field is removed or changes meaning; new fields may appear at any time.
+
+A run that could not be carried out (exit code 3, or 130 before it started) is an error
+document instead (:func:`render_json_failure`): the same ``schema``, ``schema_version``,
+``tool``, ``exit_code`` and ``status``, and an ``error`` object instead of the checks.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from smtpdoctor._version import __version__
 from smtpdoctor.discovery.providers import provider_by_id
 from smtpdoctor.model.results import CheckResult, Hint, Report, TranscriptLine
+from smtpdoctor.model.words import ExitCode, FailureKind
 
 SCHEMA = "https://smtpdoctor.dev/schema/report"
 SCHEMA_VERSION = 1
@@ -41,6 +48,21 @@ def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any
     if transcript:
         document["transcript"] = [_line(line) for line in report.transcript]
     return document
+
+
+def render_json_failure(message: str, *, kind: FailureKind, exit_code: int) -> str:
+    """The error document of a run that could not be carried out: why (``message``, on one
+    line), what kind of failure it was, and the exit code."""
+    document = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "smtpdoctor", "version": __version__},
+        "exit_code": exit_code,
+        "status": "interrupted" if exit_code == ExitCode.INTERRUPTED else "unknown",
+        "interrupted": exit_code == ExitCode.INTERRUPTED,
+        "error": {"kind": kind.value, "message": " ".join(message.split())},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def _check(result: CheckResult) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 The first line is ``SMTP <STATE> - <what matters most> | <perfdata>``; further lines (the
 plugin's "long output") name every check that is not PASS.  Perfdata follows the
-monitoring-plugins guidelines: ``'label'=value[UOM];[warn];[crit];[min];[max]``.
+monitoring-plugins guidelines: ``'label'=value[UOM];[warn];[crit];[min];[max]``, the
+thresholds in their range syntax (``cert_days_left=64;14:;3:;;``: warn below 14 days,
+critical below 3).  A run that could not be carried out is one ``SMTP UNKNOWN - <reason>``
+line (:func:`render_nagios_failure`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,13 @@ def render_nagios(report: Report) -> str:
     return "\n".join(lines)
 
 
+def render_nagios_failure(message: str) -> str:
+    """The status line of a run that could not be carried out (a usage error, a broken
+    plugin, a bug, Ctrl-C before it started): ``SMTP UNKNOWN - <message>``, on one line, with
+    no perfdata — there was no run to measure."""
+    return f"SMTP UNKNOWN - {_one_line(message)}"
+
+
 def _headline(report: Report) -> str:
     for status in _SEVERITY:
         worst = [r for r in report.results if r.status is status]
@@ -63,8 +73,9 @@ def _certificate_days(result: CheckResult) -> list[str]:
     days = details.get("days_left")
     if not isinstance(days, int):
         return []
+    # alert *below* the thresholds: the guidelines' range "N:" (alert when value < N)
     warn, crit = details.get("warn_days"), details.get("crit_days")
-    thresholds = ";".join(str(t) if isinstance(t, int) else "" for t in (warn, crit))
+    thresholds = ";".join(f"{t}:" if isinstance(t, int) else "" for t in (warn, crit))
     return [f"cert_days_left={days};{thresholds};;"]
 
 
