@@ -1,11 +1,15 @@
-# Everything runs inside .venv, created on first use from the python3 on PATH (3.11+).
+# Everything runs inside .venv (the example plugins' tests in .venv-plugins), created on first
+# use from the python3 on PATH (3.11+).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The example plugins: separate distributions, installed into the venv for their tests.
+# The example plugins: separate distributions, tested in a venv of their own (smtpdoctor and
+# the plugins, editable), so that .venv's smtpdoctor stays the product: builtins only.
 PLUGINS := plugins/smtpdoctor-banner-policy plugins/smtpdoctor-open-relay
-PLUGINS_STAMP := $(VENV)/.plugins-installed
+PLUGINS_VENV := .venv-plugins
+PLUGINS_BIN := $(PLUGINS_VENV)/bin
+PLUGINS_STAMP := $(PLUGINS_VENV)/.installed
 
 .PHONY: demo test lint typecheck unit plugins-test clean bench
 
@@ -34,11 +38,16 @@ integration: $(STAMP)  ## send through a real Postfix and find the mail with a r
 	status=0; SMTPDOCTOR_INTEGRATION=1 $(BIN)/pytest -m integration tests/integration \
 		|| status=$$?; integration/mailserver.sh stop; exit $$status
 
-plugins-test: $(PLUGINS_STAMP)  ## install the example plugins and run their own tests
-	for plugin in $(PLUGINS); do $(BIN)/pytest $$plugin || exit 1; done
+plugins-test: $(PLUGINS_STAMP)  ## run the example plugins' own tests, in .venv-plugins
+	for plugin in $(PLUGINS); do $(PLUGINS_BIN)/pytest $$plugin || exit 1; done
 
-$(PLUGINS_STAMP): $(STAMP) $(addsuffix /pyproject.toml,$(PLUGINS))
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation $(addprefix -e ,$(PLUGINS))
+# Also drops the example plugins from .venv, where earlier Makefiles installed them.
+$(PLUGINS_STAMP): $(STAMP) pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+	test -x $(PLUGINS_BIN)/python || $(PYTHON) -m venv $(PLUGINS_VENV)
+	$(PLUGINS_BIN)/python -m pip install --quiet --upgrade pip
+	$(PLUGINS_BIN)/python -m pip install --quiet -e '.[test]' $(foreach plugin,$(PLUGINS),-e '$(plugin)[test]')
+	$(BIN)/python -m pip uninstall --quiet --yes $(notdir $(PLUGINS)) 2>/dev/null
+	rm -f $(VENV)/.plugins-installed
 	touch $(PLUGINS_STAMP)
 
 $(STAMP): pyproject.toml
@@ -48,4 +57,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(PLUGINS_VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -71,10 +71,32 @@ class Doctor:
         """A Doctor for ``request``'s plugins whose trust store for ``request`` starts loading
         *before* the plugins load: OpenSSL parses the system's CA bundle (~50 ms) in a thread
         while Python imports the checks, instead of after."""
+        return cls.for_settings(
+            request.plugins,
+            verifies_certificates=request.verifies_certificates,
+            ca_file=request.ca_file,
+            ca_data=request.ca_data,
+        )
+
+    @classmethod
+    def for_settings(
+        cls,
+        plugins: PluginSelection,
+        *,
+        verifies_certificates: bool,
+        ca_file: Path | None = None,
+        ca_data: str | None = None,
+    ) -> Doctor:
+        """As :meth:`for_request`, from the settings alone: for a front door that loads the
+        plugins before it has the whole request (``send`` does, before it asks a person).
+
+        :param verifies_certificates: whether the run will verify a certificate
+            (:attr:`Request.verifies_certificates`); only then does the trust store start.
+        """
         stores = TrustStores()
-        if request.verifies_certificates:
-            stores.get(ca_file=_text(request.ca_file), ca_data=request.ca_data).prepare()
-        return cls(request.plugins, trust_stores=stores)
+        if verifies_certificates:
+            stores.get(ca_file=_text(ca_file), ca_data=ca_data).prepare()
+        return cls(plugins, trust_stores=stores)
 
     # -- the three steps ---------------------------------------------------------------------
 

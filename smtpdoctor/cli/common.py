@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from smtpdoctor.model.words import ExitCode
+from smtpdoctor.model.words import ExitCode, FailureKind
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Doctor, Observer, Plan, Request
@@ -58,6 +58,24 @@ def plugin_selection(plugins: list[str] | None, disable: list[str] | None) -> Pl
     )
 
 
+def failure_document(
+    message: str, kind: FailureKind, exit_code: int, output_format: str | None
+) -> str | None:
+    """What a run that could not be carried out prints on standard output, besides the error
+    on standard error, so that a monitor reading ``output_format`` always gets its format:
+    the ``SMTP UNKNOWN - <reason>`` line for ``nagios``, the error document for ``json``,
+    nothing for any other format."""
+    if output_format == "nagios":
+        from smtpdoctor.render.nagios import render_nagios_failure
+
+        return render_nagios_failure(message)
+    if output_format == "json":
+        from smtpdoctor.render.json import render_json_failure
+
+        return render_json_failure(message, kind=kind, exit_code=exit_code)
+    return None
+
+
 def execute(
     make_request: Callable[[], Request],
     *,
@@ -66,6 +84,7 @@ def execute(
     announce: Callable[[Plan], None] | None = None,
     observer: Observer | None = None,
     show: Callable[[Doctor, Report], str] | None = None,
+    prepare: Callable[[], Doctor] | None = None,
 ) -> int:
     """Run one diagnosis for a command and print it; the exit code.
 
@@ -77,17 +96,25 @@ def execute(
     :param observer: called as each check finishes (``send``'s live dialogue).
     :param show: turns the report into the text to print; by default the renderer of
         ``output_format``.
+    :param prepare: makes the Doctor (loads the plugins) *before* ``make_request`` is called,
+        so that a broken plugin is exit code 3 before a person is asked anything (``send``);
+        by default the Doctor is made for the request (:meth:`Doctor.for_request`).
     :returns: the report's exit status (130 when Ctrl-C ended the run), or 3 when it could
         not run.
     """
-    from smtpdoctor.api import Doctor, failure_of
+    from smtpdoctor.api import Doctor, SecretSources, failure_of
     from smtpdoctor.render import RenderOptions
 
     secrets: tuple[str, ...] = ()
     try:
+        doctor: Doctor | None = None
+        if prepare is not None:  # no request yet: the secrets in the environment are known
+            secrets = SecretSources(environ=os.environ).known()
+            doctor = prepare()
         request = make_request()
         secrets = request.secrets.known()
-        doctor = Doctor.for_request(request)
+        if doctor is None:
+            doctor = Doctor.for_request(request)
         doctor.require_format(output_format)
         plan = doctor.plan(request)
         secrets = request.secrets.known() + plan.config.secrets()
@@ -107,6 +134,9 @@ def execute(
         failure = failure_of(error, secrets)
         interrupted = failure.exit_code is ExitCode.INTERRUPTED
         typer.echo(f"{chr(10) if interrupted else ''}smtpdoctor: {failure.message}", err=True)
+        document = failure_document(failure.message, failure.kind, failure.exit_code, output_format)
+        if document is not None:
+            typer.echo(document)
         return int(failure.exit_code)
     typer.echo(shown)
     return report.exit_status

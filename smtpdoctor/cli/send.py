@@ -3,7 +3,9 @@
 ``send`` asks for the sender, the password (hidden), the destination, the subject and the body
 when they were not given as options, shows the SMTP dialogue as it happens (redacted), and ends
 with a success line or with the diagnosis table of the step that failed.  Without a terminal
-nothing is asked: a missing value is a usage error (exit 3).
+nothing is asked: a missing value is a usage error (exit 3).  The target's syntax and the
+plugins (``--plugin``, ``--disable``) are checked before the first question: a bad target or a
+broken plugin is exit 3 before a password is typed.
 
 A thin adapter: the answers become a :class:`~smtpdoctor.api.Request` of purpose ``send``,
 which :func:`~smtpdoctor.cli.common.execute` plans, runs and shows, as ``check`` does.
@@ -31,12 +33,14 @@ from smtpdoctor.cli.common import (
 from smtpdoctor.cli.options import (
     CAFileOption,
     DeadlineOption,
+    DisableOption,
     HeloNameOption,
     IMAPHostOption,
     IMAPPasswordFileOption,
     IMAPUserOption,
     InsecureOption,
     PasswordFileOption,
+    PluginOption,
     TimeoutOption,
     TLSOption,
     VerifyIMAPOption,
@@ -115,11 +119,23 @@ def send(
             "--format", "-f", help="table: the dialogue as it happens; json: one document."
         ),
     ] = SendFormat.table,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
 ) -> None:
     """Send one message, logging in first: asks for what is not given as an option, shows
     the SMTP dialogue (passwords redacted), and ends with a success line or the diagnosis."""
     live = output_format is SendFormat.table
     dialogue = _Dialogue()
+    plugins = plugin_selection(plugin, disable)
+
+    def prepare() -> Doctor:
+        """Refuse a bad target and load the plugins before anything is asked."""
+        from smtpdoctor.api import Doctor
+        from smtpdoctor.settings.config import parse_target
+
+        parse_target(target)
+        verifies = not insecure and tls is not TLSMode.NONE
+        return Doctor.for_settings(plugins, verifies_certificates=verifies, ca_file=ca_file)
 
     def request() -> Request:
         from smtpdoctor.api import (
@@ -130,10 +146,8 @@ def send(
             TestMessage,
             read_password,
         )
-        from smtpdoctor.settings.config import parse_target
 
         asking = interactive()
-        parse_target(target)  # a bad target is refused before anything is asked
         sources = SecretSources(
             password_file=password_file,
             imap_password_file=imap_password_file,
@@ -161,7 +175,7 @@ def send(
             deadline=deadline,
             send=message,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
-            plugins=plugin_selection(None, None),
+            plugins=plugins,
         )
 
     raise typer.Exit(
@@ -171,6 +185,7 @@ def send(
             announce=_announce if live else None,
             observer=dialogue.show if live else None,
             show=dialogue.ending if live else _as_json,
+            prepare=prepare,
         )
     )
 

@@ -204,15 +204,46 @@ class PluginManager(pluggy.PluginManager):
         if self.is_blocked(source.name):
             self._blocked[source.name] = source
             return
+        twice = self._loaded_already(plugin, source)
+        if twice is not None:
+            raise PluginLoadError(twice)
         try:
             self.register(plugin, name=source.name)
         except pluggy.PluginValidationError as exc:
             raise PluginLoadError(f"{_where(source)} is not valid: {exc}") from None
-        except ValueError as exc:  # the name or the object is registered already
-            other = self._sources.get(source.name)
-            also = f" (already loaded from {other.origin or other.kind.value})" if other else ""
-            raise PluginLoadError(f"{_where(source)} cannot be loaded twice{also}: {exc}") from None
         self._sources[source.name] = source
+
+    def _loaded_already(self, plugin: object, source: PluginSource) -> str | None:
+        """Why ``plugin`` cannot be registered as ``source.name`` — it is registered already,
+        or another plugin has that name — in words, instead of pluggy's ``ValueError`` that
+        dumps its whole registry; None when it can be."""
+        registered_as = self.get_name(plugin)
+        name = registered_as or source.name
+        if registered_as is None and name not in self._sources:
+            return None
+        other = self._sources[name]
+        same = registered_as is not None or (
+            other.origin is not None and other.origin == source.origin
+        )
+        if other.kind is PluginKind.ENTRY_POINT:
+            installed = f"{name!r} ({other.distribution} {other.version})"
+            said = (
+                f"is already installed as {installed}"
+                if same
+                else f"has the name of the installed plugin {installed}"
+            )
+            advice = f"use --disable {name} or drop --plugin"
+        elif other.kind is PluginKind.BUILTIN:
+            said = f"is the builtin plugin {name!r}, loaded already"
+            advice = "drop --plugin"
+        else:
+            said = (
+                f"is already loaded as {_where(other)}"
+                if same
+                else f"has the same name as {_where(other)}"
+            )
+            advice = "load it once" if same else "rename one of them"
+        return f"{_where(source)} {said}: {advice}"
 
     def source(self, name: str) -> PluginSource | None:
         """Where the plugin registered as ``name`` came from."""

@@ -3,6 +3,7 @@ SMTPDOCTOR_DISABLE and SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD keep them or their che
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -225,10 +226,55 @@ def test_the_renderers_cannot_be_disabled() -> None:
 def test_the_same_plugin_twice_is_an_error(write_plugin: WritePlugin) -> None:
     path = write_plugin("twice", check_plugin("twice"))
 
-    with pytest.raises(
-        PluginLoadError, match=r"plugin 'twice' \(.*twice\.py\) cannot be loaded twice"
-    ):
+    with pytest.raises(PluginLoadError) as raised:
         make_plugin_manager(plugins=[str(path), str(path)], load_entry_points=False)
+
+    assert re.fullmatch(
+        r"plugin 'twice' \(.*twice\.py\) is already loaded as plugin 'twice' \(.*twice\.py\): "
+        r"load it once",
+        str(raised.value),
+    )
+
+
+def test_an_installed_plugin_given_again_by_plugin_says_how_to_load_it_once(
+    install_distribution: InstallDistribution,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Not pluggy's ValueError with its whole registry: which plugin, and what to do."""
+    install_distribution(
+        "smtpdoctor-hello",
+        "2.3.1",
+        {"hello": "smtpdoctor_hello"},
+        {"smtpdoctor_hello": check_plugin("hello")},
+    )
+    monkeypatch.delenv("SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+
+    code = main(["check", "127.0.0.1:1", "--plugin", "smtpdoctor_hello"])
+
+    err = capsys.readouterr().err
+    assert code == 3
+    assert re.fullmatch(
+        r"smtpdoctor: plugin 'smtpdoctor_hello' \(.*smtpdoctor_hello\.py\) is already "
+        r"installed as 'hello' \(smtpdoctor-hello 2\.3\.1\): use --disable hello or drop "
+        r"--plugin\n",
+        err,
+    )
+
+
+def test_an_extra_plugin_object_given_again_by_plugin_is_named_not_dumped(
+    write_plugin: WritePlugin,
+) -> None:
+    path = write_plugin("again", check_plugin("again"))
+    first = make_plugin_manager(plugins=[str(path)], load_entry_points=False)
+    module = first.get_plugin("again")
+
+    with pytest.raises(PluginLoadError) as raised:
+        make_plugin_manager(extra_plugins=[module], plugins=[str(path)], load_entry_points=False)
+
+    message = str(raised.value)
+    assert "is already loaded as plugin 'again'" in message
+    assert "_name2plugin" not in message and "\n" not in message
 
 
 def test_a_plugin_file_may_not_hide_a_module(write_plugin: WritePlugin) -> None:

@@ -300,6 +300,60 @@ def test_on_a_terminal_send_asks_for_each_value_and_hides_the_password(
     assert b"Hello, world." in captured.content
 
 
+def test_on_a_terminal_a_wrong_plugin_path_is_exit_3_before_anything_is_asked(
+    smtp_server: LocalSMTPServer, tmp_path: Path
+) -> None:
+    """Plugins load before the first question: no password is typed for a run that cannot
+    start."""
+    controller, terminal = pty.openpty()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SMTPDOCTOR_")}
+    env["SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    missing = tmp_path / "no_such_plugin.py"
+    command = [sys.executable, "-m", "smtpdoctor", "send", target(smtp_server)]
+    command += ["--plugin", str(missing)]
+    with subprocess.Popen(
+        command, stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True
+    ) as process:
+        os.close(terminal)
+        process.wait(timeout=20)
+        seen = read_to_end(controller)
+    os.close(controller)
+
+    assert process.returncode == 3, seen.decode(errors="replace")
+    assert f"plugin file '{missing}' does not exist".encode() in seen
+    assert b"Sender address" not in seen
+    assert b"Password" not in seen
+    assert smtp_server.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--plugin", "no_such_module_anywhere"], "could not be imported"),
+        (["--disable", "no-such-check"], "cannot disable 'no-such-check'"),
+    ],
+)
+@pytest.mark.usefixtures("no_passwords")
+def test_plugins_are_checked_before_the_first_prompt(
+    smtp_server: LocalSMTPServer,
+    arguments: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def no_questions(label: str, **_: object) -> str:
+        raise AssertionError(f"asked {label!r} before the plugins were loaded")
+
+    monkeypatch.setattr("smtpdoctor.cli.send.interactive", lambda: True)
+    monkeypatch.setattr("typer.prompt", no_questions)
+
+    code = main(["send", target(smtp_server), *arguments])
+
+    assert code == 3
+    assert message in capsys.readouterr().err
+    assert smtp_server.connections == 0
+
+
 def answer(fd: int, prompt: bytes, text: str) -> bytes:
     seen = read_until(fd, prompt)
     os.write(fd, text.encode() + b"\n")
@@ -320,6 +374,20 @@ def read_until(fd: int, marker: bytes, timeout: float = 20.0) -> bytes:
             except OSError:
                 break
             data += chunk
+    return data
+
+
+def read_to_end(fd: int) -> bytes:
+    """What is left to read from a pty whose other side is closed."""
+    data = b""
+    while select.select([fd], [], [], 5.0)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the terminal's other side is gone
+            break
+        if not chunk:
+            break
+        data += chunk
     return data
 
 
