@@ -6,9 +6,18 @@
 #   integration/mailserver.sh status   say what listens; exit 0 only when everything does
 #
 # Needs root and apt-get (Debian); no systemd. Idempotent: `start` on a running server
-# reconfigures and reloads it. Nothing leaves this machine: Postfix relays for nobody and its
-# only transport off the box is `error:`. State lives in $SMTPDOCTOR_MAILSERVER_DIR
+# reconfigures and reloads it. Nothing leaves this machine: Postfix's only transport off the
+# box is `error:`. State lives in $SMTPDOCTOR_MAILSERVER_DIR
 # (default /var/lib/smtpdoctor-mailserver); see integration/README.md.
+#
+# Ports on 127.0.0.1: SMTP 25, submission 587, submissions 465, IMAP 143, IMAPS 993, and two
+# misconfigured smtpd services for the tests of what smtpdoctor must catch:
+#   10025  an OPEN RELAY for every IPv4 client, no AUTH: mynetworks = 0.0.0.0/0 with
+#          smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination (Postfix
+#          refuses a bare `permit` there); what it relays bounces through the `error:`
+#          transports, so nothing leaves
+#   10026  a SLOW GREETING: smtpd_client_restrictions = sleep 6 with smtpd_delay_reject = no,
+#          so the 220 comes after 6 s (a tarpit)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +27,9 @@ PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 VMAIL=smtpdoctor-vmail
 DOVECOT_CONF=$STATE/dovecot.conf
 DOVECOT_RUN=/run/smtpdoctor-dovecot
-PORTS=(25 465 587 143 993)
+OPEN_RELAY_PORT=10025
+SLOW_GREETING_PORT=10026
+PORTS=(25 465 587 143 993 "$OPEN_RELAY_PORT" "$SLOW_GREETING_PORT")
 NOTHING_LEAVES="error:this test server delivers nothing off this machine"
 
 say() { echo "mailserver: $*"; }
@@ -105,8 +116,33 @@ configure_postfix() {
     done
     postconf -P "submission/inet/smtpd_tls_security_level=encrypt" \
         "smtps/inet/smtpd_tls_wrappermode=yes"
+    configure_misconfigured_services
     postconf -F '*/*/chroot = n'
     postfix check >>"$STATE/log/postfix.log" 2>&1 || die "postfix check failed: see $STATE/log/postfix.log"
+}
+
+# Two smtpd services that are wrong on purpose, each on its own loopback port.
+configure_misconfigured_services() {
+    local relay="127.0.0.1:$OPEN_RELAY_PORT" slow="127.0.0.1:$SLOW_GREETING_PORT"
+    postconf -M "$relay/inet=$relay inet n - n - - smtpd" \
+        "$slow/inet=$slow inet n - n - - smtpd"
+    # An open relay: any client, any recipient, no login (relayed mail bounces via error:).
+    # The classic mistake, a mynetworks that holds everyone: Postfix will not start an smtpd
+    # whose relay restrictions lack reject_unauth_destination (or the like), so no bare permit.
+    # smtpd_reject_unlisted_recipient = no, or RCPT to a domain whose transport is error: is
+    # refused as an unknown user (550 5.1.1) and the relay would never show.
+    postconf -P \
+        "$relay/inet/syslog_name=postfix/openrelay" \
+        "$relay/inet/smtpd_sasl_auth_enable=no" \
+        "$relay/inet/mynetworks=0.0.0.0/0" \
+        "$relay/inet/smtpd_relay_restrictions=permit_mynetworks,reject_unauth_destination" \
+        "$relay/inet/smtpd_reject_unlisted_recipient=no"
+    # A tarpit: the restriction runs at connect time (smtpd_delay_reject = no), before the 220;
+    # "sleep,6" is "sleep 6" in a master.cf -o value, which cannot hold a space.
+    postconf -P \
+        "$slow/inet/syslog_name=postfix/slowgreeting" \
+        "$slow/inet/smtpd_delay_reject=no" \
+        "$slow/inet/smtpd_client_restrictions=sleep,6"
 }
 
 configure_dovecot() {
@@ -246,6 +282,7 @@ info() {
     say "running on 127.0.0.1 (state in $STATE)"
     say "  SMTP 25 (STARTTLS offered, no AUTH), submission 587 (STARTTLS + AUTH), submissions 465 (implicit TLS + AUTH)"
     say "  IMAP 143 (STARTTLS), IMAPS 993"
+    say "  misconfigured on purpose: $OPEN_RELAY_PORT an open relay (no AUTH), $SLOW_GREETING_PORT a greeting delayed 6 s"
     say "  CA certificate: $STATE/tls/ca.pem"
     say "  users: alice@smtpdoctor.test, bob@smtpdoctor.test (passwords: $STATE/users.json, root only)"
     say "  everything as JSON: $STATE/mailserver.json; logs: $STATE/log/"

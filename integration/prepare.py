@@ -22,7 +22,15 @@ from smtpdoctor.lab.pki import make_pki
 DOMAIN = "smtpdoctor.test"
 USERS = ("alice", "bob")
 HOST = "127.0.0.1"
-PORTS = {"smtp": 25, "submissions": 465, "submission": 587, "imap": 143, "imaps": 993}
+PORTS = {
+    "smtp": 25,
+    "submissions": 465,
+    "submission": 587,
+    "imap": 143,
+    "imaps": 993,
+    "open_relay": 10025,
+    "slow_greeting": 10026,
+}
 
 
 def main(state: Path, uid: int, gid: int) -> None:

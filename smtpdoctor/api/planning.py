@@ -69,7 +69,7 @@ def plan(request: Request) -> Plan:
 
 
 def _plan_check(request: Request) -> Plan:
-    from smtpdoctor.discovery.targets import locate, parse_typed, place
+    from smtpdoctor.discovery.targets import Kind, locate, parse_typed, place
 
     typed = parse_typed(request.target)
     located = locate(typed, _settings(request, host=typed.name))
@@ -88,6 +88,7 @@ def _plan_check(request: Request) -> Plan:
         oauth_token=token,
         send=send,
         verify=verify,
+        mail_domain=None if located.kind is Kind.SERVER else typed.name,
     )
     placed = place(located, config)
     return Plan(request, placed.config, placed.preamble, located.provider)
@@ -117,6 +118,7 @@ def _settings(
     oauth_token: Secret | None = None,
     send: SendRequest | None = None,
     verify: IMAPSettings | None = None,
+    mail_domain: str | None = None,
 ) -> RunConfig:
     return RunConfig(
         host=host,
@@ -125,6 +127,7 @@ def _settings(
         helo_name=request.helo_name,
         timeout=request.timeout,
         deadline=request.deadline + (verify.wait if verify is not None else 0.0),
+        slow_greeting=request.slow_greeting,
         ca_file=request.ca_file,
         ca_data=request.ca_data,
         insecure=request.insecure,
@@ -140,6 +143,7 @@ def _settings(
         verify=verify,
         dns_servers=request.dns_servers,
         probes=request.probes,
+        mail_domain=mail_domain,
     )
 
 

@@ -17,13 +17,14 @@ from types import MappingProxyType
 from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.model.credentials import Secret
 from smtpdoctor.model.words import (
+    DEFAULT_SLOW_GREETING,
     DEFAULT_VERIFY_WAIT,
     AuthMechanism,
     ConfigError,
     Endpoint,
     TLSMode,
 )
-from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer
+from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer, check_slow_greeting
 
 #: Asks a person for a secret, given what to ask for (``"Password for alice@example.com"``).
 Ask = Callable[[str], str]
@@ -154,6 +155,9 @@ class Request:
     """Seconds each network step may take."""
     deadline: float = 60.0
     """Seconds the whole run may take (``verify.wait`` comes on top)."""
+    slow_greeting: float = DEFAULT_SLOW_GREETING
+    """Seconds after which the ``220`` greeting counts as delayed (a WARN,
+    ``greeting.delayed``); a positive number."""
     cert_warn_days: int = 14
     cert_crit_days: int = 3
     dns_servers: tuple[NameServer, ...] = ()
@@ -173,6 +177,7 @@ class Request:
     def __post_init__(self) -> None:
         if self.port is not None and not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is out of range (1-65535)")
+        check_slow_greeting(self.slow_greeting)
         if self.verify is not None and self.send is None:
             raise ConfigError("--verify-imap needs a test message: add --send-to ADDRESS")
         if self.purpose is Purpose.SEND and self.send is None:

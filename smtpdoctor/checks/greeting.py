@@ -7,13 +7,14 @@ from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.model.words import IMPLICIT_TLS_PORTS, TLSMode
 from smtpdoctor.net.transport import StepTimeout
-from smtpdoctor.protocol import RemoteProtocolError
+from smtpdoctor.protocol import RemoteProtocolError, Reply
 from smtpdoctor.protocol.sniff import sniff
 from smtpdoctor.settings.config import RunConfig
 
 
 class Greeting(Check):
-    """Wait for the 220 greeting; explain 421/554 and anything that is not SMTP at all."""
+    """Wait for the 220 greeting and time it; explain a late one, 421/554 and anything that is
+    not SMTP at all."""
 
     id = "greeting"
     title = "220 greeting"
@@ -23,6 +24,7 @@ class Greeting(Check):
         "greeting.unexpected-code",
         "greeting.silent",
         "greeting.slow",
+        "greeting.delayed",
         "greeting.silent-implicit-tls-port",
         "greeting.other-protocol",
         "greeting.not-smtp",
@@ -52,12 +54,7 @@ class Greeting(Check):
         seconds = session.elapsed() - start
         details: dict[str, DetailValue] = {"banner": reply.text, "seconds": round(seconds, 6)}
         if reply.code == 220:
-            return reply_outcome(
-                Status.PASS,
-                f"{reply.summary()} (after {seconds * 1000:.0f} ms)",
-                reply,
-                details=details,
-            )
+            return _greeted(reply, seconds, ctx.config.slow_greeting, details)
         if reply.code == 421:
             return reply_outcome(
                 Status.FAIL,
@@ -89,6 +86,27 @@ class Greeting(Check):
             finding="greeting.unexpected-code",
             details=details,
         )
+
+
+def _greeted(
+    reply: Reply, seconds: float, threshold: float, details: dict[str, DetailValue]
+) -> Outcome:
+    """A 220: PASS, or a WARN when it came later than ``threshold`` seconds (a tarpit)."""
+    if seconds <= threshold:
+        return reply_outcome(
+            Status.PASS,
+            f"{reply.summary()} (after {seconds * 1000:.0f} ms)",
+            reply,
+            details=details,
+        )
+    return reply_outcome(
+        Status.WARN,
+        f"{reply.summary()}, but only after {seconds:.1f} s (more than {threshold:g} s): the "
+        "server delays its greeting, and clients that give up sooner cannot send through it",
+        reply,
+        finding="greeting.delayed",
+        details={**details, "slow_greeting": threshold},
+    )
 
 
 def _silent(config: RunConfig, *, cut_by_deadline: bool) -> Outcome:

@@ -14,6 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smtpdoctor.checks.relaying import (
+    OutsideRecipient,
+    ServerNames,
+    announced_names,
+    outside_recipient,
+)
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
@@ -87,6 +93,7 @@ class Send(Check):
         "send.smtputf8-not-offered",
         "send.connection-lost",
         "send.status-unknown",
+        "send.open-relay",
         *REFUSAL_FINDINGS,
     )
 
@@ -147,10 +154,11 @@ class Send(Check):
         rcpt = session.command(RcptTo(request.recipient))
         if not rcpt.is_success:
             return _refused("RCPT", rcpt, request, details)
+        relayed = _relayed_without_login(ctx, request)
         data = session.command(Data())
         if data.code != 354:
-            return _refused("DATA", data, request, details)
-        return _transfer(ctx, message, request, details)
+            return _unless_open_relay(relayed, rcpt, _refused("DATA", data, request, details))
+        return _unless_open_relay(relayed, rcpt, _transfer(ctx, message, request, details))
 
 
 def _transfer(
@@ -198,6 +206,60 @@ def _transfer(
         f"token {message.token})",
         reply,
         details=details,
+    )
+
+
+def _relayed_without_login(ctx: CheckContext, request: SendRequest) -> OutsideRecipient | None:
+    """The outside recipient the server just accepted from a client that did not log in
+    (:mod:`smtpdoctor.checks.relaying` says what is outside); None when the session is
+    logged in or the recipient is the sender's or the server's own."""
+    session = ctx.session
+    if session.authenticated:
+        return None
+    greeting = session.greeting
+    first_line = greeting.lines[0] if greeting is not None and greeting.lines else None
+    ehlo = (session.capabilities_before_tls, session.capabilities)
+    domains = [caps.domain for caps in ehlo if caps is not None]
+    server = ServerNames(
+        host=ctx.config.host,
+        announced=announced_names([first_line, *domains]),
+        mail_domain=ctx.config.mail_domain,
+    )
+    return outside_recipient(request.sender, request.recipient, server)
+
+
+#: Findings that stand even after an outside recipient was accepted without a login: the
+#: server closed the relay after all (relay-denied, auth-required), or the connection broke
+#: and what became of the message is the more urgent news.
+_STANDS_AFTER_OPEN_RELAY = frozenset(
+    {"send.relay-denied", "send.auth-required", "send.connection-lost", "send.status-unknown"}
+)
+
+
+def _unless_open_relay(relayed: OutsideRecipient | None, rcpt: Reply, after: Outcome) -> Outcome:
+    """``after`` — how the send ended — unless the server accepted an outside recipient
+    without a login: then a FAIL ``send.open-relay`` decided by the reply to RCPT, saying
+    how the send ended too."""
+    if relayed is None or after.finding in _STANDS_AFTER_OPEN_RELAY:
+        return after
+    if after.status is Status.PASS:
+        what = f"took a message for {relayed.domain} without a login ({after.summary})"
+    else:
+        what = (
+            f"accepted a recipient at {relayed.domain} without a login ({rcpt.summary()}), "
+            f"though this message was then refused: {after.summary}"
+        )
+    return reply_outcome(
+        Status.FAIL,
+        f"OPEN RELAY: the server {what}; {relayed.describe()}. It relays for anyone, or it "
+        "trusts this client's address (Postfix mynetworks, Exim relay_from_hosts)",
+        rcpt,
+        finding="send.open-relay",
+        details={
+            **after.details,
+            "relay_to": relayed.domain,
+            "server_domains": relayed.server_domains,
+        },
     )
 
 

@@ -18,6 +18,9 @@ SUBMISSION_PORTS = frozenset({465, 587, 2465, 2525, 2587})
 DEFAULT_PORT = 587
 #: Seconds ``--verify-imap`` keeps looking for the test message unless told otherwise.
 DEFAULT_VERIFY_WAIT = 60.0
+#: Seconds after which a ``220`` greeting counts as delayed (``greeting.delayed``, a WARN)
+#: unless told otherwise: many clients give up on a greeting not much later.
+DEFAULT_SLOW_GREETING = 5.0
 
 
 class ConfigError(ValueError):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from smtpdoctor.model.credentials import Credentials, Secret, check_token_text
 from smtpdoctor.model.words import (
     DEFAULT_PORT,
+    DEFAULT_SLOW_GREETING,
     SUBMISSION_PORTS,
     AuthMechanism,
     ConfigError,
@@ -93,6 +94,9 @@ class RunConfig:
     """Seconds each network step (connect, one reply, the TLS handshake) may take."""
     deadline: float = 60.0
     """Seconds the whole run may take, whatever the steps."""
+    slow_greeting: float = DEFAULT_SLOW_GREETING
+    """Seconds after which a ``220`` greeting counts as delayed: a WARN (``greeting.delayed``),
+    since clients that give up sooner cannot send through the server."""
     ca_file: Path | None = None
     ca_data: str | None = field(default=None, repr=False)
     """PEM text of extra CAs to trust (the demo uses this for its throwaway CA)."""
@@ -115,6 +119,11 @@ class RunConfig:
     """A test message to send after AUTH (``--send-to``); None sends nothing."""
     verify: IMAPSettings | None = None
     """Where to look for the test message over IMAP (``--verify-imap``); None looks nowhere."""
+    mail_domain: str | None = None
+    """The mail domain the user checked, when the target was typed as a mail domain or an
+    address (``example.com``, ``alice@example.com``) and this server was found for it; None
+    when a server was typed.  Mail for it is the server's own: ``send`` does not call
+    accepting it relaying."""
 
     dns_servers: tuple[NameServer, ...] = ()
     """Ask these DNS servers, and only these, for every name (``--dns-server``); empty means
@@ -145,6 +154,9 @@ class RunConfig:
                 raise ConfigError(f"{self.helo_name!r} is not a HELO name")
         if not (0 < self.timeout < math.inf and 0 < self.deadline < math.inf):  # and not NaN
             raise ConfigError("--timeout and --deadline must be positive numbers of seconds")
+        check_slow_greeting(self.slow_greeting)
+        if self.mail_domain is not None:
+            _refuse_control_characters(self.mail_domain, "mail domain")
         self._check_auth_secrets()
         if not 0 <= self.cert_crit_days <= self.cert_warn_days:
             raise ConfigError(
@@ -201,6 +213,13 @@ class RunConfig:
     def is_submission_port(self) -> bool:
         """Whether the port is one mail clients submit on (where TLS and AUTH are expected)."""
         return self.port in SUBMISSION_PORTS
+
+
+def check_slow_greeting(seconds: float) -> None:
+    """Raise :class:`ConfigError` unless ``seconds`` is a positive, finite number: the
+    threshold of a delayed greeting (``--slow-greeting``)."""
+    if not 0 < seconds < math.inf:  # and not NaN
+        raise ConfigError(f"--slow-greeting must be a positive number of seconds (got {seconds!r})")
 
 
 def parse_target(text: str, *, default_port: int = DEFAULT_PORT) -> tuple[str, int]:

@@ -155,6 +155,22 @@ def test_the_tls_mode_asked_for_wins_over_the_providers() -> None:
     assert decided.endpoint == Endpoint(587, TLSMode.STARTTLS)
 
 
+def test_a_typed_address_or_mail_domain_is_the_servers_own_mail_domain() -> None:
+    assert plan(Request("alice@gmail.com")).config.mail_domain == "gmail.com"
+    assert plan(Request("gmail.com")).config.mail_domain == "gmail.com"
+
+
+def test_a_typed_server_names_no_mail_domain() -> None:
+    assert plan(Request("smtp.gmail.com:587")).config.mail_domain is None
+
+
+# -- limits ----------------------------------------------------------------------------------
+
+
+def test_the_delayed_greeting_threshold_is_passed_on_to_the_run() -> None:
+    assert plan(Request("127.0.0.1", port=2525, slow_greeting=12.5)).config.slow_greeting == 12.5
+
+
 # -- what is sent, and where it is looked for --------------------------------------------------
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
 
+from smtpdoctor.api import Request, diagnose
 from smtpdoctor.checks import greeting
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.model.words import ConfigError, ExitCode, TLSMode
+from smtpdoctor.settings.config import RunConfig
 
 from tests.checks.checkkit import (
+    GREETING,
     QUIT_ANSWERED,
     MakeServer,
     RunCheck,
@@ -175,3 +179,75 @@ def test_a_success_code_other_than_220_is_a_warning(
     assert result.status is Status.WARN
     assert result.outcome.finding == "greeting.unexpected-code"
     assert result.summary == "greeting with code 250 instead of 220: 250 mail.example.test hello"
+
+
+# -- a greeting that comes late (a tarpit) ------------------------------------------------------
+
+#: Longer than the thresholds below: the greeting is sure to come after them.
+LATE = 0.5
+#: What follows the greeting: a reply to EHLO, and one to QUIT.
+SESSION = ["recv", b"250 mail.example.test\r\n", *QUIT_ANSWERED]
+
+
+def test_a_greeting_later_than_the_threshold_is_a_warning_naming_tarpits(
+    scripted: StartScripted, run_check: RunCheck
+) -> None:
+    server = scripted([("sleep", LATE), GREETING, *SESSION])
+
+    report = run_check(server.address, password=None, tls=TLSMode.NONE, slow_greeting=0.1)
+
+    result = row(report, "greeting")
+    assert result.status is Status.WARN
+    assert result.outcome.finding == "greeting.delayed"
+    assert result.summary.startswith("220 mail.example.test ESMTP ready, but only after ")
+    assert "(more than 0.1 s): the server delays its greeting" in result.summary
+    assert result.outcome.details["slow_greeting"] == 0.1
+    assert result.outcome.reply_code == 220
+    assert "The server holds back its greeting (a tarpit)" in hint_titles(result)
+    assert report.exit_code is ExitCode.WARNING
+
+
+def test_a_late_greeting_still_lets_the_session_go_on(
+    scripted: StartScripted, run_check: RunCheck
+) -> None:
+    server = scripted([("sleep", LATE), GREETING, *SESSION])
+
+    report = run_check(server.address, password=None, tls=TLSMode.NONE, slow_greeting=0.1)
+
+    assert row(report, "greeting").status is Status.WARN
+    assert row(report, "ehlo").status is Status.PASS
+
+
+def test_a_greeting_within_the_default_threshold_passes(
+    scripted: StartScripted, run_check: RunCheck
+) -> None:
+    server = scripted([GREETING, *SESSION])
+
+    report = run_check(server.address, password=None, tls=TLSMode.NONE)
+
+    result = row(report, "greeting")
+    assert result.status is Status.PASS
+    assert result.outcome.finding is None
+    assert "slow_greeting" not in result.outcome.details
+
+
+def test_the_threshold_is_a_setting_of_the_request(scripted: StartScripted) -> None:
+    server = scripted([("sleep", LATE), GREETING, *SESSION])
+    host, port = server.address
+
+    report = diagnose(Request(f"{host}:{port}", tls=TLSMode.NONE, slow_greeting=0.1))
+
+    assert row(report, "greeting").outcome.finding == "greeting.delayed"
+
+
+def test_the_default_threshold_is_five_seconds() -> None:
+    assert Request("mail.example.test:25").slow_greeting == 5.0
+    assert RunConfig(host="mail.example.test").slow_greeting == 5.0
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, math.inf, math.nan])
+def test_a_threshold_that_is_not_a_positive_number_is_refused(seconds: float) -> None:
+    with pytest.raises(ConfigError, match="--slow-greeting must be a positive number of seconds"):
+        Request("mail.example.test:25", slow_greeting=seconds)
+    with pytest.raises(ConfigError, match="--slow-greeting must be a positive number of seconds"):
+        RunConfig(host="mail.example.test", slow_greeting=seconds)

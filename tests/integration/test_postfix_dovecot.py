@@ -1,7 +1,8 @@
-"""Against a real Postfix (submission 587 with STARTTLS and Dovecot SASL, implicit TLS on 465)
-and a real Dovecot (IMAP 143 with STARTTLS, IMAPS 993), started on 127.0.0.1 by
-``integration/mailserver.sh start``.  Run with ``make integration`` (root and apt needed);
-skipped unless ``SMTPDOCTOR_INTEGRATION=1``.
+"""Against a real Postfix (submission 587 with STARTTLS and Dovecot SASL, implicit TLS on 465,
+an MX on 25, and two services misconfigured on purpose: an open relay on 10025 and a greeting
+delayed 6 s on 10026) and a real Dovecot (IMAP 143 with STARTTLS, IMAPS 993), started on
+127.0.0.1 by ``integration/mailserver.sh start``.  Run with ``make integration`` (root and apt
+needed); skipped unless ``SMTPDOCTOR_INTEGRATION=1``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from smtpdoctor.api import Request, TestMessage, diagnose
 from smtpdoctor.core import runner
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.delivery.imap import TLSOptions, find_message
@@ -38,6 +40,8 @@ pytestmark = [
 STATE = Path(os.environ.get("SMTPDOCTOR_MAILSERVER_DIR", "/var/lib/smtpdoctor-mailserver"))
 ALICE = "alice@smtpdoctor.test"
 BOB = "bob@smtpdoctor.test"
+STRANGER = "stranger@elsewhere.example"
+OUTSIDE = "someone@outside.example"
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +62,12 @@ def run(mailserver: dict[str, Any], port: int, **fields: Any) -> Report:
         host=mailserver["host"], port=port, ca_file=Path(mailserver["ca_file"]), **fields
     )
     return runner.run(config, make_plugin_manager(load_entry_points=False))
+
+
+def check(mailserver: dict[str, Any], port: int, **fields: Any) -> Report:
+    """``smtpdoctor check HOST:PORT`` as the core API runs it: planned from a request."""
+    target = f"{mailserver['host']}:{port}"
+    return diagnose(Request(target, ca_file=Path(mailserver["ca_file"]), **fields))
 
 
 def login(mailserver: dict[str, Any], user: str = ALICE, secret: str | None = None) -> Credentials:
@@ -248,3 +258,53 @@ def test_smtpdoctor_send_on_the_command_line_sends_through_postfix(
     assert "Was successful! 127.0.0.1 accepted the message for bob@smtpdoctor.test" in done.stdout
     assert "Delivered: delivered to INBOX within" in done.stdout
     assert password(mailserver, ALICE) not in done.stdout
+
+
+# -- misconfigurations that used to pass silently ----------------------------------------------
+
+
+def test_an_open_relay_is_named_when_it_takes_mail_from_a_stranger_to_an_outside_domain(
+    mailserver: dict[str, Any],
+) -> None:
+    report = check(
+        mailserver, mailserver["ports"]["open_relay"], send=TestMessage(OUTSIDE, sender=STRANGER)
+    )
+
+    send = row(report, "send")
+    assert send.status is Status.FAIL
+    assert send.outcome.finding == "send.open-relay"
+    assert send.summary.startswith("OPEN RELAY: the server took a message for outside.example ")
+    assert "Ok: queued as" in send.summary
+    assert "outside.example is neither the sender's domain nor the server's (smtpdoctor.test)" in (
+        send.summary
+    )
+    assert "Close the open relay: relay only for logged-in users and your networks" in [
+        hint.title for hint in send.hints
+    ]
+    assert report.exit_code is ExitCode.CRITICAL
+
+
+@pytest.mark.parametrize("sender", [STRANGER, ALICE], ids=["from a stranger", "from inside"])
+def test_the_mx_taking_mail_for_its_own_domain_is_no_open_relay(
+    mailserver: dict[str, Any], sender: str
+) -> None:
+    report = check(mailserver, 25, send=TestMessage(BOB, sender=sender))
+
+    send = row(report, "send")
+    assert send.status is Status.PASS, send.summary
+    assert send.outcome.finding is None
+    assert "Ok: queued as" in send.summary
+
+
+def test_a_greeting_held_back_by_a_tarpit_is_a_warning(mailserver: dict[str, Any]) -> None:
+    report = check(mailserver, mailserver["ports"]["slow_greeting"])
+
+    greeting = row(report, "greeting")
+    assert greeting.status is Status.WARN
+    assert greeting.outcome.finding == "greeting.delayed"
+    assert greeting.summary.startswith("220 mail.smtpdoctor.test ESMTP Postfix")
+    assert "(more than 5 s): the server delays its greeting" in greeting.summary
+    assert "The server holds back its greeting (a tarpit)" in [
+        hint.title for hint in greeting.hints
+    ]
+    assert row(report, "ehlo").status is Status.PASS

@@ -922,6 +922,7 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("greeting.other-protocol", ("Another service runs on this port",)),
     FindingCase("greeting.busy", ("The server is busy or limiting connections",)),
     FindingCase("greeting.refused", ("The server refuses this client's address",)),
+    FindingCase("greeting.delayed", ("The server holds back its greeting (a tarpit)",)),
     FindingCase("ehlo.rejected", ("The server does not accept our introduction",)),
     FindingCase("ehlo.helo-only", ("The server speaks only old SMTP",)),
     FindingCase("tls.plaintext-on-implicit-port", ("This port speaks STARTTLS, not implicit TLS",)),
@@ -944,6 +945,10 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("certificate.weak-signature", ("Replace the SHA-1 certificate",)),
     FindingCase("auth.not-offered", ("The server offers no login here",)),
     FindingCase("auth.no-common-mechanism", ("No login method in common",)),
+    FindingCase(
+        "send.open-relay",
+        ("Close the open relay: relay only for logged-in users and your networks",),
+    ),
 )
 
 REPLY_CASES = AUTH_CASES + OTHER_REPLY_CASES

@@ -16,6 +16,7 @@ from smtpdoctor.remedies.knowledge import (
     gmail,
     mailboxes,
     microsoft,
+    relaying,
     tls,
 )
 from smtpdoctor.remedies.matcher import Remedy, Section
@@ -28,6 +29,7 @@ SECTIONS: tuple[Section, ...] = (
     *connection.SECTIONS,
     *tls.SECTIONS,
     *auth.SECTIONS,
+    *relaying.SECTIONS,
     *generic.SECTIONS,
 )
 

@@ -155,6 +155,31 @@ SECTIONS: tuple[Section, ...] = (
                 "connected, then silence",
             ),
             Remedy(
+                Match(finding="greeting.delayed"),
+                Hint(
+                    "The server holds back its greeting (a tarpit)",
+                    (
+                        "A late 220 is usually deliberate, to wear out spam bots: Postfix "
+                        "postscreen (postscreen_greet_wait, 6 s by default), or 'sleep N' in "
+                        "smtpd_client_restrictions with smtpd_delay_reject = no; in Exim a "
+                        "'delay = 10s' in the connect ACL (acl_smtp_connect); Sendmail's "
+                        "greet_pause feature.",
+                        "Mail clients and apps give up: Nodemailer waits 30 s for the greeting, "
+                        "monitoring checks such as check_smtp 10 s, smtpdoctor --timeout (10 s "
+                        "by default). RFC 5321 asks clients to wait 5 minutes; many do not.",
+                        "Keep the delay off the ports people and apps submit on (587, 465): "
+                        "postscreen belongs on port 25 only; exempt your own networks "
+                        "(permit_mynetworks before sleep, postscreen_access_list).",
+                        "If nobody meant it: the server may wait for a reverse-DNS lookup of "
+                        "this client's address (Postfix smtpd_peername_lookup, Exim "
+                        "host_lookup) or be overloaded. --slow-greeting SECONDS sets when "
+                        "smtpdoctor calls a greeting late.",
+                    ),
+                ),
+                Tier.FINDING,
+                "220 mail.example.com ESMTP after 6.0 s",
+            ),
+            Remedy(
                 Match(finding="greeting.other-protocol"),
                 Hint("Another service runs on this port", ("Check the port number. " + _PORTS,)),
                 Tier.FINDING,

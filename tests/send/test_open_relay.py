@@ -1,0 +1,189 @@
+"""``send`` without a login, against aiosmtpd (which takes any recipient): a server that takes
+mail for a domain that is neither the sender's nor its own is an OPEN RELAY — a FAIL,
+``send.open-relay`` — while an MX taking mail for its own domain, a message within the
+sender's domain and a logged-in session are nothing of the kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from smtpdoctor.demo.server import LocalSMTPServer
+from smtpdoctor.model.results import Report, Status
+from smtpdoctor.model.words import ExitCode
+from smtpdoctor.settings.sending import SendRequest
+
+from tests.send.sendkit import USER, MakeServer, RunCheck, row
+
+SERVER = "mail.example.test"
+STRANGER = "stranger@elsewhere.example"
+OUTSIDE = "someone@outside.example"
+HINT = "Close the open relay: relay only for logged-in users and your networks"
+
+
+def send_without_login(
+    run_check: RunCheck, server: LocalSMTPServer, sender: str, recipient: str, **fields: Any
+) -> Report:
+    return run_check(server, password=None, send=SendRequest(sender, recipient), **fields)
+
+
+# -- an open relay -----------------------------------------------------------------------------
+
+
+def test_an_outside_recipient_taken_without_a_login_is_an_open_relay(
+    make_server: MakeServer, run_check: RunCheck
+) -> None:
+    server = make_server(hostname=SERVER)
+
+    report = send_without_login(run_check, server, USER, OUTSIDE)
+
+    result = row(report, "send")
+    assert result.status is Status.FAIL
+    assert result.outcome.finding == "send.open-relay"
+    assert result.summary.startswith(
+        f"OPEN RELAY: the server took a message for outside.example without a login "
+        f"(accepted for {OUTSIDE}: 250 2.0.0 OK: queued as "
+    )
+    assert "outside.example is neither the sender's domain nor the server's (example.test)" in (
+        result.summary
+    )
+    assert result.summary.endswith(
+        "It relays for anyone, or it trusts this client's address (Postfix mynetworks, "
+        "Exim relay_from_hosts)"
+    )
+    assert result.outcome.reply_code == 250  # the reply to RCPT decided it
+    assert result.outcome.details["relay_to"] == "outside.example"
+    assert result.outcome.details["server_domains"] == ("example.test",)
+    assert [message.rcpt_tos for message in server.messages] == [(OUTSIDE,)]
+    assert report.exit_code is ExitCode.CRITICAL
+
+
+def test_the_hint_says_how_to_close_the_relay_in_postfix_exim_and_exchange(
+    make_server: MakeServer, run_check: RunCheck
+) -> None:
+    server = make_server(hostname=SERVER)
+
+    report = send_without_login(run_check, server, USER, OUTSIDE)
+
+    [hint] = [hint for hint in row(report, "send").hints if hint.title == HINT]
+    steps = " ".join(hint.steps)
+    assert (
+        "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, "
+        "reject_unauth_destination" in steps
+    )
+    assert "a client in mynetworks relays without a login" in steps
+    assert "'hostlist relay_from_hosts'" in steps
+    assert "'accept hosts = +relay_from_hosts'" in steps
+    assert "ms-Exch-SMTP-Accept-Any-Recipient" in steps
+    assert "Anonymous users" in steps
+
+
+def test_a_refusal_of_the_message_after_an_outside_recipient_was_accepted_is_still_an_open_relay(
+    make_server: MakeServer, run_check: RunCheck
+) -> None:
+    server = make_server(
+        hostname=SERVER, queued_reply="550 5.7.1 Message rejected as spam by Content Filtering."
+    )
+
+    report = send_without_login(run_check, server, USER, OUTSIDE)
+
+    result = row(report, "send")
+    assert result.outcome.finding == "send.open-relay"
+    assert result.summary.startswith(
+        "OPEN RELAY: the server accepted a recipient at outside.example without a login "
+        "(250 OK), though this message was then refused: the server refused the message "
+        "at end of data: 550 5.7.1 Message rejected as spam"
+    )
+    assert result.outcome.details["stage"] == "end of data"
+
+
+def test_a_relay_refused_only_after_rcpt_is_no_open_relay(
+    make_server: MakeServer, run_check: RunCheck
+) -> None:
+    server = make_server(hostname=SERVER, replies={"DATA": "554 5.7.1 Relay access denied"})
+
+    report = send_without_login(run_check, server, USER, OUTSIDE)
+
+    result = row(report, "send")
+    assert result.status is Status.FAIL
+    assert result.outcome.finding == "send.relay-denied"
+
+
+# -- no open relay -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hostname", "recipient"),
+    [
+        ("mail.example.test", "bob@example.test"),
+        ("mail.example.test", "bob@lists.example.test"),
+        ("mail.example.test", "bob@mail.example.test"),
+        ("mx1.eu.example.test", "bob@example.test"),
+        ("MAIL.Example.TEST", "bob@EXAMPLE.test"),
+    ],
+    ids=["its domain", "a child of it", "its host name", "a parent of it", "in any case"],
+)
+def test_an_mx_taking_mail_for_its_own_domain_from_a_stranger_passes(
+    make_server: MakeServer, run_check: RunCheck, hostname: str, recipient: str
+) -> None:
+    server = make_server(hostname=hostname)
+
+    report = send_without_login(run_check, server, STRANGER, recipient)
+
+    result = row(report, "send")
+    assert result.status is Status.PASS
+    assert result.outcome.finding is None
+
+
+@pytest.mark.parametrize(
+    ("options"),
+    [
+        {"hostname": "localhost", "greeting": "220 mx.example.test ESMTP"},
+        {"hostname": "mx.example.test", "greeting": "220 localhost ESMTP"},
+    ],
+    ids=["the greeting names it", "the EHLO reply names it"],
+)
+def test_the_names_the_server_announces_count_when_the_target_is_an_address(
+    make_server: MakeServer, run_check: RunCheck, options: dict[str, str]
+) -> None:
+    server = make_server(**options)
+
+    report = send_without_login(run_check, server, STRANGER, "bob@example.test")
+
+    assert row(report, "send").status is Status.PASS
+
+
+def test_a_message_within_the_senders_own_domain_passes(
+    make_server: MakeServer, run_check: RunCheck
+) -> None:
+    server = make_server(hostname="mx.hoster.example")
+
+    report = send_without_login(run_check, server, "alice@customer.example", "bob@customer.example")
+
+    assert row(report, "send").status is Status.PASS
+
+
+def test_the_mail_domain_the_user_checked_is_the_servers_own(
+    make_server: MakeServer, run_check: RunCheck
+) -> None:
+    server = make_server(hostname="mx.hoster.example")
+
+    checked = send_without_login(
+        run_check, server, STRANGER, "bob@customer.example", mail_domain="customer.example"
+    )
+    unknown = send_without_login(run_check, server, STRANGER, "bob@customer.example")
+
+    assert row(checked, "send").status is Status.PASS
+    assert row(unknown, "send").outcome.finding == "send.open-relay"
+
+
+def test_a_logged_in_client_may_send_anywhere(make_server: MakeServer, run_check: RunCheck) -> None:
+    server = make_server(hostname=SERVER)
+
+    report = run_check(server, send=SendRequest(USER, OUTSIDE))
+
+    assert row(report, "auth").status is Status.PASS
+    result = row(report, "send")
+    assert result.status is Status.PASS
+    assert result.outcome.finding is None
