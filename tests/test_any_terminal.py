@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from smtpdoctor.__main__ import main
-from smtpdoctor.testing import USER, SMTPTestServer
+from smtpdoctor.testing import PASSWORD, USER, SMTPTestServer
+
+from tests.scan.fleetkit import running_fleet
 
 WIDTHS = (80, 120)
 
@@ -70,6 +72,51 @@ def test_the_listings_fit_the_terminal(
     assert code == 0
     assert "tcp" in out
     assert longest_line(out) <= width
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("password", [PASSWORD, "wrong"], ids=["sent", "login-refused"])
+def test_send_fits_the_terminal_dialogue_and_ending(
+    width: int,
+    password: str,
+    server: SMTPTestServer,
+    ca_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("SMTPDOCTOR_PASSWORD", password)
+    recipient = "someone.with.a.rather.long.name@mailboxes.of.a.long.domain.example.test"
+    command = ["send", f"{server.host}:{server.port}", "--ca-file", str(ca_file)]
+    command += ["--from", USER, "--to", recipient, "--subject", "A subject " * 12, "--body", "Hi"]
+
+    code = main(command)
+
+    out = capsys.readouterr().out
+    assert code == (0 if password == PASSWORD else 2)
+    assert ("Was successful!" in out) is (password == PASSWORD)
+    assert "    C EHLO " in out
+    assert longest_line(out) <= width
+
+
+def test_scan_fits_the_terminal_progress_and_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    with running_fleet() as fleet:
+        servers = [fleet.start(f"127.0.0.{n}") for n in (2, 3)]
+        targets = tmp_path / "targets.txt"
+        targets.write_text("".join(f"{s.target}\n" for s in servers) + "127.0.0.4:1\n")
+        output = tmp_path / "results.jsonl"
+
+        code = main(["scan", str(targets), "--output", str(output), "--progress", "--tls", "none"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "3 targets in" in captured.out
+    assert "] 3/3 " in captured.err
+    assert longest_line(captured.out) <= 80
+    assert max(len(line) for line in captured.err.replace("\r", "\n").splitlines()) <= 80
 
 
 def test_wider_terminals_use_the_room(

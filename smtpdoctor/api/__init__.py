@@ -27,6 +27,7 @@ from smtpdoctor.api.request import (
     TestMessage,
     parse_options,
 )
+from smtpdoctor.settings.config import with_port
 
 __all__ = [
     "Doctor",
@@ -43,4 +44,5 @@ __all__ = [
     "parse_options",
     "plan",
     "read_password",
+    "with_port",
 ]

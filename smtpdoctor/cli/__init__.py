@@ -44,10 +44,12 @@ COMMANDS: dict[str, CommandSpec] = {
 
 def build_command(name: str, spec: CommandSpec) -> Any:
     """Import ``spec``'s module and turn its function into a click command called ``name``."""
+    from smtpdoctor.cli.help import HelpfulCommand
+
     module = importlib.import_module(spec.module)
     single = typer.Typer(add_completion=False, rich_markup_mode=None)
     epilog = module.EPILOG if spec.has_epilog else None
-    single.command(name=name, epilog=epilog)(getattr(module, spec.function))
+    single.command(name=name, epilog=epilog, cls=HelpfulCommand)(getattr(module, spec.function))
     return typer.main.get_command(single)
 
 
@@ -93,7 +95,7 @@ app = typer.Typer(
         "3 could not run (bad usage, internal error)."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smtpdoctor.cli.common import execute, hidden_prompt, interactive, plugin_selection
+from smtpdoctor.cli.help import CONNECTION, LOGIN, OUTPUT, SENDING, choices
 from smtpdoctor.cli.options import (
     CAFileOption,
     DeadlineOption,
@@ -30,12 +31,19 @@ from smtpdoctor.cli.options import (
     OptionOption,
     PasswordFileOption,
     PluginOption,
+    PortOption,
+    SlowGreetingOption,
     TimeoutOption,
     TLSOption,
     VerifyIMAPOption,
     VerifyTimeoutOption,
 )
-from smtpdoctor.model.words import DEFAULT_VERIFY_WAIT, AuthMechanism, TLSMode
+from smtpdoctor.model.words import (
+    DEFAULT_SLOW_GREETING,
+    DEFAULT_VERIFY_WAIT,
+    AuthMechanism,
+    TLSMode,
+)
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Request
@@ -46,6 +54,7 @@ EPILOG = (
     "  smtpdoctor check you@gmail.com   (finds the server, port and user name)\n\n"
     "  smtpdoctor check example.com   (the domain's submission server; probes the ports)\n\n"
     "  smtpdoctor check mail.example.com:465 --format json\n\n"
+    "  smtpdoctor check mail.example.com -p 2525 --tls starttls   (-p is the same as :2525)\n\n"
     "  SMTPDOCTOR_PASSWORD=… smtpdoctor check smtp.example.com -u app --transcript"
 )
 
@@ -62,58 +71,8 @@ def check(
             show_default=False,
         ),
     ],
-    user: Annotated[
-        str | None,
-        typer.Option(
-            "--user",
-            "-u",
-            help="Log in as this user. The password comes from --password-file, "
-            "$SMTPDOCTOR_PASSWORD, or a hidden prompt — never from the command line; an OAuth "
-            "token from --oauth-token-file, --oauth-token-command or $SMTPDOCTOR_OAUTH_TOKEN.",
-        ),
-    ] = None,
-    password_file: PasswordFileOption = None,
-    oauth_token_file: Annotated[
-        Path | None,
-        typer.Option(help="Read an OAuth access token for XOAUTH2 from this file.", dir_okay=False),
-    ] = None,
-    oauth_token_command: Annotated[
-        str | None,
-        typer.Option(
-            metavar="CMD",
-            help="Run CMD (no shell) and use what it prints as the OAuth access token, "
-            "e.g. 'gcloud auth print-access-token'.",
-        ),
-    ] = None,
+    port: PortOption = None,
     tls: TLSOption = TLSMode.AUTO,
-    auth_mechanism: Annotated[
-        AuthMechanism,
-        typer.Option(
-            help="SASL mechanism for --user. auto: XOAUTH2 with a token, else PLAIN, LOGIN, "
-            "CRAM-MD5 — the first the server offers.",
-        ),
-    ] = AuthMechanism.AUTO,
-    allow_plaintext_auth: Annotated[
-        bool,
-        typer.Option(
-            "--allow-plaintext-auth",
-            help="Allow sending the password over an unencrypted connection.",
-        ),
-    ] = False,
-    ca_file: CAFileOption = None,
-    insecure: InsecureOption = False,
-    cert_warn_days: Annotated[
-        int,
-        typer.Option(help="Warn when the certificate expires in fewer days than this.", min=0),
-    ] = 14,
-    cert_crit_days: Annotated[
-        int,
-        typer.Option(help="Fail when the certificate expires in fewer days than this.", min=0),
-    ] = 3,
-    helo_name: HeloNameOption = None,
-    timeout: TimeoutOption = 10.0,
-    deadline: DeadlineOption = 60.0,
-    dns_server: DNSServerOption = None,
     probe_port: Annotated[
         list[str] | None,
         typer.Option(
@@ -121,13 +80,80 @@ def check(
             metavar="PORT[/MODE]",
             help="When TARGET has no port: probe these ports instead of 587, 465, 25 and 2525 "
             "(repeatable; MODE implicit or starttls, by default implicit on 465 and 2465).",
+            rich_help_panel=CONNECTION,
         ),
     ] = None,
-    output_format: FormatOption = "table",
-    transcript: Annotated[
+    ca_file: CAFileOption = None,
+    insecure: InsecureOption = False,
+    cert_warn_days: Annotated[
+        int,
+        typer.Option(
+            metavar="DAYS",
+            help="Warn when the certificate expires in fewer days than this.",
+            min=0,
+            rich_help_panel=CONNECTION,
+        ),
+    ] = 14,
+    cert_crit_days: Annotated[
+        int,
+        typer.Option(
+            metavar="DAYS",
+            help="Fail when the certificate expires in fewer days than this.",
+            min=0,
+            rich_help_panel=CONNECTION,
+        ),
+    ] = 3,
+    helo_name: HeloNameOption = None,
+    timeout: TimeoutOption = 10.0,
+    deadline: DeadlineOption = 60.0,
+    slow_greeting: SlowGreetingOption = DEFAULT_SLOW_GREETING,
+    dns_server: DNSServerOption = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            "-u",
+            metavar="USER",
+            help="Log in as this user. The password comes from --password-file, "
+            "$SMTPDOCTOR_PASSWORD, or a hidden prompt — never from the command line; an OAuth "
+            "token from --oauth-token-file, --oauth-token-command or $SMTPDOCTOR_OAUTH_TOKEN.",
+            rich_help_panel=LOGIN,
+        ),
+    ] = None,
+    password_file: PasswordFileOption = None,
+    oauth_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Read an OAuth access token for XOAUTH2 from this file.",
+            dir_okay=False,
+            rich_help_panel=LOGIN,
+        ),
+    ] = None,
+    oauth_token_command: Annotated[
+        str | None,
+        typer.Option(
+            metavar="CMD",
+            help="Run CMD (no shell) and use what it prints as the OAuth access token, "
+            "e.g. 'gcloud auth print-access-token'.",
+            rich_help_panel=LOGIN,
+        ),
+    ] = None,
+    auth_mechanism: Annotated[
+        AuthMechanism,
+        typer.Option(
+            metavar=choices(AuthMechanism),
+            help="SASL mechanism for --user. auto: XOAUTH2 with a token, else PLAIN, LOGIN, "
+            "CRAM-MD5 — the first the server offers.",
+            rich_help_panel=LOGIN,
+        ),
+    ] = AuthMechanism.AUTO,
+    allow_plaintext_auth: Annotated[
         bool,
         typer.Option(
-            "--transcript", help="Also show the SMTP conversation (passwords are redacted)."
+            "--allow-plaintext-auth",
+            help="Allow sending the password over an unencrypted connection.",
+            rich_help_panel=LOGIN,
         ),
     ] = False,
     send_to: Annotated[
@@ -137,6 +163,7 @@ def check(
             metavar="ADDRESS",
             help="After AUTH, send a test message to ADDRESS on the same connection "
             "(MAIL, RCPT, DATA) and report what the server did with it.",
+            rich_help_panel=SENDING,
         ),
     ] = None,
     mail_from: Annotated[
@@ -145,6 +172,7 @@ def check(
             "--from",
             metavar="ADDRESS",
             help="The sender of the test message (default: --user, when it is an address).",
+            rich_help_panel=SENDING,
         ),
     ] = None,
     verify_imap: VerifyIMAPOption = False,
@@ -155,18 +183,34 @@ def check(
     plugin: PluginOption = None,
     disable: DisableOption = None,
     option: OptionOption = None,
+    output_format: FormatOption = "table",
+    transcript: Annotated[
+        bool,
+        typer.Option(
+            "--transcript",
+            help="Also show the SMTP conversation (passwords are redacted).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
 ) -> None:
     """Check a mail server for sending: connection, greeting, EHLO, TLS, certificate, AUTH."""
 
     def request() -> "Request":
-        from smtpdoctor.api import MailboxCheck, Request, SecretSources, TestMessage, parse_options
+        from smtpdoctor.api import (
+            MailboxCheck,
+            Request,
+            SecretSources,
+            TestMessage,
+            parse_options,
+            with_port,
+        )
         from smtpdoctor.model.words import ConfigError
         from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer, parse_probe
 
         if send_to is None and (mail_from is not None or verify_imap):
             raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")
         return Request(
-            target,
+            with_port(target, port),
             user=user,
             secrets=SecretSources(
                 password_file=password_file,
@@ -184,6 +228,7 @@ def check(
             helo_name=helo_name,
             timeout=timeout,
             deadline=deadline,
+            slow_greeting=slow_greeting,
             cert_warn_days=cert_warn_days,
             cert_crit_days=cert_crit_days,
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),

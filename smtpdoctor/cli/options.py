@@ -1,8 +1,14 @@
-"""The options more than one command takes, each defined once (name, metavar, help).
+"""The options more than one command takes, each defined once (name, metavar, help, panel).
 
 These are ``typing.Annotated`` aliases for typer.  The commands' modules do not use
 ``from __future__ import annotations`` (typer would ``eval`` every option on every run), so
 the aliases are plain runtime values.
+
+One style for the whole command line: every option that takes a value names it with an
+upper-case metavar (``FILE``, ``SECONDS``, ``HOST[:PORT]``) or lists its choices
+(``[auto|starttls|implicit|none]``), and each short option means the same in every command:
+``-p`` port, ``-u`` user, ``-f`` format, ``-o`` a plugin option, ``-c`` concurrency (scan),
+``-h`` help.
 """
 
 from pathlib import Path
@@ -10,8 +16,24 @@ from typing import Annotated
 
 import typer
 
+from smtpdoctor.cli.help import CONNECTION, LOGIN, OUTPUT, PLUGINS, SENDING, choices
 from smtpdoctor.model.words import TLSMode
 
+#: ``--port``: for check and send, as if typed after the target (``HOST:PORT``).
+PortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--port",
+        "-p",
+        metavar="PORT",
+        min=1,
+        max=65535,
+        help="The port, as if typed after the target (TARGET:PORT); giving both with "
+        "different ports is an error.",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
 #: ``--format``: any format a renderer is registered for; checked once plugins are loaded.
 FormatOption = Annotated[
     str,
@@ -21,24 +43,34 @@ FormatOption = Annotated[
         metavar="FORMAT",
         help="table for people, json for machines, nagios for Nagios/Icinga (one status line "
         "with perfdata), or a format a plugin adds (smtpdoctor plugins lists them).",
+        rich_help_panel=OUTPUT,
     ),
 ]
 PasswordFileOption = Annotated[
     Path | None,
-    typer.Option(help="Read the password from this file (first line).", dir_okay=False),
+    typer.Option(
+        metavar="FILE",
+        help="Read the password from this file (first line).",
+        dir_okay=False,
+        rich_help_panel=LOGIN,
+    ),
 ]
 TLSOption = Annotated[
     TLSMode,
     typer.Option(
+        metavar=choices(TLSMode),
         help="How to encrypt: implicit TLS on 465, STARTTLS elsewhere (auto), or force one.",
+        rich_help_panel=CONNECTION,
     ),
 ]
 CAFileOption = Annotated[
     Path | None,
     typer.Option(
+        metavar="FILE",
         help="Also trust the CA certificates in this PEM file (a private or company CA).",
         exists=True,
         dir_okay=False,
+        rich_help_panel=CONNECTION,
     ),
 ]
 InsecureOption = Annotated[
@@ -47,19 +79,43 @@ InsecureOption = Annotated[
         "--insecure",
         help="Do not verify the server certificate. The report says so on every TLS row, "
         "and a password is only sent with this flag when the certificate cannot be verified.",
+        rich_help_panel=CONNECTION,
     ),
 ]
 HeloNameOption = Annotated[
     str | None,
-    typer.Option(help="Name to send in EHLO (default: this machine's name or address)."),
+    typer.Option(
+        metavar="NAME",
+        help="Name to send in EHLO (default: this machine's name or address).",
+        rich_help_panel=CONNECTION,
+    ),
 ]
-TimeoutOption = Annotated[float, typer.Option(help="Seconds each network step may take.", min=0.1)]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        metavar="SECONDS",
+        help="Seconds each network step may take.",
+        min=0.1,
+        rich_help_panel=CONNECTION,
+    ),
+]
 DeadlineOption = Annotated[
     float,
     typer.Option(
+        metavar="SECONDS",
         help="Seconds the check of one server may take, all steps together "
         "(--verify-timeout comes on top).",
         min=0.1,
+        rich_help_panel=CONNECTION,
+    ),
+]
+SlowGreetingOption = Annotated[
+    float,
+    typer.Option(
+        metavar="SECONDS",
+        help="Warn when the 220 greeting takes longer than this (a tarpit: many clients give up).",
+        min=0.1,
+        rich_help_panel=CONNECTION,
     ),
 ]
 DNSServerOption = Annotated[
@@ -69,17 +125,18 @@ DNSServerOption = Annotated[
         metavar="ADDRESS[:PORT]",
         help="Ask this DNS server (repeatable) for every name instead of the system's "
         "resolver: MX and SRV look-ups and the address connected to.",
+        rich_help_panel=CONNECTION,
     ),
 ]
-#: ``--plugin``: extra plugins for this run.
+#: ``--plugin``: extra plugins for this run (long only: ``-p`` is ``--port``).
 PluginOption = Annotated[
     list[str] | None,
     typer.Option(
         "--plugin",
-        "-p",
-        metavar="MODULE_OR_FILE.py",
+        metavar="PLUGIN",
         help="Load this plugin too: an importable module or a .py file (repeatable; "
         "also $SMTPDOCTOR_PLUGINS, comma-separated).",
+        rich_help_panel=PLUGINS,
     ),
 ]
 #: ``--disable``: plugins and checks not to run.
@@ -91,9 +148,10 @@ DisableOption = Annotated[
         help="Do not load this plugin, or do not run this check (by id); repeatable, "
         "comma-separated lists allowed; also $SMTPDOCTOR_DISABLE. "
         "tcp, greeting and ehlo cannot be disabled.",
+        rich_help_panel=PLUGINS,
     ),
 ]
-#: ``--option``: settings for plugins (``-o`` too, except in ``scan``, where it is --output).
+#: ``--option``: settings for plugins.
 OptionOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -101,6 +159,7 @@ OptionOption = Annotated[
         "-o",
         metavar="NAME=VALUE",
         help="A setting for a plugin, e.g. -o open-relay.probe=yes (repeatable).",
+        rich_help_panel=PLUGINS,
     ),
 ]
 VerifyIMAPOption = Annotated[
@@ -109,6 +168,7 @@ VerifyIMAPOption = Annotated[
         "--verify-imap",
         help="Then log in to the recipient's mailbox over IMAP and wait for the message: "
         "delivered or not, how fast, in which folder, and its Authentication-Results.",
+        rich_help_panel=SENDING,
     ),
 ]
 IMAPHostOption = Annotated[
@@ -117,6 +177,7 @@ IMAPHostOption = Annotated[
         metavar="HOST[:PORT]",
         help="The IMAP server for --verify-imap (default: the provider's, or the SMTP host "
         "with smtp. replaced by imap.). Port 993 is IMAPS, any other STARTTLS.",
+        rich_help_panel=SENDING,
     ),
 ]
 IMAPUserOption = Annotated[
@@ -124,17 +185,25 @@ IMAPUserOption = Annotated[
     typer.Option(
         metavar="USER",
         help="The mailbox to log in to for --verify-imap (default: --user, with its password).",
+        rich_help_panel=SENDING,
     ),
 ]
 IMAPPasswordFileOption = Annotated[
     Path | None,
     typer.Option(
+        metavar="FILE",
         help="Read the IMAP password from this file (else $SMTPDOCTOR_IMAP_PASSWORD, the SMTP "
         "password when the user is the same, or a hidden prompt).",
         dir_okay=False,
+        rich_help_panel=SENDING,
     ),
 ]
 VerifyTimeoutOption = Annotated[
     float,
-    typer.Option(help="Seconds to wait for the message to arrive (--verify-imap).", min=1.0),
+    typer.Option(
+        metavar="SECONDS",
+        help="Seconds to wait for the message to arrive (--verify-imap).",
+        min=1.0,
+        rich_help_panel=SENDING,
+    ),
 ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from smtpdoctor.cli.common import fail_usage, plugin_selection, terminal_width
+from smtpdoctor.cli.help import OUTPUT, choices
 from smtpdoctor.cli.options import DisableOption, PluginOption
 
 if TYPE_CHECKING:
@@ -31,14 +32,21 @@ class ListFormat(enum.StrEnum):
 
 
 ListFormatOption = Annotated[
-    ListFormat, typer.Option("--format", "-f", help="table for people, json for machines.")
+    ListFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar=choices(ListFormat),
+        help="table for people, json for machines.",
+        rich_help_panel=OUTPUT,
+    ),
 ]
 
 
 def plugins(
-    output_format: ListFormatOption = ListFormat.table,
     plugin: PluginOption = None,
     disable: DisableOption = None,
+    output_format: ListFormatOption = ListFormat.table,
 ) -> None:
     """List the plugins a check would load — builtin, installed and local — with their
     distribution, version and file, and the checks, formats and hooks each provides."""
@@ -78,9 +86,9 @@ def plugins(
 
 
 def checks(
-    output_format: ListFormatOption = ListFormat.table,
     plugin: PluginOption = None,
     disable: DisableOption = None,
+    output_format: ListFormatOption = ListFormat.table,
 ) -> None:
     """List every check a run would know: id, title, the checks it requires, and the plugin
     that registered it."""

@@ -11,7 +11,8 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from smtpdoctor.cli.common import fail_usage, plugin_selection
+from smtpdoctor.cli.common import fail_usage, plugin_selection, terminal_width
+from smtpdoctor.cli.help import CONNECTION, OUTPUT, SCAN
 from smtpdoctor.cli.options import (
     CAFileOption,
     DeadlineOption,
@@ -19,27 +20,31 @@ from smtpdoctor.cli.options import (
     DNSServerOption,
     HeloNameOption,
     InsecureOption,
+    OptionOption,
     PluginOption,
+    SlowGreetingOption,
     TimeoutOption,
     TLSOption,
 )
-from smtpdoctor.model.words import ExitCode, TLSMode
+from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, ExitCode, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.scan import BadLine, ScanResult, ScanTally, Shard
 
 EPILOG = (
     "Examples:\n\n"
-    "  smtpdoctor scan mx-hosts.txt --port 25 -o results.jsonl\n\n"
+    "  smtpdoctor scan mx-hosts.txt --port 25 --output results.jsonl\n\n"
     "  printf 'alice@example.com\\nsmtp.example.net:465\\n' | smtpdoctor scan -\n\n"
-    "  smtpdoctor scan mx-hosts.txt -o results.jsonl --resume   (after an interruption)\n\n"
-    "  smtpdoctor scan all.txt --shard 4 -o part.jsonl   (K from $JOB_COMPLETION_INDEX)\n\n"
+    "  smtpdoctor scan mx-hosts.txt --output results.jsonl --resume   (after an interruption)\n\n"
+    "  smtpdoctor scan all.txt --shard 4 --output part.jsonl   (K from $JOB_COMPLETION_INDEX)\n\n"
     "Exit codes: 0 every target OK, 1 warnings, 2 a target failed, 3 a target or line "
     "could not be checked."
 )
 
 #: How often the progress line may be redrawn, in seconds.
 PROGRESS_INTERVAL = 0.1
+#: The narrowest the progress bar gets on a narrow terminal, in characters.
+_MIN_BAR = 10
 
 
 def scan(
@@ -53,36 +58,62 @@ def scan(
             show_default=False,
         ),
     ],
-    output: Annotated[
-        Path | None,
+    port: Annotated[
+        int,
         typer.Option(
-            "--output",
-            "-o",
-            help="Write the JSON Lines here (default: standard output).",
-            dir_okay=False,
+            "--port",
+            "-p",
+            metavar="PORT",
+            help="The port for servers and addresses that do not name one.",
+            min=1,
+            max=65535,
+            rich_help_panel=CONNECTION,
         ),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume", help="Skip targets already recorded in --output and append the rest."
-        ),
-    ] = False,
+    ] = 587,
+    tls: TLSOption = TLSMode.AUTO,
+    ca_file: CAFileOption = None,
+    insecure: InsecureOption = False,
+    helo_name: HeloNameOption = None,
+    timeout: TimeoutOption = 10.0,
+    deadline: DeadlineOption = 60.0,
+    slow_greeting: SlowGreetingOption = DEFAULT_SLOW_GREETING,
+    dns_server: DNSServerOption = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", "-c", help="Targets checked at once.", min=1)
+        int,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            metavar="N",
+            help="Targets checked at once.",
+            min=1,
+            rich_help_panel=SCAN,
+        ),
     ] = 10,
     per_address: Annotated[
         int,
-        typer.Option(help="Connections to one server address at a time (be polite).", min=1),
+        typer.Option(
+            metavar="N",
+            help="Connections to one server address at a time (be polite).",
+            min=1,
+            rich_help_panel=SCAN,
+        ),
     ] = 1,
     retries: Annotated[
         int,
-        typer.Option(help="Retries for a server that answers 421/4xx (it throttles us).", min=0),
+        typer.Option(
+            metavar="N",
+            help="Retries for a server that answers 421/4xx (it throttles us).",
+            min=0,
+            rich_help_panel=SCAN,
+        ),
     ] = 2,
     retry_delay: Annotated[
         float,
         typer.Option(
-            help="Seconds to leave a throttling server alone before retrying (doubles).", min=0
+            metavar="SECONDS",
+            help="Seconds to leave a throttling server alone before retrying (doubles).",
+            min=0,
+            rich_help_panel=SCAN,
         ),
     ] = 30.0,
     shard: Annotated[
@@ -91,35 +122,37 @@ def scan(
             metavar="K/N",
             help="Check only part K of N (K from 0). With just N, K is read from "
             "$JOB_COMPLETION_INDEX, as set in a Kubernetes Indexed Job.",
+            rich_help_panel=SCAN,
         ),
     ] = None,
-    port: Annotated[
-        int,
-        typer.Option(help="Port for servers and addresses that do not name one.", min=1, max=65535),
-    ] = 587,
-    dns_server: DNSServerOption = None,
-    tls: TLSOption = TLSMode.AUTO,
-    ca_file: CAFileOption = None,
-    insecure: InsecureOption = False,
-    helo_name: HeloNameOption = None,
-    timeout: TimeoutOption = 10.0,
-    deadline: DeadlineOption = 60.0,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
+    option: OptionOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            metavar="FILE",
+            help="Write the JSON Lines here (default: standard output).",
+            dir_okay=False,
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Skip targets already recorded in --output and append the rest.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
     progress: Annotated[
         bool | None,
         typer.Option(
             "--progress/--no-progress",
             help="Show a progress bar on standard error (default: when it is a terminal).",
             show_default=False,
-        ),
-    ] = None,
-    plugin: PluginOption = None,
-    disable: DisableOption = None,
-    option: Annotated[  # check's --option, without its -o: here -o is --output
-        list[str] | None,
-        typer.Option(
-            "--option",
-            metavar="NAME=VALUE",
-            help="A setting for a plugin, e.g. --option open-relay.probe=yes (repeatable).",
+            rich_help_panel=OUTPUT,
         ),
     ] = None,
 ) -> None:
@@ -128,6 +161,7 @@ def scan(
     from smtpdoctor.api import Doctor, Request, failure_of, parse_options
     from smtpdoctor.api.planning import check_ca_file
     from smtpdoctor.model.words import ConfigError
+    from smtpdoctor.render.table import wrapped
     from smtpdoctor.scan import (
         ScanInputError,
         Scanner,
@@ -153,6 +187,7 @@ def scan(
             helo_name=helo_name,
             timeout=timeout,
             deadline=deadline,
+            slow_greeting=slow_greeting,
             ca_file=ca_file,
             insecure=insecure,
             plugins=selection,
@@ -181,7 +216,7 @@ def scan(
 
     sink = _open_output(output, resume=resume)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    bar = _ProgressBar(len(todo), sys.stderr) if show_progress else None
+    bar = _ProgressBar(len(todo), sys.stderr, terminal_width()) if show_progress else None
     tally = ScanTally()
     started = time.monotonic()
 
@@ -212,6 +247,7 @@ def scan(
         raise typer.Exit(ExitCode.INTERRUPTED)
     elapsed = time.monotonic() - started
     summary = _summary(tally, elapsed, concurrency, skipped, target_list.bad_lines, chosen)
+    summary = wrapped(summary, terminal_width(), indent="  ")
     typer.echo(summary, err=output is None)
     code = tally.exit_code
     raise typer.Exit(max(int(code), 3) if target_list.bad_lines and code < 2 else int(code))
@@ -254,11 +290,13 @@ def _ends_mid_line(path: Path) -> bool:
 
 
 class _ProgressBar:
-    """One line on a terminal, redrawn at most every PROGRESS_INTERVAL seconds."""
+    """One line on a terminal ``columns`` wide, redrawn at most every PROGRESS_INTERVAL
+    seconds; the bar gives up room to the counts, and the line never wraps."""
 
-    def __init__(self, total: int, stream: IO[str], width: int = 30) -> None:
+    def __init__(self, total: int, stream: IO[str], columns: int, width: int = 30) -> None:
         self._total = total
         self._stream = stream
+        self._columns = columns
         self._width = width
         self._started = time.monotonic()
         self._drawn_at = 0.0
@@ -269,11 +307,14 @@ class _ProgressBar:
             return
         self._drawn_at = now
         done = tally.total
-        filled = self._width * done // self._total if self._total else self._width
         rate = done / max(now - self._started, 1e-9)
         counts = "  ".join(f"{code.name.lower()} {n}" for code, n in tally.by_status.items())
-        bar = "#" * filled + "." * (self._width - filled)
-        self._stream.write(f"\r[{bar}] {done}/{self._total} {rate:6.1f}/s  {counts}")
+        tail = f" {done}/{self._total} {rate:6.1f}/s  {counts}"
+        width = max(_MIN_BAR, min(self._width, self._columns - 1 - len(tail) - 2))
+        filled = width * done // self._total if self._total else width
+        bar = "#" * filled + "." * (width - filled)
+        line = f"[{bar}]{tail}"[: self._columns - 1]  # the last column would wrap on some
+        self._stream.write(f"\r{line}")
         self._stream.flush()
 
     def close(self, tally: ScanTally) -> None:

@@ -30,6 +30,7 @@ from smtpdoctor.cli.common import (
     terminal_width,
     use_color,
 )
+from smtpdoctor.cli.help import LOGIN, OUTPUT, SENDING, choices
 from smtpdoctor.cli.options import (
     CAFileOption,
     DeadlineOption,
@@ -41,12 +42,14 @@ from smtpdoctor.cli.options import (
     InsecureOption,
     PasswordFileOption,
     PluginOption,
+    PortOption,
+    SlowGreetingOption,
     TimeoutOption,
     TLSOption,
     VerifyIMAPOption,
     VerifyTimeoutOption,
 )
-from smtpdoctor.model.words import DEFAULT_VERIFY_WAIT, TLSMode
+from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, DEFAULT_VERIFY_WAIT, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Doctor, Plan, Request
@@ -79,61 +82,84 @@ def send(
             show_default=False,
         ),
     ],
-    mail_from: Annotated[
-        str | None, typer.Option("--from", metavar="ADDRESS", help="The sender's address.")
-    ] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", metavar="ADDRESS", help="The destination address.")
-    ] = None,
-    subject: Annotated[
-        str | None,
-        typer.Option(help="The subject; a unique token is appended to find the message again."),
-    ] = None,
-    body: Annotated[
-        str | None, typer.Option(help="The text of the message (default: a short test text).")
-    ] = None,
-    user: Annotated[
-        str | None,
-        typer.Option(
-            "--user",
-            "-u",
-            help="Log in as this user (default: the sender's address). The password comes "
-            "from --password-file, $SMTPDOCTOR_PASSWORD, or a hidden prompt.",
-        ),
-    ] = None,
-    password_file: PasswordFileOption = None,
+    port: PortOption = None,
     tls: TLSOption = TLSMode.AUTO,
     ca_file: CAFileOption = None,
     insecure: InsecureOption = False,
     helo_name: HeloNameOption = None,
     timeout: TimeoutOption = 10.0,
     deadline: DeadlineOption = 60.0,
+    slow_greeting: SlowGreetingOption = DEFAULT_SLOW_GREETING,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            "-u",
+            metavar="USER",
+            help="Log in as this user (default: the sender's address). The password comes "
+            "from --password-file, $SMTPDOCTOR_PASSWORD, or a hidden prompt.",
+            rich_help_panel=LOGIN,
+        ),
+    ] = None,
+    password_file: PasswordFileOption = None,
+    mail_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from", metavar="ADDRESS", help="The sender's address.", rich_help_panel=SENDING
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", metavar="ADDRESS", help="The destination address.", rich_help_panel=SENDING
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEXT",
+            help="The subject; a unique token is appended to find the message again.",
+            rich_help_panel=SENDING,
+        ),
+    ] = None,
+    body: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEXT",
+            help="The text of the message (default: a short test text).",
+            rich_help_panel=SENDING,
+        ),
+    ] = None,
     verify_imap: VerifyIMAPOption = False,
     imap_host: IMAPHostOption = None,
     imap_user: IMAPUserOption = None,
     imap_password_file: IMAPPasswordFileOption = None,
     verify_timeout: VerifyTimeoutOption = DEFAULT_VERIFY_WAIT,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
     output_format: Annotated[
         SendFormat,
         typer.Option(
-            "--format", "-f", help="table: the dialogue as it happens; json: one document."
+            "--format",
+            "-f",
+            metavar=choices(SendFormat),
+            help="table: the dialogue as it happens; json: one document.",
+            rich_help_panel=OUTPUT,
         ),
     ] = SendFormat.table,
-    plugin: PluginOption = None,
-    disable: DisableOption = None,
 ) -> None:
     """Send one message, logging in first: asks for what is not given as an option, shows
     the SMTP dialogue (passwords redacted), and ends with a success line or the diagnosis."""
     live = output_format is SendFormat.table
-    dialogue = _Dialogue()
+    dialogue = _Dialogue(terminal_width())
     plugins = plugin_selection(plugin, disable)
 
     def prepare() -> Doctor:
         """Refuse a bad target and load the plugins before anything is asked."""
-        from smtpdoctor.api import Doctor
+        from smtpdoctor.api import Doctor, with_port
         from smtpdoctor.settings.config import parse_target
 
-        parse_target(target)
+        parse_target(with_port(target, port))
         verifies = not insecure and tls is not TLSMode.NONE
         return Doctor.for_settings(plugins, verifies_certificates=verifies, ca_file=ca_file)
 
@@ -145,6 +171,7 @@ def send(
             SecretSources,
             TestMessage,
             read_password,
+            with_port,
         )
 
         asking = interactive()
@@ -163,7 +190,7 @@ def send(
         if not asking:
             message = replace(message, subject=subject, body=body)
         return Request(
-            target,
+            with_port(target, port),
             purpose=Purpose.SEND,
             user=user,
             secrets=sources,
@@ -173,6 +200,7 @@ def send(
             helo_name=helo_name,
             timeout=timeout,
             deadline=deadline,
+            slow_greeting=slow_greeting,
             send=message,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
             plugins=plugins,
@@ -182,7 +210,7 @@ def send(
         execute(
             request,
             output_format=output_format.value,
-            announce=_announce if live else None,
+            announce=dialogue.announce if live else None,
             observer=dialogue.show if live else None,
             show=dialogue.ending if live else _as_json,
             prepare=prepare,
@@ -190,37 +218,57 @@ def send(
     )
 
 
-class _Dialogue:
-    """The SMTP conversation as it happens, a line per check, and the ending."""
+#: The width of the check id in the live lines; a longer id gets a line of its own.
+_ID_WIDTH = 12
 
-    def __init__(self) -> None:
+
+class _Dialogue:
+    """The SMTP conversation as it happens, a line per check, and the ending; every line
+    wrapped to ``width`` columns."""
+
+    def __init__(self, width: int) -> None:
+        self._width = width
         self._lines_shown = 0
 
     def show(self, result: CheckResult, lines: Sequence[TranscriptLine]) -> None:
         """Print the lines exchanged for a check, then its verdict."""
-        from smtpdoctor.render.table import shown
-
         for line in lines:
-            typer.echo(f"    {line.direction} {shown(line.text)}")
+            typer.echo(self._exchanged(line))
         self._lines_shown += len(lines)
-        typer.echo(f"{result.check_id:<12} {result.status.name:<5} {shown(result.summary)}")
+        typer.echo(self._verdict(result))
+
+    def announce(self, plan: Plan) -> None:
+        """Say what is about to be sent where."""
+        from smtpdoctor.render.table import wrapped
+
+        request = plan.config.send
+        assert request is not None  # a send always has its message
+        said = (
+            f"Sending from {request.sender} to {request.recipient} through {plan.host} "
+            f"port {plan.endpoint.port} ({plan.endpoint.tls.value}):"
+        )
+        typer.echo(wrapped(said, self._width, indent="  ") + "\n")
 
     def ending(self, doctor: Doctor, report: Report) -> str:
         """The lines after the last check (QUIT), then the success line or the diagnosis."""
-        from smtpdoctor.render.table import shown
-
         rest = report.transcript[self._lines_shown :]
-        said = "".join(f"    {line.direction} {shown(line.text)}\n" for line in rest)
-        return f"{said}\n{_ending(report)}"
+        said = "".join(f"{self._exchanged(line)}\n" for line in rest)
+        return f"{said}\n{_ending(report, self._width)}"
 
+    def _exchanged(self, line: TranscriptLine) -> str:
+        from smtpdoctor.render.table import shown, wrapped
 
-def _announce(plan: Plan) -> None:
-    request = plan.config.send
-    assert request is not None  # a send always has its message
-    typer.echo(
-        f"Sending from {request.sender} to {request.recipient} through {plan.host} "
-        f"port {plan.endpoint.port} ({plan.endpoint.tls.value}):\n"
-    )
+        return wrapped(f"    {line.direction} {shown(line.text)}", self._width, indent=" " * 6)
+
+    def _verdict(self, result: CheckResult) -> str:
+        from smtpdoctor.render.table import shown, wrapped
+
+        check_id = result.check_id
+        head = ""
+        if len(check_id) > _ID_WIDTH:
+            head, check_id = f"{check_id}\n", ""
+        said = f"{check_id:<{_ID_WIDTH}} {result.status.name:<5} {shown(result.summary)}"
+        return head + wrapped(said, self._width, indent=" " * (_ID_WIDTH + 7))
 
 
 def _as_json(doctor: Doctor, report: Report) -> str:
@@ -271,32 +319,34 @@ def _ask_text(subject: str | None, body: str | None) -> tuple[str, str | None]:
     return subject, body
 
 
-def _ending(report: Report) -> str:
-    """The success line, then the table of every step that needs attention."""
+def _ending(report: Report, width: int) -> str:
+    """The success line, then the table of every step that needs attention; ``width``
+    columns wide at most."""
     from smtpdoctor.model.results import Status
     from smtpdoctor.render import render_table
-    from smtpdoctor.render.table import shown
+    from smtpdoctor.render.table import shown, wrapped
 
-    parts: list[str] = []
+    said: list[str] = []
     sent = report.result("send")
     if sent is not None and sent.status is Status.PASS:
         queue_id = sent.outcome.details.get("queue_id")
         queued = f", queue id {queue_id}" if queue_id else ""
-        parts.append(
+        said.append(
             f"Was successful! {report.target.host} accepted the message for "
             f"{sent.outcome.details.get('to')} (token {sent.outcome.details.get('token')}"
             f"{queued})."
         )
     delivered = report.result("delivery")
     if delivered is not None and delivered.status is Status.PASS:
-        parts.append(f"Delivered: {shown(delivered.summary)}.")
+        said.append(f"Delivered: {shown(delivered.summary)}.")
     if report.interrupted:
         cut = [result.check_id for result in report.results if "(Ctrl-C)" in result.summary]
-        parts.append(f"Interrupted (Ctrl-C): {', '.join(cut) or 'the run'} did not finish.")
+        said.append(f"Interrupted (Ctrl-C): {', '.join(cut) or 'the run'} did not finish.")
+    parts = [wrapped(text, width) for text in said]
     problems = tuple(result for result in report.results if result.status.is_problem)
     if problems:
         failing = replace(report, results=problems)
-        parts.append(render_table(failing, color=use_color(), width=terminal_width()))
+        parts.append(render_table(failing, color=use_color(), width=width))
     elif not parts:
         parts.append("Nothing was sent.")
     return "\n\n".join(parts)

@@ -54,7 +54,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
     ]
     table = fit_table(["Check", "Status", "Time", "What we saw", "What to do"], rows, width)
     return "\n".join(
-        [_wrapped(_heading(report), width), "", table, "", _wrapped(_verdict(report), width)]
+        [wrapped(_heading(report), width), "", table, "", wrapped(_verdict(report), width)]
     )
 
 
@@ -124,19 +124,20 @@ def _stacked(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) 
     """One block per row: its first cell, then ``Header: value`` for the others."""
     blocks = []
     for row in rows:
-        lines = [_wrapped(row[0], width)]
+        lines = [wrapped(row[0], width)]
         for header, cell in zip(headers[1:], row[1:], strict=True):
             if not cell:
                 continue
             first, *rest = cell.splitlines()
-            lines.append(_wrapped(f"  {header}: {first}", width, indent="    "))
-            lines += [_wrapped(f"    {line}", width, indent="      ") for line in rest]
+            lines.append(wrapped(f"  {header}: {first}", width, indent="    "))
+            lines += [wrapped(f"    {line}", width, indent="      ") for line in rest]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
-def _wrapped(text: str, width: int, indent: str = "") -> str:
-    """Each line of ``text`` wrapped to ``width``, continuation lines indented by ``indent``."""
+def wrapped(text: str, width: int, indent: str = "") -> str:
+    """Each line of ``text`` wrapped to ``width`` (at spaces; a longer word is broken),
+    continuation lines indented by ``indent``."""
     return "\n".join(
         "\n".join(
             textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [""]

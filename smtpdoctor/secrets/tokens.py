@@ -13,6 +13,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, so a timeout kills all of it
+            start_new_session=True,  # its own process group (POSIX), so a timeout kills all of it
             env={k: v for k, v in os.environ.items() if k not in PASSWORD_VARIABLES},
         )
     except OSError as exc:
@@ -101,11 +102,15 @@ def run_token_command(command: str, *, timeout: float = TOKEN_COMMAND_TIMEOUT) -
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    """Kill the command's whole process group and collect it, without waiting for long."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+    """Kill the command's whole process group (on Windows, which has none: the command) and
+    collect it, without waiting for long."""
+    if sys.platform == "win32":
         process.kill()
+    else:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            process.kill()
     try:
         process.communicate(timeout=_REAP_TIMEOUT)
     except subprocess.TimeoutExpired:

@@ -268,6 +268,30 @@ def split_target(text: str) -> tuple[str, int | None]:
     return host, port
 
 
+def with_port(target: str, port: int | None) -> str:
+    """``target`` as if ``port`` had been typed after it (``-p/--port``): ``smtp.example.com``
+    and 2525 give ``smtp.example.com:2525``, a bare IPv6 address gets its brackets; ``target``
+    itself when ``port`` is None or names the port already.
+
+    :raises ConfigError: when ``target`` names another port (which one is meant?), when
+        ``port`` is out of range, or when ``target`` is no target at all.
+    """
+    if port is None:
+        return target
+    if not 0 < port < 65536:
+        raise ConfigError(f"port {port} is out of range (1-65535)")
+    name, typed = split_target(target)
+    if typed == port:
+        return target
+    if typed is not None:
+        raise ConfigError(
+            f"{target.strip()!r} names port {typed} and --port says {port}: give the port once"
+        )
+    if ":" in name:  # an IPv6 address, typed bare or in brackets
+        return f"[{name}]:{port}"
+    return f"{name}:{port}"
+
+
 def _parse_port(text: str, target: str) -> int:
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses, and at most
     # five of them, since int() refuses more than 4300 digits

@@ -62,6 +62,7 @@ API = [
     "parse_options",
     "plan",
     "read_password",
+    "with_port",
 ]
 
 

@@ -3,6 +3,7 @@ way of getting it wrong is a clear message that never shows the token."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -198,6 +199,18 @@ def test_a_command_that_hangs_is_stopped_at_the_timeout() -> None:
         message
         == f"the token command {sys.executable!r} did not finish within 0.5 s and was stopped"
     )
+
+
+def test_on_windows_a_hanging_command_is_stopped_without_process_groups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Windows has no os.killpg: there the command itself is killed.
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.delattr(os, "killpg")
+
+    message = refusal(token_command=python("import time; time.sleep(60)"), timeout=0.5)
+
+    assert message.endswith("did not finish within 0.5 s and was stopped")
 
 
 def test_a_command_whose_child_keeps_the_output_open_is_stopped_too() -> None:

@@ -390,7 +390,7 @@ def test_a_plugin_file_with_a_wrapper_stops_the_command_naming_plugin_file_and_h
         """,
     )
 
-    code = main(["checks", "-p", str(path)])
+    code = main(["checks", "--plugin", str(path)])
 
     assert code == 3
     assert (

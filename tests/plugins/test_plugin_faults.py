@@ -109,7 +109,7 @@ def test_a_duplicate_check_id_names_both_plugins_and_files(
     first = write_plugin("first_policy", check_plugin("policy"))
     second = write_plugin("second_policy", check_plugin("policy"))
 
-    err = refused("-p", str(first), "-p", str(second))
+    err = refused("--plugin", str(first), "--plugin", str(second))
 
     # pluggy calls the plugin loaded last first: the first one's register() is refused
     assert (
@@ -123,7 +123,7 @@ def test_a_plugin_taking_a_builtin_id_is_refused(
 ) -> None:
     path = write_plugin("impostor", check_plugin("auth"))
 
-    err = refused("-p", str(path))
+    err = refused("--plugin", str(path))
 
     assert f"check id 'auth' is registered twice: by plugin 'impostor' ({path})" in err
 
@@ -133,7 +133,7 @@ def test_an_unknown_requirement_names_the_check_plugin_and_file(
 ) -> None:
     path = write_plugin("needy", check_plugin("needy", requires=("ghost",)))
 
-    err = refused("-p", str(path))
+    err = refused("--plugin", str(path))
 
     assert f"check 'needy' from plugin 'needy' ({path}) requires unknown check(s): 'ghost'" in err
 
@@ -144,7 +144,7 @@ def test_a_cycle_names_the_checks_and_their_plugins(
     chicken = write_plugin("chicken", check_plugin("chicken", requires=("egg",)))
     egg = write_plugin("egg", check_plugin("egg", requires=("chicken",)))
 
-    err = refused("-p", str(chicken), "-p", str(egg))
+    err = refused("--plugin", str(chicken), "--plugin", str(egg))
 
     assert "checks depend on each other in a cycle: " in err
     assert str(chicken) in err
@@ -165,7 +165,7 @@ def test_a_registration_hook_that_raises_is_named(
         """,
     )
 
-    err = refused("-p", str(path))
+    err = refused("--plugin", str(path))
 
     assert f"plugin 'raising' ({path}) failed while registering its checks: KeyError" in err
 
@@ -180,7 +180,7 @@ def test_a_misspelled_hook_is_an_error_with_a_suggestion(
         "    pass\n",
     )
 
-    err = refused("-p", str(path))
+    err = refused("--plugin", str(path))
 
     assert (
         f"plugin 'speller' ({path}) implements 'smtpdoctor_register_chekcs', which is not a "
@@ -219,7 +219,7 @@ def test_a_hook_parameter_that_does_not_exist_is_an_error(
         """,
     )
 
-    err = refused("-p", str(path))
+    err = refused("--plugin", str(path))
 
     assert f"plugin 'wrong_arguments' ({path}) is not valid" in err
     assert "verdict" in err
@@ -233,7 +233,7 @@ def test_a_crashing_check_is_an_error_row_and_every_other_check_reports(
         check_plugin("crashy").replace('return Outcome(Status.PASS, "hello from crashy")', "1 / 0"),
     )
 
-    code = main(["check", target, "--ca-file", str(ca_file), "-p", str(path), "-f", "json"])
+    code = main(["check", target, "--ca-file", str(ca_file), "--plugin", str(path), "-f", "json"])
 
     found = rows(capsys.readouterr().out)
     assert found["crashy"]["status"] == "error"
@@ -289,7 +289,7 @@ def test_a_duplicate_format_name_is_refused(
         """,
     )
 
-    code = main(["checks", "-p", str(path)])
+    code = main(["checks", "--plugin", str(path)])
 
     assert code == 3
     assert (

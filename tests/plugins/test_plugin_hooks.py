@@ -119,7 +119,9 @@ def test_a_registered_format_is_offered_and_used(
         """,
     )
 
-    code = main(["check", target, "--ca-file", str(ca_file), "-p", str(path), "--format", "csv"])
+    code = main(
+        ["check", target, "--ca-file", str(ca_file), "--plugin", str(path), "--format", "csv"]
+    )
 
     assert renderers.names == ("table", "json", "nagios", "csv")
     assert [info.plugin for info in renderers][-1].isdigit()  # an object plugin's name

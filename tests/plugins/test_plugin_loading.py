@@ -313,7 +313,7 @@ def test_plugin_options_reach_the_checks(
             'Outcome(Status.PASS, "greeting=" + ctx.config.options.get("echo.greeting", "-"))',
         ),
     )
-    args = ["check", target, "--ca-file", str(ca_file), "-p", str(path), "-f", "json"]
+    args = ["check", target, "--ca-file", str(ca_file), "--plugin", str(path), "-f", "json"]
 
     code = main([*args, "-o", "echo.greeting=hi there", "--option", "other=1"])
 

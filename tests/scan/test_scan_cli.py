@@ -100,13 +100,13 @@ def test_resume_skips_what_the_output_already_holds_and_appends_the_rest(
     with running_fleet() as fleet:
         servers = [fleet.start(f"127.0.0.{n}") for n in (2, 3, 4, 5)]
         targets = write_targets(tmp_path / "targets.txt", servers)
-        assert main(["scan", str(targets), "-o", str(output), *PLAIN]) == 0
+        assert main(["scan", str(targets), "--output", str(output), *PLAIN]) == 0
         complete = output.read_text().splitlines()
         # As if the first run had been killed while writing its third record:
         done = {json.loads(line)["target"] for line in complete[:2]}
         output.write_text("\n".join(complete[:2]) + "\n" + complete[2][:40])
 
-        code = main(["scan", str(targets), "-o", str(output), "--resume", *PLAIN])
+        code = main(["scan", str(targets), "--output", str(output), "--resume", *PLAIN])
 
         assert code == 0
         assert [s.connections for s in servers if s.target in done] == [1, 1]
@@ -126,7 +126,7 @@ def test_without_resume_an_existing_output_is_never_overwritten(
     targets = tmp_path / "targets.txt"
     targets.write_text("127.0.0.2:1\n")
 
-    code = main(["scan", str(targets), "-o", str(output)])
+    code = main(["scan", str(targets), "--output", str(output)])
 
     assert code == 3
     assert output.read_text() == '{"earlier": "results"}\n'
@@ -151,7 +151,9 @@ def test_shards_run_separately_cover_every_target_exactly_once(
         for index in range(3):
             monkeypatch.setenv("JOB_COMPLETION_INDEX", str(index))  # as in an Indexed Job
             output = tmp_path / f"part-{index}.jsonl"
-            assert main(["scan", str(targets), "--shard", "3", "-o", str(output), *PLAIN]) == 0
+            assert (
+                main(["scan", str(targets), "--shard", "3", "--output", str(output), *PLAIN]) == 0
+            )
             outputs.append(output)
 
         assert [s.connections for s in servers] == [1] * len(servers)
@@ -182,7 +184,9 @@ def test_the_progress_bar_counts_up_on_stderr(
         servers = [fleet.start(f"127.0.0.{n}") for n in (2, 3, 4)]
         targets = write_targets(tmp_path / "targets.txt", servers)
 
-        code = main(["scan", str(targets), "--progress", "-o", str(tmp_path / "r.jsonl"), *PLAIN])
+        code = main(
+            ["scan", str(targets), "--progress", "--output", str(tmp_path / "r.jsonl"), *PLAIN]
+        )
 
     err = capsys.readouterr().err
     assert code == 0
@@ -214,7 +218,15 @@ def test_ctrl_c_stops_at_once_and_leaves_a_resumable_output(tmp_path: Path) -> N
     with running_fleet() as fleet:
         answering, silent = fleet.start("127.0.0.2"), fleet.start("127.0.0.3", silent=True)
         targets = write_targets(tmp_path / "targets.txt", [answering, silent])
-        command = [sys.executable, "-m", "smtpdoctor", "scan", str(targets), "-o", str(output)]
+        command = [
+            sys.executable,
+            "-m",
+            "smtpdoctor",
+            "scan",
+            str(targets),
+            "--output",
+            str(output),
+        ]
         scan = subprocess.Popen(
             [*command, "--tls", "none", "--timeout", "60", "--concurrency", "2"],
             stdout=subprocess.PIPE,

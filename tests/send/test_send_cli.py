@@ -43,6 +43,12 @@ def only_builtin_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines as they are said, unwrapped (tests/test_command_line.py checks 80 columns)."""
+    monkeypatch.setenv("COLUMNS", "200")
+
+
 @pytest.fixture
 def no_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SMTPDOCTOR_PASSWORD", "SMTPDOCTOR_IMAP_PASSWORD"):
@@ -406,7 +412,7 @@ def test_the_ending_line_escapes_server_text_it_quotes() -> None:
         tool_version="9.9.9",
     )
 
-    ending = _ending(report)
+    ending = _ending(report, width=120)
 
     assert "\x1b" not in ending and "\x07" not in ending
     assert "Delivered: delivered to \\x1b]0;owned\\x07INBOX within 0.1 s." in ending
