@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from smtpdoctor.model.words import FailureKind, TLSMode
 from smtpdoctor.render.json import SCHEMA, SCHEMA_VERSION, render_json_failure
 from smtpdoctor.render.nagios import render_nagios_failure
 from smtpdoctor.settings.config import RunConfig
+from smtpdoctor.testing import ScriptedServer
 
 from tests.loopback import closed_port
 
@@ -183,6 +186,28 @@ def test_every_perfdata_item_of_a_real_report_follows_the_guidelines(
     # the thresholds alert exactly when the certificate row does
     assert days.warn.alerts(days.value) is (state != "OK")
     assert days.crit.alerts(days.value) is (state == "CRITICAL")
+
+
+@pytest.mark.parametrize(("threshold", "state"), [("0.1", "WARNING"), ("30", "OK")])
+def test_the_greeting_time_alerts_above_the_slow_greeting_threshold(
+    threshold: str,
+    state: str,
+    make_scripted_server: Callable[[list[Any]], ScriptedServer],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    greeting, ehlo = b"220 mail.example.test ESMTP\r\n", b"250 mail.example.test\r\n"
+    server = make_scripted_server(
+        [("sleep", 0.5), greeting, "recv", ehlo, "recv", b"221 2.0.0 Bye\r\n"]
+    )
+    target = f"{server.host}:{server.port}"
+
+    main(["check", target, "--tls", "none", "--slow-greeting", threshold, "-f", "nagios"])
+
+    status, items = perfdata_of(capsys.readouterr().out)
+    assert status.startswith(f"SMTP {state} - ")
+    timing = next(item for item in items if item.label == "time_greeting")
+    assert timing.warn is not None and timing.crit is None
+    assert timing.warn.alerts(timing.value) is (state == "WARNING")
 
 
 def test_a_failed_run_with_a_port_matrix_has_valid_perfdata_too(

@@ -54,6 +54,7 @@ class Greeting(Check):
         seconds = session.elapsed() - start
         details: dict[str, DetailValue] = {"banner": reply.text, "seconds": round(seconds, 6)}
         if reply.code == 220:
+            details["warn_seconds"] = ctx.config.slow_greeting
             return _greeted(reply, seconds, ctx.config.slow_greeting, details)
         if reply.code == 421:
             return reply_outcome(
@@ -105,7 +106,7 @@ def _greeted(
         "server delays its greeting, and clients that give up sooner cannot send through it",
         reply,
         finding="greeting.delayed",
-        details={**details, "slow_greeting": threshold},
+        details=details,
     )
 
 

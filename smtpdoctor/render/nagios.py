@@ -65,7 +65,12 @@ def _perfdata(report: Report) -> str:
 
 
 def _timing(result: CheckResult) -> str:
-    return f"time_{_label(result.check_id)}={result.duration:.6f}s;;;0;"
+    """``time_ID=Ss;WARN;;0;``: WARN is the check's own ``warn_seconds`` detail, when it has
+    one (the greeting's ``--slow-greeting``); a plain number, which the guidelines read as
+    "alert above it"."""
+    warn = result.outcome.details.get("warn_seconds")
+    threshold = f"{warn:g}" if isinstance(warn, int | float) and not isinstance(warn, bool) else ""
+    return f"time_{_label(result.check_id)}={result.duration:.6f}s;{threshold};;0;"
 
 
 def _certificate_days(result: CheckResult) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from smtpdoctor.api import Request, diagnose
 from smtpdoctor.checks import greeting
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ConfigError, ExitCode, TLSMode
+from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, ConfigError, ExitCode, TLSMode
 from smtpdoctor.settings.config import RunConfig
 
 from tests.checks.checkkit import (
@@ -201,7 +201,7 @@ def test_a_greeting_later_than_the_threshold_is_a_warning_naming_tarpits(
     assert result.outcome.finding == "greeting.delayed"
     assert result.summary.startswith("220 mail.example.test ESMTP ready, but only after ")
     assert "(more than 0.1 s): the server delays its greeting" in result.summary
-    assert result.outcome.details["slow_greeting"] == 0.1
+    assert result.outcome.details["warn_seconds"] == 0.1
     assert result.outcome.reply_code == 220
     assert "The server holds back its greeting (a tarpit)" in hint_titles(result)
     assert report.exit_code is ExitCode.WARNING
@@ -228,7 +228,7 @@ def test_a_greeting_within_the_default_threshold_passes(
     result = row(report, "greeting")
     assert result.status is Status.PASS
     assert result.outcome.finding is None
-    assert "slow_greeting" not in result.outcome.details
+    assert result.outcome.details["warn_seconds"] == DEFAULT_SLOW_GREETING
 
 
 def test_the_threshold_is_a_setting_of_the_request(scripted: StartScripted) -> None:
