@@ -13,7 +13,12 @@ So a recipient counts as outside only when its domain is
 
 "Related" is generous on purpose, since a wrong "open relay" on an ordinary MX is worse than a
 missed one: the recipient's domain may equal such a name's domain, or be a parent or a child
-of it.  A host name's domain is the name without its first label (``mail.example.com`` →
+of it.  And a domain whose mail *goes to* this server is its own too, whatever its name — a
+hosting company's MX takes mail for thousands of customers' domains: :func:`served_here`
+tells that from the recipient domain's MX hosts (their names, and their addresses against
+the address connected to).
+
+A host name's domain is the name without its first label (``mail.example.com`` →
 ``example.com``), unless that would leave a bare top-level domain or what looks like a
 country's second-level domain (``example.co.uk`` stays itself); a mail domain counts as it is.
 """
@@ -41,6 +46,8 @@ class ServerNames:
     """What it called itself: the first word of its greeting and of its EHLO replies."""
     mail_domain: str | None = None
     """The mail domain the user checked, when a mail domain or an address was typed."""
+    address: str | None = None
+    """The address the run is connected to."""
 
     def domains(self) -> tuple[str, ...]:
         """The server's own domains, each once, in the order of :attr:`host`,
@@ -59,12 +66,21 @@ class OutsideRecipient:
     """The recipient's domain, normalised (lower case, IDNA)."""
     server_domains: tuple[str, ...]
     """The server's own domains it was compared with."""
+    exchangers: tuple[str, ...] = ()
+    """The recipient domain's MX hosts, none of which is this server."""
+    dns_note: str = ""
+    """Why the recipient domain's MX hosts are not known, when they are not."""
 
     def describe(self) -> str:
         """In words: ``outside.example is neither the sender's domain nor the server's
-        (smtpdoctor.test)``."""
+        (smtpdoctor.test), and its mail goes to mx.outside.example, not here``."""
         own = ", ".join(self.server_domains) or "none known"
-        return f"{self.domain} is neither the sender's domain nor the server's ({own})"
+        said = f"{self.domain} is neither the sender's domain nor the server's ({own})"
+        if self.exchangers:
+            return f"{said}, and its mail goes to {', '.join(self.exchangers)}, not here"
+        if self.dns_note:
+            return f"{said}; {self.dns_note}"
+        return said
 
 
 def outside_recipient(sender: str, recipient: str, server: ServerNames) -> OutsideRecipient | None:
@@ -78,6 +94,20 @@ def outside_recipient(sender: str, recipient: str, server: ServerNames) -> Outsi
     if any(related(domain, site) for site in own):
         return None
     return OutsideRecipient(domain, own)
+
+
+def served_here(exchangers: Iterable[tuple[str, Iterable[str]]], server: ServerNames) -> str | None:
+    """The first of the recipient domain's mail exchangers — ``(host, its addresses)`` — that
+    is this server: its name is related to one of the server's own domains, or one of its
+    addresses is the address connected to; None when none is."""
+    own = server.domains()
+    for host, addresses in exchangers:
+        site = site_of(host)
+        if site is not None and any(related(site, domain) for domain in own):
+            return host
+        if server.address is not None and server.address in set(addresses):
+            return host
+    return None
 
 
 def domain_of(address: str) -> str | None:

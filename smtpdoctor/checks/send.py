@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from smtpdoctor.checks.relaying import (
@@ -19,6 +19,7 @@ from smtpdoctor.checks.relaying import (
     ServerNames,
     announced_names,
     outside_recipient,
+    served_here,
 )
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
 from smtpdoctor.core.hookspecs import hookimpl
@@ -154,11 +155,11 @@ class Send(Check):
         rcpt = session.command(RcptTo(request.recipient))
         if not rcpt.is_success:
             return _refused("RCPT", rcpt, request, details)
-        relayed = _relayed_without_login(ctx, request)
+        outside = _outside_without_login(ctx, request)
         data = session.command(Data())
         if data.code != 354:
-            return _unless_open_relay(relayed, rcpt, _refused("DATA", data, request, details))
-        return _unless_open_relay(relayed, rcpt, _transfer(ctx, message, request, details))
+            return _unless_open_relay(ctx, outside, rcpt, _refused("DATA", data, request, details))
+        return _unless_open_relay(ctx, outside, rcpt, _transfer(ctx, message, request, details))
 
 
 def _transfer(
@@ -209,10 +210,13 @@ def _transfer(
     )
 
 
-def _relayed_without_login(ctx: CheckContext, request: SendRequest) -> OutsideRecipient | None:
+def _outside_without_login(
+    ctx: CheckContext, request: SendRequest
+) -> tuple[OutsideRecipient, ServerNames] | None:
     """The outside recipient the server just accepted from a client that did not log in
-    (:mod:`smtpdoctor.checks.relaying` says what is outside); None when the session is
-    logged in or the recipient is the sender's or the server's own."""
+    (:mod:`smtpdoctor.checks.relaying` says what is outside), with the names the server goes
+    by; None when the session is logged in or the recipient is the sender's or the server's
+    own by name.  No DNS yet: :func:`_confirmed` asks only when the verdict depends on it."""
     session = ctx.session
     if session.authenticated:
         return None
@@ -224,8 +228,26 @@ def _relayed_without_login(ctx: CheckContext, request: SendRequest) -> OutsideRe
         host=ctx.config.host,
         announced=announced_names([first_line, *domains]),
         mail_domain=ctx.config.mail_domain,
+        address=session.peer_address,
     )
-    return outside_recipient(request.sender, request.recipient, server)
+    relayed = outside_recipient(request.sender, request.recipient, server)
+    return None if relayed is None else (relayed, server)
+
+
+def _confirmed(
+    ctx: CheckContext, relayed: OutsideRecipient, server: ServerNames
+) -> OutsideRecipient | None:
+    """``relayed``, with where its domain's mail goes, unless that is this server (its MX,
+    asked of DNS now): then None, for the domain is the server's own."""
+    exchangers = ctx.session.mail_exchangers(relayed.domain)
+    hosts = [(lookup.name, lookup.records) for lookup in exchangers.addresses]
+    if served_here(hosts, server) is not None:
+        return None
+    if exchangers.hosts:
+        return replace(relayed, exchangers=exchangers.hosts)
+    if exchangers.mx.found:  # RFC 7505
+        return replace(relayed, dns_note="its null MX says it takes no mail at all")
+    return replace(relayed, dns_note=f"its MX: {exchangers.mx.explanation}")
 
 
 #: Findings that stand even after an outside recipient was accepted without a login: the
@@ -236,11 +258,19 @@ _STANDS_AFTER_OPEN_RELAY = frozenset(
 )
 
 
-def _unless_open_relay(relayed: OutsideRecipient | None, rcpt: Reply, after: Outcome) -> Outcome:
+def _unless_open_relay(
+    ctx: CheckContext,
+    outside: tuple[OutsideRecipient, ServerNames] | None,
+    rcpt: Reply,
+    after: Outcome,
+) -> Outcome:
     """``after`` — how the send ended — unless the server accepted an outside recipient
     without a login: then a FAIL ``send.open-relay`` decided by the reply to RCPT, saying
     how the send ended too."""
-    if relayed is None or after.finding in _STANDS_AFTER_OPEN_RELAY:
+    if outside is None or after.finding in _STANDS_AFTER_OPEN_RELAY:
+        return after
+    relayed = _confirmed(ctx, *outside)
+    if relayed is None:
         return after
     if after.status is Status.PASS:
         what = f"took a message for {relayed.domain} without a login ({after.summary})"

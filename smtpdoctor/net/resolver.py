@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Generic, TypeVar
 
 import dns.exception
@@ -261,6 +262,38 @@ class DNSClient:
         except dns.exception.DNSException as exc:
             return failed(DNSFailure.ERROR, f"the DNS look-up failed ({exc})")
         return Lookup(name, rdtype), list(answer)
+
+
+#: How many of a domain's mail exchangers :func:`mail_exchangers` resolves to addresses.
+MAX_EXCHANGERS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class MailExchangers:
+    """Who takes a domain's mail: its MX records and, for the first
+    :data:`MAX_EXCHANGERS` of them, their addresses."""
+
+    mx: Lookup[MXRecord]
+    addresses: tuple[Lookup[str], ...] = ()
+    """One look-up per MX host asked, in preference order."""
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The MX hosts, in preference order; a null MX (RFC 7505, ``MX 0 .``) is none."""
+        return tuple(record.host for record in self.mx.records if record.host)
+
+    def describe(self) -> tuple[str, ...]:
+        """Every question and its answer, one line each."""
+        return (self.mx.describe(), *(lookup.describe() for lookup in self.addresses))
+
+
+def mail_exchangers(client: DNSClient, domain: str, *, deadline_at: float) -> MailExchangers:
+    """``domain``'s MX records, then the addresses of its first :data:`MAX_EXCHANGERS` MX
+    hosts (asked at once); each question bounded by ``client``'s timeout and ``deadline_at``."""
+    mx = client.mx(domain, deadline_at=deadline_at)
+    hosts = [record.host for record in mx.records[:MAX_EXCHANGERS] if record.host]
+    calls = [partial(client.addresses, host, deadline_at=deadline_at) for host in hosts]
+    return MailExchangers(mx, tuple(gather(*calls)) if calls else ())
 
 
 def gather(*calls: Callable[[], T]) -> list[T]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from smtpdoctor.model.results import TranscriptLine
 from smtpdoctor.net.transport import (
@@ -37,6 +38,9 @@ from smtpdoctor.protocol import (
 )
 from smtpdoctor.secrets.redaction import Redactor
 from smtpdoctor.settings.config import RunConfig
+
+if TYPE_CHECKING:
+    from smtpdoctor.net.resolver import MailExchangers
 
 #: How long QUIT may take at the end of a run; politeness must not cost the user time.
 QUIT_TIMEOUT = 2.0
@@ -167,12 +171,30 @@ class Session:
         self.note(f"connected to {address} port {port}")
         return Connected(address, port, self._clock() - start)
 
+    @property
+    def peer_address(self) -> str | None:
+        """The address the session is connected to; None when it is not connected."""
+        return self._transport.peer[0] if self._transport is not None else None
+
     def look_up(self, host: str) -> None:
         """Resolve ``host`` as :meth:`connect` resolves the server's name — the same resolver
         (the system's, or ``--dns-server``), bounded by the step's timeout and the run's
         deadline — without connecting; raises
         :class:`~smtpdoctor.net.transport.ResolutionError` when it does not resolve."""
         (self._resolver or resolve)(host, 0, deadline_at=self._step_deadline())
+
+    def mail_exchangers(self, domain: str) -> MailExchangers:
+        """Who takes ``domain``'s mail (its MX hosts and their addresses), asked of the run's
+        DNS (the system's resolver or ``--dns-server``) within the step's timeout and the
+        run's deadline; the questions and answers are noted in the transcript."""
+        from smtpdoctor.net.resolver import DNSClient, mail_exchangers
+
+        found = mail_exchangers(
+            DNSClient.for_config(self.config), domain, deadline_at=self._step_deadline()
+        )
+        for line in found.describe():
+            self.note(f"DNS {line}")
+        return found
 
     def redact(self, *secrets: str) -> None:
         """From now on show each of ``secrets`` as ``[redacted]`` wherever the server sends it

@@ -29,6 +29,8 @@ from smtpdoctor.model.words import ExitCode
 from smtpdoctor.settings.config import RunConfig
 from smtpdoctor.settings.sending import IMAPSecurity, IMAPSettings, SendRequest
 
+from tests.targets.dnsserver import DNSServer
+
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(
@@ -266,17 +268,23 @@ def test_smtpdoctor_send_on_the_command_line_sends_through_postfix(
 def test_an_open_relay_is_named_when_it_takes_mail_from_a_stranger_to_an_outside_domain(
     mailserver: dict[str, Any],
 ) -> None:
-    report = check(
-        mailserver, mailserver["ports"]["open_relay"], send=TestMessage(OUTSIDE, sender=STRANGER)
-    )
+    zone = "outside.example. MX 10 mx.outside.example.\nmx.outside.example. A 192.0.2.25\n"
+    with DNSServer(zone) as dns:  # where outside.example's mail goes: not to this Postfix
+        report = check(
+            mailserver,
+            mailserver["ports"]["open_relay"],
+            send=TestMessage(OUTSIDE, sender=STRANGER),
+            dns_servers=(dns.name_server,),
+        )
 
     send = row(report, "send")
     assert send.status is Status.FAIL
     assert send.outcome.finding == "send.open-relay"
     assert send.summary.startswith("OPEN RELAY: the server took a message for outside.example ")
     assert "Ok: queued as" in send.summary
-    assert "outside.example is neither the sender's domain nor the server's (smtpdoctor.test)" in (
-        send.summary
+    assert (
+        "outside.example is neither the sender's domain nor the server's (smtpdoctor.test), "
+        "and its mail goes to mx.outside.example, not here" in send.summary
     )
     assert "Close the open relay: relay only for logged-in users and your networks" in [
         hint.title for hint in send.hints

@@ -1,10 +1,12 @@
 """``send`` without a login, against aiosmtpd (which takes any recipient): a server that takes
 mail for a domain that is neither the sender's nor its own is an OPEN RELAY — a FAIL,
-``send.open-relay`` — while an MX taking mail for its own domain, a message within the
-sender's domain and a logged-in session are nothing of the kind."""
+``send.open-relay`` — while an MX taking mail for its own domain (by name, or because the
+domain's MX is this server), a message within the sender's domain and a logged-in session are
+nothing of the kind.  DNS comes from a server on loopback (tests.targets.dnsserver)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,11 +17,38 @@ from smtpdoctor.model.words import ExitCode
 from smtpdoctor.settings.sending import SendRequest
 
 from tests.send.sendkit import USER, MakeServer, RunCheck, row
+from tests.targets.dnsserver import DNSServer
 
 SERVER = "mail.example.test"
 STRANGER = "stranger@elsewhere.example"
 OUTSIDE = "someone@outside.example"
 HINT = "Close the open relay: relay only for logged-in users and your networks"
+
+#: The recipient domains' DNS: elsewhere, hosted here by name, hosted here by address.
+ZONE = """
+outside.example.        MX  10 mx.outside.example.
+mx.outside.example.     A   192.0.2.25
+hosted.example.         MX  10 mx2.example.test.
+byaddress.example.      MX  10 mx.hoster.example.
+mx.hoster.example.      A   127.0.0.1
+nomail.example.         MX  0 .
+"""
+
+
+@pytest.fixture
+def dns() -> Iterator[DNSServer]:
+    with DNSServer(ZONE, drop={"slow.example."}) as server:
+        yield server
+
+
+@pytest.fixture
+def run_check(run_check: RunCheck, dns: DNSServer) -> RunCheck:
+    """The pipeline, asking the loopback DNS server (never the system's) for every name."""
+
+    def run(server: Any, **fields: Any) -> Report:
+        return run_check(server, dns_servers=(dns.name_server,), **fields)
+
+    return run
 
 
 def send_without_login(
@@ -45,8 +74,9 @@ def test_an_outside_recipient_taken_without_a_login_is_an_open_relay(
         f"OPEN RELAY: the server took a message for outside.example without a login "
         f"(accepted for {OUTSIDE}: 250 2.0.0 OK: queued as "
     )
-    assert "outside.example is neither the sender's domain nor the server's (example.test)" in (
-        result.summary
+    assert (
+        "outside.example is neither the sender's domain nor the server's (example.test), "
+        "and its mail goes to mx.outside.example, not here." in result.summary
     )
     assert result.summary.endswith(
         "It relays for anyone, or it trusts this client's address (Postfix mynetworks, "
@@ -55,6 +85,7 @@ def test_an_outside_recipient_taken_without_a_login_is_an_open_relay(
     assert result.outcome.reply_code == 250  # the reply to RCPT decided it
     assert result.outcome.details["relay_to"] == "outside.example"
     assert result.outcome.details["server_domains"] == ("example.test",)
+    assert "* DNS MX outside.example: 10 mx.outside.example" in transcript_of(report)
     assert [message.rcpt_tos for message in server.messages] == [(OUTSIDE,)]
     assert report.exit_code is ExitCode.CRITICAL
 
@@ -187,3 +218,55 @@ def test_a_logged_in_client_may_send_anywhere(make_server: MakeServer, run_check
     result = row(report, "send")
     assert result.status is Status.PASS
     assert result.outcome.finding is None
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    ["bob@hosted.example", "bob@byaddress.example"],
+    ids=["its MX is named like the server", "its MX is the address connected to"],
+)
+def test_a_domain_whose_mail_goes_to_this_server_is_its_own(
+    make_server: MakeServer, run_check: RunCheck, recipient: str
+) -> None:
+    server = make_server(hostname=SERVER)  # a hosting company's MX, for its customers
+
+    report = send_without_login(run_check, server, STRANGER, recipient)
+
+    result = row(report, "send")
+    assert result.status is Status.PASS
+    assert result.outcome.finding is None
+
+
+@pytest.mark.parametrize(
+    ("recipient", "note"),
+    [
+        ("bob@nowhere.example", "; its MX: no such name (NXDOMAIN)."),
+        ("bob@nomail.example", "; its null MX says it takes no mail at all."),
+        ("bob@slow.example", "; its MX: no answer from 127.0.0.1:"),
+    ],
+    ids=["no such domain", "null MX", "DNS does not answer"],
+)
+def test_an_outside_domain_whose_mx_is_unknown_is_still_an_open_relay_saying_why(
+    make_server: MakeServer, run_check: RunCheck, recipient: str, note: str
+) -> None:
+    server = make_server(hostname=SERVER)
+
+    report = send_without_login(run_check, server, USER, recipient, timeout=0.5)
+
+    result = row(report, "send")
+    assert result.outcome.finding == "send.open-relay"
+    assert note in result.summary
+
+
+def test_no_dns_question_is_asked_when_the_recipient_is_plainly_the_servers(
+    make_server: MakeServer, run_check: RunCheck, dns: DNSServer
+) -> None:
+    server = make_server(hostname=SERVER)
+
+    send_without_login(run_check, server, STRANGER, "bob@example.test")
+
+    assert dns.questions == []
+
+
+def transcript_of(report: Report) -> str:
+    return "\n".join(f"{line.direction} {line.text}" for line in report.transcript)

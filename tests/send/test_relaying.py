@@ -13,6 +13,7 @@ from smtpdoctor.checks.relaying import (
     domain_of,
     outside_recipient,
     related,
+    served_here,
     site_of,
 )
 
@@ -134,3 +135,53 @@ def test_the_announced_names_are_the_first_word_of_each_greeting_and_ehlo_text()
 def test_the_domain_of_an_address_is_normalised() -> None:
     assert domain_of("Bob@Example.COM.") == "example.com"
     assert domain_of("bob@[IPv6:2001:db8::1]") is None
+
+
+# -- a domain whose mail goes to this server ---------------------------------------------------
+
+HOSTER = ServerNames(
+    host="mx.hoster.example", announced=("mx.hoster.example",), address="192.0.2.7"
+)
+
+
+@pytest.mark.parametrize(
+    ("exchangers", "found"),
+    [
+        ([("mx2.hoster.example", ["198.51.100.1"])], "mx2.hoster.example"),
+        ([("in.customer.example", ["192.0.2.7"])], "in.customer.example"),
+        ([("mx.other.example", []), ("mx.hoster.example", [])], "mx.hoster.example"),
+        ([("mx.other.example", ["198.51.100.1"])], None),
+        ([], None),
+    ],
+    ids=["named like the server", "its address", "a backup MX", "elsewhere", "no MX"],
+)
+def test_a_domain_is_served_here_when_an_mx_of_it_is_this_server(
+    exchangers: list[tuple[str, list[str]]], found: str | None
+) -> None:
+    assert served_here(exchangers, HOSTER) == found
+
+
+def test_without_a_known_address_only_the_names_tell() -> None:
+    unconnected = ServerNames(host="mx.hoster.example")
+
+    assert served_here([("in.customer.example", ["192.0.2.7"])], unconnected) is None
+
+
+def test_an_outside_recipient_says_where_its_mail_goes_or_why_that_is_unknown() -> None:
+    plain = OutsideRecipient("outside.example", ("hoster.example",))
+
+    assert plain.describe() == (
+        "outside.example is neither the sender's domain nor the server's (hoster.example)"
+    )
+    assert (
+        OutsideRecipient("outside.example", ("hoster.example",), exchangers=("mx.outside.example",))
+        .describe()
+        .endswith(", and its mail goes to mx.outside.example, not here")
+    )
+    assert (
+        OutsideRecipient(
+            "outside.example", ("hoster.example",), dns_note="its MX: no such name (NXDOMAIN)"
+        )
+        .describe()
+        .endswith("(hoster.example); its MX: no such name (NXDOMAIN)")
+    )

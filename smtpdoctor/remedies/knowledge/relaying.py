@@ -35,8 +35,9 @@ SECTIONS: tuple[Section, ...] = (
                         "Then look up your server's addresses on blocklists (Spamhaus and "
                         "others): open relays are found and abused within hours.",
                         "smtpdoctor calls a recipient outside when its domain is neither the "
-                        "sender's nor related to the server's names; if this server is the "
-                        "recipient domain's mail exchanger under another name (hosted mail), "
+                        "sender's nor related to the server's names, and none of the domain's "
+                        "MX hosts is this server (by name or address). If DNS could not say "
+                        "(see the summary) and this server does take the domain's mail, "
                         "taking the message is its job — compare with dig MX DOMAIN.",
                     ),
                 ),
