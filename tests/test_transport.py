@@ -28,6 +28,7 @@ from smtpdoctor.net.transport import (
     StepTimeout,
     TLSError,
     Transport,
+    _connect_error,
     client_context,
     resolve,
 )
@@ -442,3 +443,23 @@ def test_a_malformed_name_raises_a_resolution_error_that_is_not_a_timeout() -> N
 
     assert raised.value.kind != "timeout"
     assert "smtp..example.com" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "summary"),
+    [
+        (["no-network", "refused"], "refused"),
+        (["no-network", "timeout"], "timeout"),
+        (["unreachable", "timeout"], "timeout"),
+        (["no-network", "unreachable"], "unreachable"),
+        (["error", "no-network"], "error"),
+        (["no-network", "no-network"], "no-network"),
+    ],
+)
+def test_addresses_that_fail_differently_are_summed_up_by_what_says_most_about_the_server(
+    kinds: list[str], summary: str
+) -> None:
+    attempts = [ConnectAttempt(f"[2001:db8::{n}]:587", kind, kind) for n, kind in enumerate(kinds)]
+
+    assert _connect_error(attempts).kind == summary
+    assert _connect_error(list(reversed(attempts))).kind == summary

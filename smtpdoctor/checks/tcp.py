@@ -32,6 +32,7 @@ CONNECT_FINDINGS = {
     "refused": "tcp.refused",
     "timeout": "tcp.timeout",
     "unreachable": "tcp.unreachable",
+    "no-network": "tcp.no-network",
     "error": "tcp.error",
 }
 #: A timeout on a port in :data:`COMMONLY_BLOCKED_PORTS`: probably blocked on the client's side.
@@ -140,7 +141,12 @@ def _connect_summary(host: str, port: int, exc: ConnectError) -> str:
             "silently dropping the connection (yours, your network's, or the server's)"
         )
     if exc.kind == "unreachable":
-        return f"no route to {host}: the network cannot reach it ({exc})"
+        return f"no route to {host}: a router on the way says it cannot be reached ({exc})"
+    if exc.kind == "no-network":
+        return (
+            f"this machine has no route to {host}: it is offline or has no connectivity for "
+            f"that address family (IPv4/IPv6) — the server was never asked ({exc})"
+        )
     return f"could not connect to {host} on port {port}: {exc}"
 
 

@@ -49,14 +49,15 @@ _OTHER_PORT = 2
 
 #: Every finding the ``ports`` row can carry (it is no check, so they are declared here):
 #: a port with TLS was chosen; only a port without TLS, or only a refusing server, answers;
-#: nothing answers SMTP; the name did not resolve, so no port was reached (the ``tcp`` row,
-#: which looks the name up again, is the one to fail for that).
+#: nothing answers SMTP; the name did not resolve, or this machine has no route to it, so no
+#: port was reached (the ``tcp`` row, which tries again, is the one to fail for that).
 PORTS_FINDINGS: tuple[str, ...] = (
     "ports.recommended",
     "ports.no-tls",
     "ports.refused",
     "ports.none-answered",
     "ports.not-resolved",
+    "ports.no-network",
 )
 
 
@@ -75,6 +76,8 @@ class Verdict(enum.StrEnum):
     """The connection was not answered: a firewall drops it."""
     UNREACHABLE = "unreachable"
     """No route to the host."""
+    NO_NETWORK = "no-network"
+    """This machine has no route to the host's network: it never left the machine."""
     SILENT = "silent"
     """Connected, but no greeting (or TLS handshake) came before the deadline."""
     REJECTED = "rejected"
@@ -101,6 +104,7 @@ _SHORT = {
     Verdict.REFUSED: "refused",
     Verdict.TIMEOUT: "timed out",
     Verdict.UNREACHABLE: "unreachable",
+    Verdict.NO_NETWORK: "no route from this machine",
     Verdict.SILENT: "silent",
     Verdict.REJECTED: "answers, but refuses us",
     Verdict.NOT_SMTP: "not SMTP",
@@ -177,6 +181,13 @@ class PortMatrix:
                 f"not probed: {self.host} does not resolve (the tcp row says why)",
                 details=details,
                 finding="ports.not-resolved",
+            )
+        if all(r.verdict is Verdict.NO_NETWORK for r in self.results):
+            return Outcome(
+                Status.SKIP,
+                f"not probed: this machine has no route to {self.host} (the tcp row says why)",
+                details=details,
+                finding="ports.no-network",
             )
         if best is None:
             first = self.results[0].probe
@@ -382,6 +393,8 @@ def _connect_failure(exc: ConnectError, probe: Endpoint, budget: float) -> tuple
         return Verdict.TIMEOUT, detail
     if exc.kind == "unreachable":
         return Verdict.UNREACHABLE, f"no route to the host ({exc})"
+    if exc.kind == "no-network":
+        return Verdict.NO_NETWORK, f"this machine has no route to the host ({exc})"
     return Verdict.BROKEN, str(exc)
 
 

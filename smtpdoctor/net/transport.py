@@ -51,7 +51,8 @@ class ConnectAttempt:
 
 class ConnectError(TransportError):
     """No address accepted the connection.  ``kind`` summarises all attempts: ``refused``,
-    ``timeout``, ``unreachable`` or ``error``; ``attempts`` has each one."""
+    ``timeout``, ``unreachable`` (a router says no route to the host), ``no-network`` (this
+    machine has no route to that network) or ``error``; ``attempts`` has each one."""
 
     def __init__(self, message: str, *, kind: str, attempts: tuple[ConnectAttempt, ...]) -> None:
         super().__init__(message, kind=kind)
@@ -234,10 +235,22 @@ def _interleave(pairs: list[tuple[int, tuple[str, int]]]) -> list[tuple[int, tup
     return merged
 
 
+#: Connect errors that are this machine's: its kernel knows no route to the network, has no
+#: usable source address for it, or does not speak the address family at all.
+_NO_NETWORK = frozenset({errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT})
+#: When the attempts (one per address) failed differently, the kind that tells most about the
+#: server wins: one that answered (refused), then silence, a router's "no route to host", other
+#: errors; "no-network" — this machine cannot use that family or network — only when it is the
+#: only kind (an IPv6 address on a machine without IPv6 says nothing about the server).
+_KIND_PRIORITY = ("refused", "timeout", "unreachable", "error", "no-network")
+
+
 def _describe_errno(code: int) -> tuple[str, str]:
     if code == errno.ECONNREFUSED:
         return "refused", "connection refused (nothing is listening on that port)"
-    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+    if code in _NO_NETWORK:
+        return "no-network", f"this machine has no route there ({errno.errorcode.get(code, code)})"
+    if code == errno.EHOSTUNREACH:
         return "unreachable", f"no route to the host ({errno.errorcode.get(code, code)})"
     if code == errno.ETIMEDOUT:
         return "timeout", "the connection attempt timed out"
@@ -433,7 +446,7 @@ def _start_connect(
     try:
         sock = socket.socket(family, socket.SOCK_STREAM)
     except OSError as exc:
-        attempts.append(ConnectAttempt(_show(address), "unreachable", str(exc.strerror or exc)))
+        attempts.append(ConnectAttempt(_show(address), "no-network", str(exc.strerror or exc)))
         return None
     sock.setblocking(False)
     code = sock.connect_ex(address)
@@ -447,9 +460,7 @@ def _start_connect(
 
 def _connect_error(attempts: list[ConnectAttempt]) -> ConnectError:
     kinds = {attempt.kind for attempt in attempts}
-    kind = next((k for k in ("refused", "timeout", "unreachable") if kinds == {k}), None)
-    if kind is None:
-        kind = "refused" if "refused" in kinds else next(iter(kinds), "error")
+    kind = next((k for k in _KIND_PRIORITY if k in kinds), "error")
     described = "; ".join(f"{a.address}: {a.detail}" for a in attempts)
     return ConnectError(f"could not connect ({described})", kind=kind, attempts=tuple(attempts))
 

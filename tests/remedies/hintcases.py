@@ -910,6 +910,7 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("tcp.timeout-port-25", ("Outgoing port 25 is probably blocked on your side",)),
     FindingCase("tcp.timeout", ("A firewall drops the connection",)),
     FindingCase("tcp.unreachable", ("The network cannot reach the server",)),
+    FindingCase("tcp.no-network", ("This machine is not connected to that network",)),
     FindingCase(
         "tcp.refused", ("Proton Mail Bridge is not listening here",), "127.0.0.1", "a@proton.me"
     ),

@@ -119,12 +119,32 @@ SECTIONS: tuple[Section, ...] = (
                 Hint(
                     "The network cannot reach the server",
                     (
-                        "Check this machine's routes and whether it has IPv6/IPv4 connectivity "
-                        "at all.",
+                        "A router on the way (or the server's own firewall, rejecting with "
+                        "ICMP) answered that the host cannot be reached: the server may be "
+                        "down, or its address wrong or out of date.",
+                        "Check the address the name resolves to (getent hosts NAME) and the "
+                        "path to it (traceroute, or tracert on Windows).",
                     ),
                 ),
                 Tier.FINDING,
-                "no route to host / network unreachable",
+                "no route to host (EHOSTUNREACH)",
+            ),
+            Remedy(
+                Match(finding="tcp.no-network"),
+                Hint(
+                    "This machine is not connected to that network",
+                    (
+                        "The connection never left this machine: its system knows no route "
+                        "to the server's address. It is offline (cable, Wi-Fi, a VPN that went "
+                        "down) or has no default route: see ip route (Linux), netstat -rn "
+                        "(macOS), route print (Windows).",
+                        "If the address is IPv6 (or IPv4) and this machine has only the other "
+                        "family, connect to an address of the family it has, or check its "
+                        "IPv6 setup.",
+                    ),
+                ),
+                Tier.FINDING,
+                "network unreachable (ENETUNREACH), no usable source address",
             ),
         ),
     ),
