@@ -9,6 +9,7 @@
 # reconfigures and reloads it. Nothing leaves this machine: Postfix's only transport off the
 # box is `error:`. State lives in $SMTPDOCTOR_MAILSERVER_DIR
 # (default /var/lib/smtpdoctor-mailserver); see integration/README.md.
+# `start` also installs prometheus (promtool) and chromium, which other integration tests drive.
 #
 # Ports on 127.0.0.1: SMTP 25, submission 587, submissions 465, IMAP 143, IMAPS 993, and two
 # misconfigured smtpd services for the tests of what smtpdoctor must catch:
@@ -44,10 +45,26 @@ install_packages() {
         && [ -x /usr/lib/dovecot/imap ]; then
         return
     fi
-    command -v apt-get >/dev/null || die "apt-get not found: this script needs Debian or Ubuntu"
     say "installing postfix and dovecot (apt-get) ..."
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     echo "postfix postfix/mailname string mail.smtpdoctor.test" | debconf-set-selections
+    apt_install postfix dovecot-core dovecot-imapd
+}
+
+# What the integration tests run besides the mail server: Prometheus and promtool
+# (tests/integration/test_prometheus.py), headless Chromium (serve's status page test).
+install_test_tools() {
+    if command -v prometheus >/dev/null && command -v promtool >/dev/null \
+        && command -v chromium >/dev/null; then
+        return
+    fi
+    say "installing prometheus and chromium (apt-get) ..."
+    apt_install prometheus chromium fonts-liberation
+}
+
+# apt-get install PACKAGES, without recommends, and without starting their daemons.
+apt_install() {
+    command -v apt-get >/dev/null || die "apt-get not found: this script needs Debian or Ubuntu"
     # Keep the packages from starting their daemons with the stock configuration.
     local policy=/usr/sbin/policy-rc.d placed=""
     if [ ! -e "$policy" ]; then
@@ -55,8 +72,7 @@ install_packages() {
     fi
     {
         apt-get update -q
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-            postfix dovecot-core dovecot-imapd
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
     } >"${TMPDIR:-/tmp}/smtpdoctor-mailserver-apt.log" 2>&1 \
         || { [ -n "$placed" ] && rm -f "$policy"; tail -20 "${TMPDIR:-/tmp}/smtpdoctor-mailserver-apt.log" >&2; die "apt-get failed"; }
     [ -n "$placed" ] && rm -f "$policy"
@@ -228,6 +244,7 @@ wait_for_ports() {
 start() {
     need_root
     install_packages
+    install_test_tools
     make_vmail_user
     local uid gid
     uid=$(id -u "$VMAIL")

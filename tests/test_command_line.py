@@ -73,6 +73,7 @@ def test_every_value_is_named_in_one_style() -> None:
         ("check", "Usage: smtpdoctor check [OPTIONS] TARGET"),
         ("send", "Usage: smtpdoctor send [OPTIONS] HOST[:PORT]"),
         ("scan", "Usage: smtpdoctor scan [OPTIONS] FILE|-"),
+        ("serve", "Usage: smtpdoctor serve [OPTIONS]"),
         ("plugins", "Usage: smtpdoctor plugins [OPTIONS]"),
     ],
 )
@@ -246,7 +247,8 @@ DOCS = Path(__file__).parent.parent / "docs"
 
 def test_every_option_is_documented() -> None:
     documented = "\n".join(
-        (DOCS / name).read_text(encoding="utf-8") for name in ("usage.md", "sending.md", "scale.md")
+        (DOCS / name).read_text(encoding="utf-8")
+        for name in ("usage.md", "sending.md", "scale.md", "serve.md")
     )
 
     missing = {

@@ -128,7 +128,7 @@ def test_importing_a_renderer_loads_neither_sockets_nor_tls(renderer: str) -> No
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("smtpdoctor", "__main__", "config", "results", "check", "hookspecs"),
     ("cli",),
-    ("scan", "demo", "testing"),
+    ("scan", "demo", "testing", "serve"),
     ("api",),
     ("render", "remedies"),
     ("checks",),

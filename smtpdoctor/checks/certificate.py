@@ -14,7 +14,12 @@ from smtpdoctor.checks.tls import VERIFICATION_FAILURE
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Outcome, Status
-from smtpdoctor.net.certificates import CertificateInfo, CertificateParseError, inspect_certificate
+from smtpdoctor.net.certificates import (
+    CertificateInfo,
+    CertificateParseError,
+    earliest_expiry,
+    inspect_certificate,
+)
 from smtpdoctor.settings.config import RunConfig
 
 #: Smallest key sizes still considered safe, by key family (NIST SP 800-57, CA/B Forum).
@@ -74,6 +79,8 @@ class Certificate(Check):
         config = ctx.config
         now = datetime.now(UTC)
         details = _details(info, now, config, chain_length=len(tls.peer_chain))
+        earliest = earliest_expiry(tls.peer_chain) or info.not_after
+        details["chain_not_after_unix"] = int(earliest.timestamp())
         refusal = ctx.stash.get(VERIFICATION_FAILURE)
         problems = _validity_problems(info, now, config.host)
         if refusal is not None:

@@ -85,7 +85,9 @@ class TCPConnect(Check):
             details={
                 "address": connected.address,
                 "port": connected.port,
+                "family": connected.family,
                 "seconds": round(connected.seconds, 6),
+                "dns_seconds": round(connected.dns_seconds, 6),
             },
         )
 

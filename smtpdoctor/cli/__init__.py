@@ -37,6 +37,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "demo": CommandSpec("smtpdoctor.cli.demo", "demo"),
     "send": CommandSpec("smtpdoctor.cli.send", "send", has_epilog=True),
     "scan": CommandSpec("smtpdoctor.cli.scan", "scan", has_epilog=True),
+    "serve": CommandSpec("smtpdoctor.cli.serve", "serve", has_epilog=True),
     "plugins": CommandSpec("smtpdoctor.cli.plugins", "plugins"),
     "checks": CommandSpec("smtpdoctor.cli.plugins", "checks"),
 }

@@ -54,6 +54,7 @@ EPILOG = (
     "  smtpdoctor check you@gmail.com   (finds the server, port and user name)\n\n"
     "  smtpdoctor check example.com   (the domain's submission server; probes the ports)\n\n"
     "  smtpdoctor check mail.example.com:465 --format json\n\n"
+    "  smtpdoctor check mail.example.com --format prometheus --output smtp.prom   (cron)\n\n"
     "  smtpdoctor check mail.example.com -p 2525 --tls starttls   (-p is the same as :2525)\n\n"
     "  SMTPDOCTOR_PASSWORD=… smtpdoctor check smtp.example.com -u app --transcript"
 )
@@ -192,6 +193,17 @@ def check(
             rich_help_panel=OUTPUT,
         ),
     ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            metavar="FILE",
+            help="Write the report to FILE instead of standard output, replacing it in one "
+            "step (for node_exporter's textfile collector: --format prometheus).",
+            dir_okay=False,
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
 ) -> None:
     """Check a mail server for sending: connection, greeting, EHLO, TLS, certificate, AUTH."""
 
@@ -239,4 +251,6 @@ def check(
             options=parse_options(option or ()),
         )
 
-    raise typer.Exit(execute(request, output_format=output_format, transcript=transcript))
+    raise typer.Exit(
+        execute(request, output_format=output_format, transcript=transcript, output=output)
+    )

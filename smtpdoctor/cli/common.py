@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -64,7 +65,11 @@ def failure_document(
     """What a run that could not be carried out prints on standard output, besides the error
     on standard error, so that a monitor reading ``output_format`` always gets its format:
     the ``SMTP UNKNOWN - <reason>`` line for ``nagios``, the error document for ``json``,
-    nothing for any other format."""
+    ``probe_success 0`` and exit code 3 for ``prometheus``, nothing for any other format."""
+    if output_format == "prometheus":
+        from smtpdoctor.render.prometheus import render_prometheus_failure
+
+        return render_prometheus_failure()
     if output_format == "nagios":
         from smtpdoctor.render.nagios import render_nagios_failure
 
@@ -85,6 +90,7 @@ def execute(
     observer: Observer | None = None,
     show: Callable[[Doctor, Report], str] | None = None,
     prepare: Callable[[], Doctor] | None = None,
+    output: Path | None = None,
 ) -> int:
     """Run one diagnosis for a command and print it; the exit code.
 
@@ -99,8 +105,10 @@ def execute(
     :param prepare: makes the Doctor (loads the plugins) *before* ``make_request`` is called,
         so that a broken plugin is exit code 3 before a person is asked anything (``send``);
         by default the Doctor is made for the request (:meth:`Doctor.for_request`).
+    :param output: write the text to this file, atomically, instead of standard output
+        (``--output``); failing to is exit code 3.
     :returns: the report's exit status (130 when Ctrl-C ended the run), or 3 when it could
-        not run.
+        not run or the output could not be written.
     """
     from smtpdoctor.api import Doctor, SecretSources, failure_of
     from smtpdoctor.render import RenderOptions
@@ -135,8 +143,23 @@ def execute(
         interrupted = failure.exit_code is ExitCode.INTERRUPTED
         typer.echo(f"{chr(10) if interrupted else ''}smtpdoctor: {failure.message}", err=True)
         document = failure_document(failure.message, failure.kind, failure.exit_code, output_format)
-        if document is not None:
-            typer.echo(document)
+        if document is not None and not emit(document, output):
+            return int(ExitCode.UNKNOWN)
         return int(failure.exit_code)
-    typer.echo(shown)
-    return report.exit_status
+    return report.exit_status if emit(shown, output) else int(ExitCode.UNKNOWN)
+
+
+def emit(text: str, output: Path | None) -> bool:
+    """Print ``text``, or write it to ``output`` atomically (ending in one newline, as
+    printed); whether that worked — when it did not, the reason is on standard error."""
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return True
+    from smtpdoctor.api.output import OutputError, write_atomically
+
+    try:
+        write_atomically(output, text if text.endswith("\n") else text + "\n")
+    except OutputError as error:
+        typer.echo(f"smtpdoctor: {error}", err=True)
+        return False
+    return True

@@ -42,7 +42,8 @@ FormatOption = Annotated[
         "-f",
         metavar="FORMAT",
         help="table for people, json for machines, nagios for Nagios/Icinga (one status line "
-        "with perfdata), or a format a plugin adds (smtpdoctor plugins lists them).",
+        "with perfdata), prometheus for node_exporter's textfile collector, or a format a "
+        "plugin adds (smtpdoctor plugins lists them).",
         rich_help_panel=OUTPUT,
     ),
 ]

@@ -32,6 +32,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 __all__ = [
     "CertificateInfo",
     "CertificateParseError",
+    "earliest_expiry",
     "hostname_matches",
     "inspect_certificate",
 ]
@@ -132,6 +133,19 @@ def inspect_certificate(der: bytes) -> CertificateInfo:
         raise CertificateParseError(
             f"not a readable DER-encoded X.509 certificate ({len(der)} bytes): {error}"
         ) from error
+
+
+def earliest_expiry(chain: Sequence[bytes]) -> datetime | None:
+    """The earliest ``notAfter`` (timezone-aware UTC) of the DER certificates in ``chain``,
+    skipping any that cannot be read; ``None`` when none can.  An expiring intermediate
+    breaks the chain as surely as an expiring leaf."""
+    expiries = []
+    for der in chain:
+        try:
+            expiries.append(x509.load_der_x509_certificate(der).not_valid_after_utc)
+        except ValueError:
+            continue
+    return min(expiries, default=None)
 
 
 def _issuer_urls(cert: x509.Certificate) -> tuple[str, ...]:

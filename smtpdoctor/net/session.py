@@ -57,6 +57,11 @@ class Connected:
     address: str
     port: int
     seconds: float
+    """Resolving and connecting, together."""
+    family: int = 4
+    """The IP version connected over: 4 or 6."""
+    dns_seconds: float = 0.0
+    """Of :attr:`seconds`, the time the name look-up took (0 for an address literal)."""
 
 
 class Session:
@@ -169,7 +174,13 @@ class Session:
         self.connections += 1
         address, port = self._transport.peer
         self.note(f"connected to {address} port {port}")
-        return Connected(address, port, self._clock() - start)
+        return Connected(
+            address,
+            port,
+            self._clock() - start,
+            family=self._transport.family,
+            dns_seconds=self._transport.dns_seconds,
+        )
 
     @property
     def peer_address(self) -> str | None:

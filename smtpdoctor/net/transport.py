@@ -260,9 +260,17 @@ def _describe_errno(code: int) -> tuple[str, str]:
 class Transport:
     """A connected TCP (and possibly TLS) socket with deadline-bounded operations."""
 
-    def __init__(self, sock: socket.socket, peer: tuple[str, int], *, reset: bool = False) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        peer: tuple[str, int],
+        *,
+        reset: bool = False,
+        dns_seconds: float = 0.0,
+    ) -> None:
         self._sock: socket.socket = sock
         self._peer = peer
+        self._dns_seconds = dns_seconds
         self._tls = False
         # The server accepted the connection and reset it before we could use it: the next
         # operation reports that, as it would had the reset come a moment later.
@@ -282,18 +290,31 @@ class Transport:
         ``resolver`` replaces the system's (:func:`resolve`), e.g. to ask the DNS server given
         with ``--dns-server``; it must raise :class:`ResolutionError` as :func:`resolve` does.
         """
+        started = time.monotonic()
         addresses = (resolver or resolve)(host, port, deadline_at=deadline_at)
+        # an address literal is not looked up: its (numeric) getaddrinfo is no DNS time
+        dns_seconds = 0.0 if _is_address_literal(host) else time.monotonic() - started
         if not addresses:
             raise ResolutionError(f"{host} has no usable address", kind="no-address")
         sock, peer, reset = _connect_first(addresses, deadline_at=deadline_at)
         with contextlib.suppress(OSError):  # a reset socket may refuse options
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock, peer, reset=reset)
+        return cls(sock, peer, reset=reset, dns_seconds=dns_seconds)
 
     @property
     def peer(self) -> tuple[str, int]:
         """The address and port actually connected to."""
         return self._peer
+
+    @property
+    def family(self) -> int:
+        """The IP version of the connection: 4 or 6."""
+        return 6 if self._sock.family == socket.AF_INET6 else 4
+
+    @property
+    def dns_seconds(self) -> float:
+        """Seconds :meth:`connect` spent resolving the host name (0 for an address literal)."""
+        return self._dns_seconds
 
     @property
     def local_address(self) -> str:

@@ -2,7 +2,8 @@
 
 No renderer does I/O or decides anything; everything they show is in the report.  The
 formats ``--format`` accepts come from the ``smtpdoctor_register_renderers`` hook: this
-package registers ``table``, ``json`` and ``nagios`` through it, as a plugin would.
+package registers ``table``, ``json``, ``nagios`` and ``prometheus`` through it, as a plugin
+would.
 """
 
 from __future__ import annotations
@@ -140,6 +141,14 @@ def nagios_format(report: Report, options: RenderOptions) -> str:
     return render_nagios(report)
 
 
+def prometheus_format(report: Report, options: RenderOptions) -> str:
+    """The report's metrics in the Prometheus text format (node_exporter's textfile
+    collector reads them); ``prometheus_client`` is loaded only now."""
+    from smtpdoctor.render.prometheus import render_prometheus
+
+    return render_prometheus(report, options)
+
+
 @hookimpl
 def smtpdoctor_register_renderers(register: RegisterRenderer) -> None:
     """The builtin formats, registered through the public hook."""
@@ -149,4 +158,9 @@ def smtpdoctor_register_renderers(register: RegisterRenderer) -> None:
         "nagios",
         nagios_format,
         description="one Nagios/Icinga status line with perfdata, then the long output",
+    )
+    register(
+        "prometheus",
+        prometheus_format,
+        description="Prometheus metrics (text format), for node_exporter's textfile collector",
     )

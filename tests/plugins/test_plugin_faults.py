@@ -304,7 +304,10 @@ def test_an_unknown_format_is_refused_before_connecting(
     code = main(["check", target, "--format", "yaml"])
 
     assert code == 3
-    assert "unknown format 'yaml'; choose one of: table, json, nagios" in capsys.readouterr().err
+    assert (
+        "unknown format 'yaml'; choose one of: table, json, nagios, prometheus"
+        in capsys.readouterr().err
+    )
     assert smtp_test_server.connections == 0
 
 

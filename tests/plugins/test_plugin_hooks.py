@@ -123,7 +123,7 @@ def test_a_registered_format_is_offered_and_used(
         ["check", target, "--ca-file", str(ca_file), "--plugin", str(path), "--format", "csv"]
     )
 
-    assert renderers.names == ("table", "json", "nagios", "csv")
+    assert renderers.names == ("table", "json", "nagios", "prometheus", "csv")
     assert [info.plugin for info in renderers][-1].isdigit()  # an object plugin's name
     assert capsys.readouterr().out.splitlines()[:3] == ["tcp,pass", "greeting,pass", "ehlo,pass"]
     assert code == 0

@@ -38,7 +38,7 @@ def test_plugins_lists_the_builtins_with_version_file_and_what_they_provide(
     assert tcp["origin"].endswith("smtpdoctor/checks/tcp.py")
     assert tcp["checks"] == ["tcp"]
     assert tcp["hooks"] == ["smtpdoctor_register_checks"]
-    assert plugins["smtpdoctor.render"]["formats"] == ["table", "json", "nagios"]
+    assert plugins["smtpdoctor.render"]["formats"] == ["table", "json", "nagios", "prometheus"]
     assert plugins["smtpdoctor.remedies"]["hooks"] == ["smtpdoctor_hints"]
 
 
@@ -85,7 +85,7 @@ def test_plugins_as_a_table(write_plugin: WritePlugin, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0].split() == ["Plugin", "Version", "From", "Provides", "File"]
-    assert "formats: table, json, nagios" in out
+    assert "formats: table, json, nagios," in out  # the cell wraps before "prometheus"
     assert "checks: mine" in out
     assert "Installed plugins were not loaded: SMTPDOCTOR_DISABLE_PLUGIN_AUTOLOAD is set" in out
 
