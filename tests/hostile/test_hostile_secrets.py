@@ -156,7 +156,7 @@ def test_no_output_path_shows_the_password_or_the_token_in_any_encoding(
     for password in (PASSWORD, WRONG):
         monkeypatch.setenv("SMTPDOCTOR_PASSWORD", password)
         for mechanism in ("plain", "login"):
-            for fmt in ("table", "json", "nagios"):
+            for fmt in ("table", "json", "nagios", "prometheus"):
                 text = out.cli(
                     f"{fmt}/{mechanism}/{'right' if password == PASSWORD else 'wrong'}",
                     *("check", target, "-u", USER, "--auth-mechanism", mechanism),
@@ -169,13 +169,13 @@ def test_no_output_path_shows_the_password_or_the_token_in_any_encoding(
     # -- XOAUTH2: a refused token, in every format ---------------------------------------------
     monkeypatch.setenv("SMTPDOCTOR_OAUTH_TOKEN", TOKEN)
     with hostile(conversation_with_auth(context, refuses_token)) as xoauth:
-        for fmt in ("table", "json", "nagios"):
+        for fmt in ("table", "json", "nagios", "prometheus"):
             text = out.cli(
                 f"xoauth2/{fmt}",
                 *("check", address(xoauth), "-u", USER, "--ca-file", str(ca_path)),
                 *("-f", fmt, "--transcript"),
             )
-            assert "XOAUTH2" in text
+            assert ("smtpdoctor_auth_success 0.0" if fmt == "prometheus" else "XOAUTH2") in text
     assert any(_b64(f"user={USER}\x01auth=Bearer {TOKEN}\x01\x01") in line for line in xoauth.lines)
     monkeypatch.delenv("SMTPDOCTOR_OAUTH_TOKEN")
 
