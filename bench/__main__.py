@@ -5,6 +5,10 @@
 2. Start-up time of ``smtpdoctor --version`` and ``--help`` against ``swaks --version``.
 3. The port matrix against its slowest single probe (when this smtpdoctor has the matrix).
 4. A fleet of loopback servers, scanned by ``smtpdoctor scan`` and by ``xargs -P`` + swaks.
+5. The probe endpoint: blackbox_exporter, ``smtpdoctor serve`` and a process per check on the
+   same Postfix port, at 1, 10 and 50 probes at once.
+6. The soak: ``smtpdoctor serve`` for ``--soak-minutes`` at ``--soak-rate`` probes/s over good,
+   failing and hostile targets, with a slowloris alongside.
 
 All traffic stays on 127.0.0.0/8; every command has a time limit.
 """
@@ -24,7 +28,9 @@ from pathlib import Path
 
 from bench.matrix_cost import matrix_available, matrix_table, measure_matrix
 from bench.peer import Peer, aiosmtpd_peer, postfix_available, postfix_peer
+from bench.probe_endpoints import blackbox_version, measure_endpoints
 from bench.scale import run_scale, running_fleet, scale_table
+from bench.soak import soak, soak_table
 from bench.startup import run_startup, startup_table
 from bench.tools import CHECK_SMTP, smtpdoctor_bin, transaction_tools
 from bench.transaction import PROTOCOL_MINIMUM_ROUND_TRIPS, run_transactions, transaction_table
@@ -47,8 +53,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--fleet", type=int, default=1000, help="loopback servers in the fleet")
     parser.add_argument("--concurrency", default="1,10,100,500")
     parser.add_argument("--peer", choices=("auto", "postfix", "aiosmtpd"), default="auto")
+    parser.add_argument("--endpoint-concurrency", default="1,10,50")
     parser.add_argument(
-        "--skip", default="", help="comma list of: transaction,startup,matrix,scale"
+        "--endpoint-probes", type=int, default=10, help="probes per client thread and endpoint"
+    )
+    parser.add_argument("--endpoint-rounds", type=int, default=5)
+    parser.add_argument("--soak-minutes", type=float, default=30.0)
+    parser.add_argument("--soak-rate", type=float, default=20.0, help="probes per second")
+    parser.add_argument("--slow-clients", type=int, default=300, help="slowloris connections")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma list of: transaction,startup,matrix,scale,endpoints,soak",
     )
     parser.add_argument("--out", type=Path, help="also write the tables to this file")
     return parser.parse_args(argv)
@@ -85,6 +101,7 @@ def versions() -> str:
             first_line([smtpdoctor_bin(), "--version"]),
             first_line(["swaks", "--version"]).replace(" version", ""),
             first_line([CHECK_SMTP, "-V"]),
+            blackbox_version(),
             f"Python {platform.python_version()}",
             f"{os.cpu_count()} CPUs, Linux {platform.release()}",
             f"load average {os.getloadavg()[0]:.1f} at the start",
@@ -157,6 +174,32 @@ def main(argv: list[str]) -> int:
                 f"Scale: {args.fleet} loopback servers (STARTTLS, verified, EHLO, QUIT)",
                 scale_table(rows),
             )
+        if not skip >= {"endpoints", "soak"}:
+            # Both need the real Postfix (root, integration/mailserver.sh).
+            with postfix_peer() as postfix:
+                if "endpoints" not in skip:
+                    emit(
+                        f"Probe endpoint: {postfix.description}",
+                        measure_endpoints(
+                            postfix.endpoint,
+                            workdir,
+                            concurrencies=_ints(args.endpoint_concurrency),
+                            probes_per_thread=args.endpoint_probes,
+                            rounds=args.endpoint_rounds,
+                        ),
+                    )
+                if "soak" not in skip:
+                    result = soak(
+                        postfix.endpoint,
+                        workdir,
+                        minutes=args.soak_minutes,
+                        rate=args.soak_rate,
+                        slow=args.slow_clients,
+                    )
+                    emit(
+                        f"Soak: {args.soak_minutes:g} minutes at {args.soak_rate:g} probes/s",
+                        soak_table(result),
+                    )
     sections.append(
         f"Load average at the end: {os.getloadavg()[0]:.1f}; "
         f"the benchmark took {(time.monotonic() - started) / 60:.1f} minutes."

@@ -9,23 +9,25 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 
 if ! command -v swaks >/dev/null || [ ! -x /usr/lib/nagios/plugins/check_smtp ] \
-    || ! perl -MNet::SSLeay -e1 2>/dev/null; then
-    [ "$(id -u)" -eq 0 ] || { echo "bench: run as root to install swaks and check_smtp" >&2; exit 1; }
-    echo "bench: installing swaks and monitoring-plugins-standard (apt-get) ..." >&2
+    || ! perl -MNet::SSLeay -e1 2>/dev/null || [ ! -x /usr/bin/prometheus-blackbox-exporter ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "bench: run as root to install the peers" >&2; exit 1; }
+    echo "bench: installing swaks, monitoring-plugins-standard and" \
+        "prometheus-blackbox-exporter (apt-get) ..." >&2
     {
         apt-get update -q
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-            swaks libnet-ssleay-perl monitoring-plugins-standard
+            swaks libnet-ssleay-perl monitoring-plugins-standard prometheus-blackbox-exporter
     } >"${TMPDIR:-/tmp}/smtpdoctor-bench-apt.log" 2>&1 \
         || { tail -20 "${TMPDIR:-/tmp}/smtpdoctor-bench-apt.log" >&2; exit 1; }
 fi
 # smtpdoctor is measured as people install it: a wheel built from this checkout in a venv of
-# its own (no editable-install import hook, none of the example plugins of the dev venv).
+# its own (no editable-install import hook, none of the example plugins of the dev venv),
+# with the `serve` extra for the probe endpoint benchmark and the soak.
 RELEASE=${SMTPDOCTOR_BENCH_RELEASE:-${TMPDIR:-/tmp}/smtpdoctor-bench-release}
 echo "bench: installing smtpdoctor from this checkout into $RELEASE ..." >&2
 {
     [ -x "$RELEASE/bin/python" ] || python3 -m venv "$RELEASE"
-    "$RELEASE/bin/python" -m pip install --quiet .
+    "$RELEASE/bin/python" -m pip install --quiet ".[serve]"
 } >"${TMPDIR:-/tmp}/smtpdoctor-bench-pip.log" 2>&1 \
     || { tail -20 "${TMPDIR:-/tmp}/smtpdoctor-bench-pip.log" >&2; exit 1; }
 rm -rf build

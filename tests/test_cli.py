@@ -275,6 +275,17 @@ def test_help_lists_every_command_in_order_with_its_summary(
     assert "Check a mail server for sending" in rows[0]
 
 
+def test_demo_help_says_it_checks_three_times(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo", "--help"])
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "check it three times: with the right password, with a wrong one, and with a test "
+        "message, which the server keeps" in out
+    )
+    assert "once with" not in out
+
+
 def test_check_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     main(["check", "--help"])
 

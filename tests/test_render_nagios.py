@@ -87,3 +87,9 @@ def test_server_text_cannot_drive_the_terminal_through_the_long_output() -> None
 
     assert "\x1b" not in text and "\u202e" not in text
     assert "certificate: CN=\\x1b[2Jmx\\u202e / x" in text
+
+
+def test_one_passing_check_is_one_check() -> None:
+    text = render_nagios(report(result("tcp", Status.PASS, "connected", 0.021)))
+
+    assert text.startswith("SMTP OK - smtp.example.com:587: 1 check passed in ")

@@ -147,13 +147,15 @@ def _failure(
 ) -> Outcome:
     reply = exchange.reply
     if exchange.problem is not None:
-        return reply_outcome(
+        # The reply answers our own "*": it decided nothing, so the outcome does not carry it
+        # (no hint, plugin or metric may read it as the server's verdict on the login).
+        details["cancel_reply"] = reply.summary()
+        return Outcome(
             Status.FAIL,
             f"login {who} abandoned: {exchange.problem}; smtpdoctor cancelled it "
             f"(the server answered {reply.summary()})",
-            reply,
-            finding=exchange.problem.finding,
             details=details,
+            finding=exchange.problem.finding,
         )
     if isinstance(mechanism, sasl.XOAuth2) and (reply.code == 535 or mechanism.error):
         return _token_refused(reply, mechanism, who, details)

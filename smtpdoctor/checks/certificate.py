@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from smtpdoctor.checks.tls import VERIFICATION_FAILURE
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.net.certificates import (
     CertificateInfo,
@@ -199,8 +200,8 @@ def _expiry_problems(info: CertificateInfo, now: datetime, config: RunConfig) ->
             Problem(
                 Status.FAIL,
                 "certificate.expires-critically-soon",
-                f"expires in {days} days ({info.not_after:%Y-%m-%d}), "
-                f"under the critical threshold of {config.cert_crit_days}",
+                f"expires in {plural(days, 'day')} ({info.not_after:%Y-%m-%d}), "
+                f"under the critical threshold of {plural(config.cert_crit_days, 'day')}",
             )
         ]
     if days < config.cert_warn_days:
@@ -208,8 +209,8 @@ def _expiry_problems(info: CertificateInfo, now: datetime, config: RunConfig) ->
             Problem(
                 Status.WARN,
                 "certificate.expires-soon",
-                f"expires in {days} days ({info.not_after:%Y-%m-%d}), "
-                f"under the warning threshold of {config.cert_warn_days}",
+                f"expires in {plural(days, 'day')} ({info.not_after:%Y-%m-%d}), "
+                f"under the warning threshold of {plural(config.cert_warn_days, 'day')}",
             )
         ]
     return []
@@ -242,7 +243,7 @@ def _unverified(problems: list[Problem], details: dict[str, DetailValue]) -> Out
 def _identity(info: CertificateInfo, now: datetime, host: str) -> str:
     return (
         f"valid for {host}, issued by {_short(info.issuer)}, "
-        f"expires in {info.days_left(now)} days ({info.not_after:%Y-%m-%d})"
+        f"expires in {plural(info.days_left(now), 'day')} ({info.not_after:%Y-%m-%d})"
     )
 
 
@@ -250,7 +251,7 @@ def _days_ago(elapsed: timedelta) -> str:
     days = elapsed // timedelta(days=1)
     if days == 0:
         return "less than a day ago"
-    return f"{days} day{'s' if days != 1 else ''} ago"
+    return f"{plural(days, 'day')} ago"
 
 
 def _short(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, reply_outcome
 from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.quantities import byte_size
 from smtpdoctor.model.results import Outcome, Status
 from smtpdoctor.protocol import Capabilities, Helo
 
@@ -55,11 +56,14 @@ class Ehlo(Check):
 
 
 def describe_extensions(caps: Capabilities) -> str:
-    """A short human list such as ``STARTTLS, AUTH PLAIN LOGIN, SIZE 35 MB, PIPELINING``."""
+    """A short human list such as ``STARTTLS, AUTH PLAIN LOGIN, SIZE 35 MB, PIPELINING``;
+    a size in a unit that never rounds it to zero (``SIZE 500 B``)."""
     parts: list[str] = []
     for keyword in caps.extensions:
-        if keyword == "SIZE" and caps.size_limit:
-            parts.append(f"SIZE {caps.size_limit / 1_000_000:.0f} MB")
+        if keyword == "SIZE":
+            limit = caps.size_limit
+            # RFC 1870: SIZE 0 (or no number) announces no fixed limit.
+            parts.append(f"SIZE {byte_size(limit)}" if limit else "SIZE (no limit announced)")
         elif keyword == "AUTH":
             parts.append(" ".join(("AUTH", *caps.auth_mechanisms)))
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, reply_outcome
 from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.model.words import IMPLICIT_TLS_PORTS, TLSMode
 from smtpdoctor.net.transport import StepTimeout
@@ -44,7 +45,8 @@ class Greeting(Check):
                 return Outcome(
                     Status.FAIL,
                     f"the server began its greeting but did not finish it in time: only "
-                    f"{exc.received} bytes arrived (a tarpit, or a server too busy to talk)",
+                    f"{plural(exc.received, 'byte')} arrived (a tarpit, or a server too busy "
+                    "to talk)",
                     finding="greeting.slow",
                     details={"received_bytes": exc.received},
                 )

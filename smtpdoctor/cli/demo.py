@@ -8,8 +8,9 @@ from smtpdoctor.cli.common import fail_usage, terminal_width, use_color
 
 
 def demo() -> None:
-    """Start a local mail server (STARTTLS + AUTH, throwaway certificate) and check it: once
-    with the right password, once with a wrong one. Needs the 'demo' extra (aiosmtpd)."""
+    """Start a local mail server (STARTTLS + AUTH, throwaway certificate) and check it three
+    times: with the right password, with a wrong one, and with a test message, which the
+    server keeps and the demo shows. Needs the 'demo' extra (aiosmtpd)."""
     try:
         from smtpdoctor.demo.walkthrough import run_demo
     except ImportError as exc:

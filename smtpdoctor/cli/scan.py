@@ -26,6 +26,7 @@ from smtpdoctor.cli.options import (
     TimeoutOption,
     TLSOption,
 )
+from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, ExitCode, TLSMode
 
 if TYPE_CHECKING:
@@ -37,8 +38,9 @@ EPILOG = (
     "  printf 'alice@example.com\\nsmtp.example.net:465\\n' | smtpdoctor scan -\n\n"
     "  smtpdoctor scan mx-hosts.txt --output results.jsonl --resume   (after an interruption)\n\n"
     "  smtpdoctor scan all.txt --shard 4 --output part.jsonl   (K from $JOB_COMPLETION_INDEX)\n\n"
-    "Exit codes: 0 every target OK, 1 warnings, 2 a target failed, 3 a target or line "
-    "could not be checked."
+    "Exit codes: 0 every target OK, 1 warnings, 2 a target failed, 3 a target could not be "
+    "checked. A line of the input that is not a target makes it 3, unless a target failed: "
+    "then it stays 2."
 )
 
 #: How often the progress line may be redrawn, in seconds.
@@ -240,7 +242,7 @@ def scan(
     if interrupted:
         where = f"{output}: add --resume to continue" if output else "standard output"
         typer.echo(
-            f"smtpdoctor: interrupted after {tally.total} of {len(todo)} targets; "
+            f"smtpdoctor: interrupted after {tally.total} of {plural(len(todo), 'target')}; "
             f"each finished one is in {where}",
             err=True,
         )
@@ -341,12 +343,14 @@ def _summary(
     if top:
         lines += ["", tabulate(top, headers=["Finding", "Targets"], tablefmt="simple")]
     rate = tally.total / elapsed if elapsed > 0 else 0.0
-    notes = [f"{tally.total} targets in {elapsed:.2f} s ({rate:.1f}/s, concurrency {concurrency})"]
+    notes = [
+        f"{plural(tally.total, 'target')} in {elapsed:.2f} s ({rate:.1f}/s, "
+        f"concurrency {concurrency})"
+    ]
     if skipped:
-        notes.append(f"{skipped} already in the output were skipped (--resume)")
+        notes.append(f"{plural(skipped, 'target')} already in the output skipped (--resume)")
     if bad_lines:
-        count = len(bad_lines)
-        notes.append(f"{count} line{'s were' if count > 1 else ' was'} not a target (see above)")
+        notes.append(f"{plural(len(bad_lines), 'line')} could not be read as a target (see above)")
     if shard.count > 1:
         notes.append(f"shard {shard.index}/{shard.count}")
     return "\n".join([*lines, "", "; ".join(notes)])

@@ -25,7 +25,7 @@ DEMO_RECIPIENT = "postmaster@smtpdoctor.test"
 
 
 def run_demo(*, echo: Callable[[str], None], color: bool = False, width: int = 120) -> int:
-    """Run the demo, writing through ``echo``; 0 when both runs came out as they should."""
+    """Run the demo, writing through ``echo``; 0 when all three runs came out as they should."""
     password = secrets.token_urlsafe(16)
     doctor = Doctor(PluginSelection(autoload=False))  # the builtin checks, nothing installed
     with LocalSMTPServer(tls="starttls", users={DEMO_USER: password}) as server:

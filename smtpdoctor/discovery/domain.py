@@ -11,6 +11,10 @@ the answers in this order and says which source each candidate came from:
 3. **guess** — ``smtp.<domain>``, then ``mail.<domain>``, if the name exists;
 4. **MX host** — the mail exchanger itself, which receives the domain's mail and may take
    submissions too.
+
+A null MX (RFC 7505: a single ``MX 0 .``) says the domain accepts no mail at all; it names no
+host, so sources 1 and 4 have nothing to offer and the server is found as for a domain without
+MX records (SRV, then the guesses).
 """
 
 from __future__ import annotations
@@ -81,19 +85,31 @@ class DomainRecords:
 
     @property
     def mx_hosts(self) -> tuple[str, ...]:
-        """The mail exchangers' names, in preference order."""
-        return tuple(record.host for record in self.mx.records)
+        """The mail exchangers' names, in preference order; a null MX names none."""
+        return tuple(record.host for record in self.mx.records if record.host)
+
+    @property
+    def null_mx(self) -> bool:
+        """Whether the domain publishes a null MX (RFC 7505, ``MX 0 .``) and no real one: it
+        says it accepts no mail."""
+        return bool(self.mx.records) and not self.mx_hosts
 
     def describe(self) -> tuple[str, ...]:
         """Every question and its answer, one line each, for the report."""
-        lookups: list[Lookup[Any]] = [self.addresses, self.mx, *self.srv, *self.guesses]
-        return tuple(lookup.describe() for lookup in lookups)
+        mx = (
+            f"MX {self.mx.name}: {self.mx.records[0].preference} . "
+            "(null MX: accepts no mail, RFC 7505)"
+            if self.null_mx
+            else self.mx.describe()
+        )
+        rest: list[Lookup[Any]] = [*self.srv, *self.guesses]
+        return (self.addresses.describe(), mx, *(lookup.describe() for lookup in rest))
 
 
 def candidates(records: DomainRecords) -> list[Candidate]:
     """The domain's submission servers, best source first (see the module docstring)."""
     found: list[Candidate] = []
-    behind_mx = _provider_behind_mx(records.mx.records)
+    behind_mx = _provider_behind_mx(tuple(r for r in records.mx.records if r.host))
     if behind_mx is not None:
         found.append(behind_mx)
     for srv, (service, tls) in zip(records.srv, SRV_SERVICES, strict=True):

@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
 from smtpdoctor.model.words import Endpoint, TLSMode
 from smtpdoctor.net.session import Session
@@ -34,6 +35,7 @@ from smtpdoctor.net.transport import (
     StepTimeout,
     TLSError,
     TransportError,
+    describe_alert,
 )
 from smtpdoctor.protocol import RemoteProtocolError
 from smtpdoctor.protocol.sniff import sniff
@@ -164,7 +166,7 @@ class PortMatrix:
     def _outcome(self) -> Outcome:
         seen = "; ".join(f"{_label(r.probe)}: {_SHORT[r.verdict]}" for r in self.results)
         probes = len({r.probe.port for r in self.results})
-        timing = f"{probes} port{'s' if probes != 1 else ''} probed at once in {self.seconds:.2f} s"
+        timing = f"{plural(probes, 'port')} probed at once in {self.seconds:.2f} s"
         best = self.recommended
         details = {
             "host": self.host,
@@ -342,6 +344,11 @@ def _converse(session: Session, probe: Endpoint, budget: float) -> tuple[Verdict
                         Verdict.PLAINTEXT,
                         "the server answered the TLS handshake in plaintext "
                         "(it speaks STARTTLS or no TLS here)",
+                    )
+                if exc.alert is not None:
+                    return (
+                        Verdict.TLS_FAILED,
+                        f"the server refused the handshake: {describe_alert(exc.alert)}",
                     )
                 return Verdict.TLS_FAILED, f"the TLS handshake failed: {exc.reason or exc}"
             except StepTimeout:

@@ -104,6 +104,8 @@ class Located:
     """Every DNS question asked, with its answer, one line each."""
     matrix: PortMatrix | None = None
     """The port matrix of the host, when telling a server from a domain needed one."""
+    null_mx: bool = False
+    """Whether the typed domain publishes a null MX (RFC 7505): it accepts no mail."""
     seconds: float = 0.0
 
     @property
@@ -206,6 +208,7 @@ def target_row(located: Located, config: RunConfig) -> CheckResult:
         "source": located.source.value,
         "provider": provider.id if provider is not None else None,
         "username": located.username,
+        "null_mx": located.null_mx,
         "lookups": located.lookups,
     }
     hints: tuple[Hint, ...] = ()
@@ -298,7 +301,10 @@ def _server_or_domain(
             return replace(_as_server(typed, reason, lookups), matrix=matrix)
         note = f"ports on {name}: nothing answers SMTP"
         return _from_domain(typed, Kind.MAIL_DOMAIN, records, request, extra=(note,))
-    if not has_address and candidates(records):
+    if records.null_mx and has_address:
+        reason = f"{_null_mx_words(name)}, but it has an address, so it is checked as a server"
+        return replace(_as_server(typed, reason, lookups), null_mx=True)
+    if records.null_mx or (not has_address and candidates(records)):
         return _from_domain(typed, Kind.MAIL_DOMAIN, records, request)
     trouble = _dns_trouble(records)
     return _as_server(typed, f"{trouble}, so it is checked as a server" if trouble else "", lookups)
@@ -335,7 +341,9 @@ def _from_domain(
     found = candidates(records)
     if not found:
         not_offered = srv_not_offered(records)
-        reason = "no provider behind its MX, no SRV record, no smtp. or mail. host"
+        reason = "no SRV record, no smtp. or mail. host"
+        if not records.null_mx:
+            reason = f"no provider behind its MX, {reason}"
         if not_offered:
             reason += f" ({', '.join(not_offered)} says: not offered)"
         dns_trouble = _dns_trouble(records)
@@ -355,6 +363,7 @@ def _from_domain(
             username=_username(typed, None),
             found=False,
             lookups=lookups,
+            null_mx=records.null_mx,
         )
     best = found[0]
     endpoints = _provider_endpoints(best.provider) if best.source is Source.MX else ()
@@ -372,6 +381,7 @@ def _from_domain(
         best.provider,
         _username(typed, best.provider),
         lookups=lookups,
+        null_mx=records.null_mx,
     )
 
 
@@ -491,8 +501,15 @@ def _summary(located: Located, config: RunConfig) -> str:
         )
     else:
         text = f"{start} {_where(located)}: {located.reason} (source: {located.source.value})"
+    if located.null_mx:
+        text += f"; {_null_mx_words(typed.name)}"
     login = _login(located, config)
     return f"{text}; {login}" if login else text
+
+
+def _null_mx_words(domain: str) -> str:
+    """What a null MX says, in words: ``example.com publishes a null MX …``."""
+    return f"{domain} publishes a null MX (MX 0 .): by RFC 7505 it accepts no mail"
 
 
 def _where(located: Located) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import TranscriptLine
 from smtpdoctor.net.transport import (
     ConnectionClosed,
@@ -247,8 +248,9 @@ class Session:
                 if not received:
                     raise
                 raise StepTimeout(
-                    f"{what} was still incomplete when the time ran out: only {received} "
-                    "bytes of it arrived (the server sends very slowly, or stopped mid-reply)",
+                    f"{what} was still incomplete when the time ran out: only "
+                    f"{plural(received, 'byte')} of it arrived (the server sends very slowly, "
+                    "or stopped mid-reply)",
                     received=received,
                 ) from None
             if not data:

@@ -11,11 +11,13 @@ import contextlib
 import errno
 import ipaddress
 import os
+import re
 import selectors
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -74,16 +76,25 @@ class StepTimeout(TransportError):
 
 
 class ConnectionClosed(TransportError):
-    """The server closed (``closed``) or reset (``reset``) the connection."""
+    """The server closed (``closed``) or reset (``reset``) the connection.  ``alert`` is the
+    TLS alert that ended an encrypted connection, when one did (``certificate_required``)."""
 
     kind = "closed"
+    alert: str | None = None
 
 
 class TLSError(TransportError):
     """TLS could not be set up.  ``kind`` is ``certificate`` (verification refused the
     server's certificate), ``config`` (our CA certificates could not be loaded) or
     ``handshake`` (anything else); ``reason`` is OpenSSL's short reason such as
-    ``WRONG_VERSION_NUMBER`` when there is one."""
+    ``WRONG_VERSION_NUMBER`` when there is one (``EOF`` and ``CONNECTION`` when the server
+    closed or reset the connection mid-handshake).
+
+    For a failed handshake: ``alert`` is the TLS alert the server sent, named as in RFC 8446
+    (``handshake_failure``); ``after_server_certificate`` says whether the server had sent
+    its certificate before it refused; ``offered`` is the range of protocol versions this
+    client offered (``("TLSv1.2", "TLSv1.3")``).
+    """
 
     def __init__(
         self,
@@ -93,11 +104,52 @@ class TLSError(TransportError):
         reason: str | None = None,
         verify_code: int | None = None,
         verify_message: str | None = None,
+        alert: str | None = None,
+        after_server_certificate: bool = False,
+        offered: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(message, kind=kind)
         self.reason = reason
         self.verify_code = verify_code
         self.verify_message = verify_message
+        self.alert = alert
+        self.after_server_certificate = after_server_certificate
+        self.offered = offered
+
+
+#: OpenSSL's reason for a fatal alert received from the peer: ``SSLV3_ALERT_…``,
+#: ``TLSV1_ALERT_…``, ``TLSV13_ALERT_…`` followed by the alert's name.
+_ALERT_REASON: Final = re.compile(r"(?:SSLV3|TLSV1|TLSV13)_ALERT_([A-Z0-9_]+)")
+
+#: What a server means by each alert it sends during a handshake, in words.
+ALERT_MEANINGS: Final[Mapping[str, str]] = {
+    "handshake_failure": "no protocol version or cipher in common",
+    "insufficient_security": "it requires stronger ciphers than this client offered",
+    "protocol_version": "no TLS version in common",
+    "certificate_required": "it requires a client certificate, which smtpdoctor does not present",
+    "bad_certificate": "it wants a client certificate it trusts",
+    "unknown_ca": "it wants a client certificate from a CA it trusts",
+    "internal_error": "its TLS layer failed on its own side, not because of anything this "
+    "client sent",
+    "access_denied": "access denied to this client",
+    "decode_error": "it could not parse this client's handshake",
+    "illegal_parameter": "it found a parameter of this client's handshake unacceptable",
+    "unrecognized_name": "it has no certificate for the host name this client asked for",
+}
+
+
+def alert_of(reason: str | None) -> str | None:
+    """The TLS alert named in OpenSSL's ``reason`` (``"handshake_failure"`` for
+    ``SSLV3_ALERT_HANDSHAKE_FAILURE``), or None when it names none."""
+    found = _ALERT_REASON.fullmatch(reason or "")
+    return found.group(1).lower() if found else None
+
+
+def describe_alert(alert: str) -> str:
+    """``alert`` in words, as the server meant it, with its name: ``no protocol version or
+    cipher in common (TLS alert handshake_failure)``."""
+    meaning = ALERT_MEANINGS.get(alert, alert.replace("_", " "))
+    return f"{meaning} (TLS alert {alert})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +389,9 @@ class Transport:
         except TimeoutError:
             raise StepTimeout("the server stopped accepting data (send timed out)") from None
         except ssl.SSLError as exc:
+            alert = self._pending_alert()
+            if alert is not None:
+                raise _alert_closed(alert) from None
             raise ConnectionClosed(f"TLS error while sending: {exc.reason or exc}") from None
         except OSError as exc:
             raise _closed(exc) from None
@@ -354,7 +409,7 @@ class Transport:
         except TimeoutError:
             raise StepTimeout(f"no complete reply while waiting for {what}") from None
         except ssl.SSLError as exc:
-            raise ConnectionClosed(f"TLS error while reading: {exc.reason or exc}") from None
+            raise _tls_read_error(exc) from None
         except OSError as exc:
             raise _closed(exc) from None
         return data
@@ -390,6 +445,19 @@ class Transport:
             verified=context.verify_mode == ssl.CERT_REQUIRED,
         )
 
+    def _pending_alert(self) -> str | None:
+        """The TLS alert the server sent before it closed, if one waits unread (read without
+        waiting): a TLS 1.3 server that refuses the client's certificate sends it right after
+        the handshake, and the client's first write then fails before its first read."""
+        try:
+            self._sock.setblocking(False)
+            self._sock.recv(RECV_CHUNK)
+        except ssl.SSLError as exc:
+            return alert_of(exc.reason)
+        except OSError:
+            return None
+        return None
+
     def close(self) -> None:
         """Close the connection; never raises."""
         with contextlib.suppress(OSError):
@@ -400,6 +468,21 @@ class Transport:
         if remaining <= 0:
             raise StepTimeout(f"out of time before {what}")
         self._sock.settimeout(remaining)
+
+
+def _tls_read_error(exc: ssl.SSLError) -> ConnectionClosed:
+    """A TLS error while reading; a TLS 1.3 server refuses a client certificate only now, at
+    the first read after the client's half of the handshake, so its alert is named too."""
+    alert = alert_of(exc.reason)
+    if alert is None:
+        return ConnectionClosed(f"TLS error while reading: {exc.reason or exc}")
+    return _alert_closed(alert)
+
+
+def _alert_closed(alert: str) -> ConnectionClosed:
+    closed = ConnectionClosed(f"the server ended TLS: {describe_alert(alert)}")
+    closed.alert = alert
+    return closed
 
 
 def _closed(exc: OSError) -> ConnectionClosed:
@@ -509,33 +592,92 @@ def _handshake(sock: ssl.SSLSocket, selector: selectors.BaseSelector, deadline_a
                 verify_code=exc.verify_code,
                 verify_message=exc.verify_message,
             ) from None
-        except ssl.SSLEOFError:
-            raise TLSError(
-                "the server closed the connection during the TLS handshake",
-                kind="handshake",
-                reason="EOF",
-            ) from None
         except ssl.SSLError as exc:
-            reason = exc.reason or "SSL_ERROR"
-            raise TLSError(
-                f"the TLS handshake failed: {reason}", kind="handshake", reason=reason
-            ) from None
+            raise _handshake_error(sock, exc) from None
         except OSError as exc:
             raise TLSError(
-                f"the connection broke during the TLS handshake: {exc.strerror or exc}",
+                _broke_during_handshake(exc),
                 kind="handshake",
                 reason="CONNECTION",
+                offered=_offered(sock.context),
             ) from None
         remaining = deadline_at - time.monotonic()
         if remaining <= 0 or not selector.select(remaining):
             raise StepTimeout("the TLS handshake did not finish in time")
 
 
+def _handshake_error(sock: ssl.SSLSocket, exc: ssl.SSLError) -> TLSError:
+    """What OpenSSL's ``exc`` means, as a :class:`TLSError` (kind ``handshake``) that names
+    the server's alert in words and keeps what the checks need to tell causes apart."""
+    offered = _offered(sock.context)
+    if isinstance(exc, ssl.SSLEOFError):
+        return TLSError(
+            "the server closed the connection during the TLS handshake, without a TLS alert",
+            kind="handshake",
+            reason="EOF",
+            offered=offered,
+        )
+    reason = exc.reason or "SSL_ERROR"
+    alert = alert_of(reason)
+    if alert is None:
+        return TLSError(
+            f"the TLS handshake failed (OpenSSL: {reason})",
+            kind="handshake",
+            reason=reason,
+            offered=offered,
+        )
+    return TLSError(
+        f"the server refused the handshake: {describe_alert(alert)}",
+        kind="handshake",
+        reason=reason,
+        alert=alert,
+        after_server_certificate=bool(_raw_chain(sock)),
+        offered=offered,
+    )
+
+
+def _broke_during_handshake(exc: OSError) -> str:
+    if isinstance(exc, ConnectionResetError):
+        return "the server reset the connection during the TLS handshake, without a TLS alert"
+    if isinstance(exc, BrokenPipeError | ConnectionAbortedError):
+        return "the server closed the connection during the TLS handshake, without a TLS alert"
+    return f"the connection broke during the TLS handshake: {exc.strerror or exc}"
+
+
+#: Python's stand-ins for "whatever this OpenSSL supports", resolved to real versions.
+_LOWEST: Final = ssl.TLSVersion.TLSv1_2
+_HIGHEST: Final = ssl.TLSVersion.TLSv1_3 if ssl.HAS_TLSv1_3 else ssl.TLSVersion.TLSv1_2
+
+
+def _offered(context: ssl.SSLContext) -> tuple[str, str]:
+    """The lowest and highest protocol version ``context`` offers (``"TLSv1.2"``)."""
+    low, high = context.minimum_version, context.maximum_version
+    if low is ssl.TLSVersion.MINIMUM_SUPPORTED:
+        low = _LOWEST
+    if high is ssl.TLSVersion.MAXIMUM_SUPPORTED:
+        high = _HIGHEST
+    return _VERSION_NAMES.get(low, low.name), _VERSION_NAMES.get(high, high.name)
+
+
+_VERSION_NAMES: Final = {
+    ssl.TLSVersion.SSLv3: "SSLv3",
+    ssl.TLSVersion.TLSv1: "TLSv1",
+    ssl.TLSVersion.TLSv1_1: "TLSv1.1",
+    ssl.TLSVersion.TLSv1_2: "TLSv1.2",
+    ssl.TLSVersion.TLSv1_3: "TLSv1.3",
+}
+
+
+def _raw_chain(sock: ssl.SSLSocket) -> list[object]:
+    """The certificates the server has sent so far (also after a failed handshake)."""
+    public = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
+    chain = public() if public is not None else _private_chain(sock)
+    return list(chain or ())
+
+
 def _peer_chain(sock: ssl.SSLSocket) -> tuple[bytes, ...]:
     """The chain as the server sent it (leaf first), DER; just the leaf where unavailable."""
-    public = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
-    raw_chain = public() if public is not None else _private_chain(sock)
-    chain = tuple(_to_der(cert) for cert in raw_chain or ())
+    chain = tuple(_to_der(cert) for cert in _raw_chain(sock))
     if chain:
         return chain
     leaf = sock.getpeercert(binary_form=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from smtpdoctor.protocol.errors import RemoteProtocolError
+from smtpdoctor.protocol.safetext import safe_text
 
 #: RFC 5321 §4.5.3.1.5 caps a reply line at 512 octets; real servers overshoot (long banners,
 #: verbose Microsoft errors), so we accept up to this many before calling the reply hostile.
@@ -26,20 +27,6 @@ SNIFF_LENGTH = 16
 
 _LINE = re.compile(rb"(?P<code>[0-9]{3})(?P<sep>[ -]?)(?P<text>.*)", re.DOTALL)
 _LINE_START = re.compile(rb"[2-5][0-9]{2}[ -]")
-#: Characters a terminal would act on rather than show: C0 controls but TAB, DEL, C1
-#: controls, and the bidirectional overrides that can reorder what a person reads.  A server
-#: controls reply text, so these are shown escaped (``\x1b``) instead; the table, transcript
-#: and Nagios renderers escape all text they print with the same table (``str.translate``).
-TERMINAL_ESCAPES = {
-    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    for code in (
-        *range(0x09),
-        *range(0x0A, 0x20),
-        *range(0x7F, 0xA0),
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    )
-}
 _ENHANCED = re.compile(r"(?P<klass>[245])\.(?P<subject>[0-9]{1,3})\.(?P<detail>[0-9]{1,3})(?=\s|$)")
 
 
@@ -143,7 +130,8 @@ class ReplyParser:
     must still read them.  Errors are :class:`RemoteProtocolError` and nothing else; after one,
     the parser is poisoned and every further call raises the same error.  A line that cannot
     become a reply is refused as soon as :data:`SNIFF_LENGTH` bytes of it are in, and text
-    is made safe to print: control characters arrive escaped (``\\x1b``), never raw.
+    is made safe to print: control and format characters arrive escaped (``\\x1b``,
+    ``\\u202e``), never raw (:func:`~smtpdoctor.protocol.safetext.safe_text`).
     """
 
     def __init__(
@@ -227,7 +215,7 @@ class ReplyParser:
             )
         self._code = code
         text = match["text"].decode("utf-8", errors="replace")
-        self._lines.append(text.translate(TERMINAL_ESCAPES))
+        self._lines.append(safe_text(text, multiline=True))
         if match["sep"] == b"-":
             if len(self._lines) >= self._max_reply_lines:
                 self._fail(f"a multi-line reply ran past {self._max_reply_lines} lines")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from smtpdoctor.protocol import REDACTED
+from smtpdoctor.protocol.safetext import safe_text
 
 #: Mechanisms smtpdoctor speaks, in the order ``auto`` prefers them over an encrypted
 #: connection.  XOAUTH2 needs a token, the others a password.
@@ -60,12 +61,17 @@ def _b64(data: bytes | str) -> str:
 
 def _printable(text: str) -> str:
     """``text`` cut to :data:`_QUOTE_LIMIT` characters, each one a terminal would obey (an
-    escape sequence, a bidi override) replaced by ``?``: the server chose these words."""
-    return "".join(char if char.isprintable() else "?" for char in text[:_QUOTE_LIMIT])
+    escape sequence, a bidi override) escaped (:func:`safe_text`): the server chose these
+    words."""
+    return safe_text(text[:_QUOTE_LIMIT])
 
 
 def _quote(text: str) -> str:
-    return repr(_printable(text) + ("…" if len(text) > _QUOTE_LIMIT else ""))
+    """``text`` made printable and cut short, in quotes (double ones when it holds a single
+    quote and no double one, as :func:`repr` chooses)."""
+    shown = _printable(text) + ("…" if len(text) > _QUOTE_LIMIT else "")
+    mark = '"' if "'" in shown and '"' not in shown else "'"
+    return f"{mark}{shown}{mark}"
 
 
 def decode_challenge(challenge: str, mechanism: str) -> bytes:

@@ -1,6 +1,12 @@
 """The JSON document for machines.  Its shape is versioned: ``schema_version`` changes
 whenever a field is removed or changes meaning; new fields may appear at any time.
 
+Every string in it is made safe as in every other format
+(:func:`~smtpdoctor.protocol.safetext.safe_data`): a bidi override or an escape sequence a
+server sent is in the value as its escape (``\\u202e``, ``\\x1b``), so an editor or a
+log viewer that shows the value shows no spoofed text; line feeds and tabs stay (JSON
+writes them as ``\\n`` and ``\\t``).
+
 A run that could not be carried out (exit code 3, or 130 before it started) is an error
 document instead (:func:`render_json_failure`): the same ``schema``, ``schema_version``,
 ``tool``, ``exit_code`` and ``status``, and an ``error`` object instead of the checks.
@@ -15,6 +21,7 @@ from smtpdoctor._version import __version__
 from smtpdoctor.discovery.providers import provider_by_id
 from smtpdoctor.model.results import CheckResult, Hint, Report, TranscriptLine
 from smtpdoctor.model.words import ExitCode, FailureKind
+from smtpdoctor.protocol.safetext import safe_data, safe_text
 
 SCHEMA = "https://smtpdoctor.dev/schema/report"
 SCHEMA_VERSION = 1
@@ -26,7 +33,7 @@ def render_json(report: Report, *, transcript: bool = False) -> str:
 
 
 def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any]:
-    """The report as plain JSON-compatible data."""
+    """The report as plain JSON-compatible data, every string made safe to show."""
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -47,7 +54,7 @@ def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any
     }
     if transcript:
         document["transcript"] = [_line(line) for line in report.transcript]
-    return document
+    return safe_data(document)
 
 
 def render_json_failure(message: str, *, kind: FailureKind, exit_code: int) -> str:
@@ -60,7 +67,7 @@ def render_json_failure(message: str, *, kind: FailureKind, exit_code: int) -> s
         "exit_code": exit_code,
         "status": "interrupted" if exit_code == ExitCode.INTERRUPTED else "unknown",
         "interrupted": exit_code == ExitCode.INTERRUPTED,
-        "error": {"kind": kind.value, "message": " ".join(message.split())},
+        "error": {"kind": kind.value, "message": safe_text(" ".join(message.split()))},
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 

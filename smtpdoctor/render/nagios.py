@@ -10,6 +10,7 @@ line (:func:`render_nagios_failure`).
 
 from __future__ import annotations
 
+from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import CheckResult, Report, Status
 from smtpdoctor.model.words import ExitCode
 from smtpdoctor.render.table import shown
@@ -27,7 +28,7 @@ _SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN)
 def render_nagios(report: Report) -> str:
     """The report as a monitoring-plugin status line, perfdata and long output."""
     state = "UNKNOWN" if report.interrupted else _STATES[report.exit_code]
-    target = f"{report.target.host}:{report.target.port}"
+    target = f"{_one_line(report.target.host)}:{report.target.port}"
     lines = [f"SMTP {state} - {target}: {_headline(report)} | {_perfdata(report)}"]
     lines += [
         f"{result.status.name} {result.check_id}: {_one_line(result.summary)}"
@@ -52,7 +53,7 @@ def _headline(report: Report) -> str:
             more = f" (+{len(worst) - 1} more)" if len(worst) > 1 else ""
             return f"{first.check_id}: {_one_line(first.summary)}{more}"
     passed = sum(1 for r in report.results if r.status is Status.PASS)
-    return f"{passed} checks passed in {report.duration:.3f} s"
+    return f"{plural(passed, 'check')} passed in {report.duration:.3f} s"
 
 
 def _perfdata(report: Report) -> str:
@@ -90,5 +91,6 @@ def _label(check_id: str) -> str:
 
 def _one_line(text: str) -> str:
     """Each output line is one line, and a '|' anywhere would start perfdata; no character
-    is one a terminal would obey."""
-    return shown(" ".join(text.split())).replace("|", "/")
+    is one a terminal would obey (:func:`~smtpdoctor.render.table.shown`: escaped first, so
+    that a no-break space shows as ``\\xa0`` here too, then runs of spaces are one)."""
+    return " ".join(shown(text).split()).replace("|", "/")

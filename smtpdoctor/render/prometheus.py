@@ -7,9 +7,10 @@ what only smtpdoctor knows: each check's status, time and reply code, the findin
 login, the certificate's days left and the delivery latency.
 
 Every value comes from the report (its rows' ``details``); a value the report does not hold
-is left out rather than guessed.  ``prometheus_client`` is imported only when metrics are
-made: it loads sockets and TLS, which a renderer must not (``smtpdoctor check`` in another
-format never pays for it).
+is left out rather than guessed.  Label values are made safe as in every other format
+(:func:`~smtpdoctor.protocol.safetext.safe_text`), then escaped by ``prometheus_client``.
+``prometheus_client`` is imported only when metrics are made: it loads sockets and TLS,
+which a renderer must not (``smtpdoctor check`` in another format never pays for it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from smtpdoctor.model.results import CheckResult, DetailValue, Report, Status
 from smtpdoctor.model.words import ExitCode
+from smtpdoctor.protocol.safetext import safe_text
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -91,7 +93,7 @@ def probe_metrics(report: Report) -> list[Metric]:
     version = tls.get("version")
     if isinstance(version, str):
         tls_version = InfoMetricFamily("probe_tls_version", _HELP["probe_tls_version_info"])
-        tls_version.add_metric([], {"version": blackbox_tls_version(version)})
+        tls_version.add_metric([], {"version": safe_text(blackbox_tls_version(version))})
         metrics.append(tls_version)
     metrics.append(gauge("smtpdoctor_probe_exit_code", int(report.exit_code)))
     metrics += _per_check(report)
@@ -108,10 +110,10 @@ def probe_metrics(report: Report) -> list[Metric]:
     probe.add_metric(
         [],
         {
-            "host": report.target.host,
+            "host": safe_text(report.target.host),
             "port": str(report.target.port),
             "tls": str(report.target.tls_mode),
-            "provider": report.provider or "",
+            "provider": safe_text(report.provider or ""),
         },
     )
     metrics.append(probe)
@@ -154,7 +156,8 @@ def _per_check(report: Report) -> list[Metric]:
             reply_code.add_metric([result.check_id], result.outcome.reply_code)
         if result.status in _PROBLEMS and result.outcome.finding is not None:
             finding.add_metric(
-                [result.check_id, result.outcome.finding], {"status": result.status.value}
+                [result.check_id, safe_text(result.outcome.finding)],
+                {"status": result.status.value},
             )
     return [family for family in (status, duration, reply_code, finding) if family.samples]
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from smtpdoctor.discovery.providers import provider_by_id
 from smtpdoctor.model.results import CheckResult, Report, Status
 from smtpdoctor.model.words import ExitCode
-from smtpdoctor.protocol.reply import TERMINAL_ESCAPES
+from smtpdoctor.protocol.safetext import safe_text
 
 _COLORS = {
     Status.PASS: "32",
@@ -20,9 +20,6 @@ _COLORS = {
     Status.ERROR: "35",
 }
 _TALLY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.INFO, Status.SKIP)
-#: What :func:`shown` does: line breaks become spaces (as ``textwrap`` makes them anyway),
-#: every other character a terminal would obey is escaped.
-_SHOWN = {**TERMINAL_ESCAPES, **dict.fromkeys(map(ord, "\n\r\x0b\x0c"), " ")}
 #: The narrowest a column may be squeezed to; a table that would need narrower columns is
 #: stacked instead (see :func:`fit_table`).
 _MIN_COLUMN = 12
@@ -159,17 +156,18 @@ def render_transcript(report: Report) -> str:
 
 
 def shown(text: str) -> str:
-    """``text`` on one line, safe for a terminal: the characters it would obey rather than
-    show (escape sequences, bidi overrides) escaped as in SMTP replies.  Results carry text
-    from servers that the reply parser never saw (certificate names, IMAP errors and folder
-    names)."""
-    return text.translate(_SHOWN)
+    """``text`` on one line, safe for a terminal: line breaks become spaces, and every
+    character a terminal would obey rather than show (an escape sequence, a bidi override, a
+    zero-width space) is escaped, as :func:`~smtpdoctor.protocol.safetext.safe_text` does for
+    every format.  Results carry text from servers that the reply parser never saw
+    (certificate names, IMAP folder names and headers)."""
+    return safe_text(text)
 
 
 def _heading(report: Report) -> str:
     target = report.target
     heading = (
-        f"smtpdoctor {report.tool_version} — {target.host} port {target.port} "
+        f"smtpdoctor {report.tool_version} — {shown(target.host)} port {target.port} "
         f"({target.tls_mode}) — {report.started_at:%Y-%m-%d %H:%M:%S} UTC"
     )
     provider = provider_by_id(report.provider) if report.provider else None

@@ -9,6 +9,7 @@ from typing import Any
 
 from smtpdoctor.model.results import Report
 from smtpdoctor.model.words import ExitCode
+from smtpdoctor.protocol.safetext import safe_data
 from smtpdoctor.scan.targets import ScanTarget
 
 RECORD_SCHEMA = "https://smtpdoctor.dev/schema/scan-record"
@@ -38,21 +39,24 @@ class ScanResult:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON Lines record for this target (the report in ``smtpdoctor check``'s
-        JSON shape under ``report``)."""
+        JSON shape under ``report``), every string made safe to show as in the report
+        (:func:`~smtpdoctor.protocol.safetext.safe_data`)."""
         from smtpdoctor.render.json import report_to_dict
 
-        return {
-            "schema": RECORD_SCHEMA,
-            "schema_version": RECORD_SCHEMA_VERSION,
-            "target": self.target.key,
-            "address": self.address,
-            "attempts": self.attempts,
-            "throttled": self.throttled,
-            "status": self.exit_code.name.lower(),
-            "exit_code": int(self.exit_code),
-            "error": self.error,
-            "report": report_to_dict(self.report) if self.report is not None else None,
-        }
+        return safe_data(
+            {
+                "schema": RECORD_SCHEMA,
+                "schema_version": RECORD_SCHEMA_VERSION,
+                "target": self.target.key,
+                "address": self.address,
+                "attempts": self.attempts,
+                "throttled": self.throttled,
+                "status": self.exit_code.name.lower(),
+                "exit_code": int(self.exit_code),
+                "error": self.error,
+                "report": report_to_dict(self.report) if self.report is not None else None,
+            }
+        )
 
 
 def is_throttled(report: Report) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from smtpdoctor.protocol.safetext import safe_text
 from smtpdoctor.serve.history import ProbeRecord
 
 
@@ -24,10 +25,11 @@ def probe_debug_text(record: ProbeRecord) -> str:
     from smtpdoctor.render.table import render_table, render_transcript
 
     lines = [
-        f"Probe {record.id} of {record.target} with module {record.module}: {record.result} "
-        f"in {record.duration:.3f} s, started {record.started.isoformat(timespec='seconds')}"
+        f"Probe {record.id} of {safe_text(record.target)} with module {record.module}: "
+        f"{record.result} in {record.duration:.3f} s, "
+        f"started {record.started.isoformat(timespec='seconds')}"
     ]
-    lines += [f"Note: {note}" for note in record.notes]
+    lines += [f"Note: {safe_text(note)}" for note in record.notes]
     if record.report is not None:
         lines += ["", render_table(record.report, color=False, width=120)]
         lines += ["", "Transcript (secrets redacted):", render_transcript(record.report)]
@@ -35,4 +37,4 @@ def probe_debug_text(record: ProbeRecord) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(safe_text(text).split())

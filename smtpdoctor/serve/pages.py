@@ -2,7 +2,9 @@
 
 Everything a server sent — banners, replies, certificate names — and everything a request
 carried is untrusted: every piece of text goes through :func:`html.escape`, so a banner
-``<script>alert(1)</script>`` shows as text.  The pages load nothing from elsewhere; their
+``<script>alert(1)</script>`` shows as text, after
+:func:`~smtpdoctor.protocol.safetext.safe_text`, so a bidi override shows as ``\\u202e`` as in
+every other format.  The pages load nothing from elsewhere; their
 one inline style sheet is allowed by its hash in :data:`CONTENT_SECURITY_POLICY`, which
 allows no script at all.
 """
@@ -14,6 +16,7 @@ import hashlib
 from collections.abc import Iterable
 from html import escape
 
+from smtpdoctor.protocol.safetext import safe_text
 from smtpdoctor.serve.config import ServeConfig
 from smtpdoctor.serve.exposition import probe_debug_text
 from smtpdoctor.serve.history import ProbeRecord
@@ -52,10 +55,10 @@ def status_page(
     if reload_error is not None:
         error = (
             '<p class="error" id="reload-error">The last config reload failed; the previous '
-            f"config is still in force: {escape(reload_error)}</p>"
+            f"config is still in force: {_text(reload_error)}</p>"
         )
-    source = escape(str(config.source)) if config.source else "the command line"
-    modules = ", ".join(escape(name) for name in config.modules)
+    source = _text(str(config.source)) if config.source else "the command line"
+    modules = ", ".join(_text(name) for name in config.modules)
     body = (
         "<h1>smtpdoctor serve</h1>"
         f"{error}<p>Config: {source}. Modules: {modules}. "
@@ -72,8 +75,8 @@ def probe_page(record: ProbeRecord) -> str:
     """One probe: its report and redacted transcript, as text."""
     title = f"Probe {record.id}: {record.target} ({record.module})"
     body = (
-        f'<p><a href="/">← recent probes</a></p><h1>{escape(title)}</h1>'
-        f'<p class="{_result_class(record)}">{escape(record.result)}</p>'
+        f'<p><a href="/">← recent probes</a></p><h1>{_text(title)}</h1>'
+        f'<p class="{_result_class(record)}">{_text(record.result)}</p>'
         f'<pre id="report">{escape(probe_debug_text(record))}</pre>'
     )
     return _page(title, body)
@@ -82,10 +85,10 @@ def probe_page(record: ProbeRecord) -> str:
 def _row(record: ProbeRecord) -> str:
     when = record.started.strftime("%Y-%m-%d %H:%M:%S")
     return (
-        f'<tr><td>{escape(when)}</td><td><a href="/probes/{record.id}">'
-        f"{escape(record.target)}</a></td><td>{escape(record.module)}</td>"
-        f'<td class="{_result_class(record)}">{escape(record.result)}</td>'
-        f"<td>{record.duration:.3f} s</td><td>{escape(_headline(record))}</td></tr>"
+        f'<tr><td>{_text(when)}</td><td><a href="/probes/{record.id}">'
+        f"{_text(record.target)}</a></td><td>{_text(record.module)}</td>"
+        f'<td class="{_result_class(record)}">{_text(record.result)}</td>'
+        f"<td>{record.duration:.3f} s</td><td>{_text(_headline(record))}</td></tr>"
     )
 
 
@@ -105,9 +108,14 @@ def _result_class(record: ProbeRecord) -> str:
     return "success" if record.success else "failure"
 
 
+def _text(text: str) -> str:
+    """``text`` on one line, safe to show (:func:`safe_text`), then HTML-escaped."""
+    return escape(safe_text(text))
+
+
 def _page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<title>{_text(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )

@@ -207,6 +207,39 @@ def test_a_second_xoauth2_error_challenge_is_cancelled(
     assert sent_lines(server)[2:] == ["", "*", "QUIT"]
 
 
+def test_the_servers_answer_to_our_own_cancel_gets_the_hint_of_the_finding_not_of_its_code(
+    scripted: StartScripted, run_check: RunCheck
+) -> None:
+    prompt = b"334 " + b64("Password:").encode() + b"\r\n"
+    server = scripted(auth_server(("LOGIN", "PLAIN"), prompt, prompt, prompt, CANCELLED))
+
+    report = run_in_clear(run_check, server.address, auth_mechanism=AuthMechanism.LOGIN)
+
+    result = row(report, "auth")
+    assert result.outcome.finding == "auth.unexpected-challenge"
+    assert hint_titles(result) == ["The server keeps challenging"]
+    # the 501 answers our "*", so it decided nothing: no code for hints, plugins or metrics
+    assert result.outcome.reply_code is None
+    assert result.outcome.enhanced_code is None
+    assert result.outcome.details["cancel_reply"] == "501 5.7.0 Auth aborted"
+    assert result.summary.endswith(
+        "smtpdoctor cancelled it (the server answered 501 5.7.0 Auth aborted)"
+    )
+
+
+def test_a_challenge_that_cannot_be_answered_gets_the_hint_of_a_broken_mechanism(
+    scripted: StartScripted, run_check: RunCheck
+) -> None:
+    server = scripted(auth_server(("CRAM-MD5",), b"334 not base64!\r\n", CANCELLED))
+
+    report = run_in_clear(run_check, server.address)
+
+    result = row(report, "auth")
+    assert result.outcome.finding == "auth.bad-challenge"
+    assert hint_titles(result) == ["The server's challenge makes no sense"]
+    assert result.outcome.reply_code is None
+
+
 def test_a_server_that_keeps_challenging_after_the_cancel_ends_the_check_without_hanging(
     scripted: StartScripted, run_check: RunCheck
 ) -> None:

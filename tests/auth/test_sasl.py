@@ -270,7 +270,7 @@ def test_an_oauth_error_cannot_write_to_the_terminal() -> None:
 
     error = sasl.OAuthError.parse(b64(document))
 
-    assert error == sasl.OAuthError(status="401?[2J", schemes="bearer?", scope="a?b")
+    assert error == sasl.OAuthError(status="401\\x1b[2J", schemes="bearer\\x07", scope="a\\u202eb")
 
 
 def test_a_token_echoed_in_an_oauth_error_is_hidden_before_the_error_is_cut_short() -> None:

@@ -83,6 +83,18 @@ def test_a_certificate_that_expires_soon_is_a_warning(
     assert row(report, "auth").status is Status.PASS
 
 
+def test_a_certificate_with_one_day_left_says_one_day(
+    make_server: MakeServer, run_check: RunCheck
+) -> None:
+    server = make_server(pki=make_pki(not_after=days_from_now(1.5)))
+
+    report = run_check(server)
+
+    result = row(report, "certificate")
+    assert result.outcome.finding == "certificate.expires-critically-soon"
+    assert "expires in 1 day (" in result.summary
+
+
 def test_a_self_signed_certificate_fails_as_self_signed(
     make_server: MakeServer, run_check: RunCheck, stranger_ca: ThrowawayPKI
 ) -> None:

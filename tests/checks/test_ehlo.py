@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from smtpdoctor.demo.server import LocalSMTPServer
 from smtpdoctor.model.results import Status
-from smtpdoctor.model.words import ExitCode
+from smtpdoctor.model.words import ExitCode, TLSMode
 
 from tests.checks.checkkit import (
     GREETING,
@@ -36,6 +38,28 @@ def test_ehlo_passes_and_lists_the_extensions_a_person_looks_for(
     assert "SIZE 33554432" in extensions
     assert details["size_limit"] == 33554432
     assert details["masked"] == ()
+
+
+@pytest.mark.parametrize(
+    ("announced", "shown"),
+    [
+        (b"SIZE 500", "SIZE 500 B"),
+        (b"SIZE 10240", "SIZE 10 KB"),
+        (b"SIZE 1500000000", "SIZE 1.5 GB"),
+        (b"SIZE 0", "SIZE (no limit announced)"),
+        (b"SIZE", "SIZE (no limit announced)"),
+    ],
+)
+def test_a_size_limit_is_shown_in_a_unit_that_never_rounds_it_to_zero(
+    scripted: StartScripted, run_check: RunCheck, announced: bytes, shown: str
+) -> None:
+    ehlo = b"250-mail.example.test\r\n250-" + announced + b"\r\n250 8BITMIME\r\n"
+    server = scripted([GREETING, "recv", ehlo, *QUIT_ANSWERED])
+
+    report = run_check(server.address, password=None, tls=TLSMode.NONE)
+
+    result = row(report, "ehlo")
+    assert result.summary == f"mail.example.test offers {shown}, 8BITMIME"
 
 
 def test_ehlo_reports_the_capabilities_seen_before_tls(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from smtpdoctor.model.quantities import plural
+
 from tests.hostile.hostile_server import GREETING, Peer, hostile
 from tests.hostile.scenario import TIMEOUT, check, failure, hang_guard, hint_titles, skipped_after
 
@@ -43,10 +45,23 @@ def test_a_greeting_dripped_a_byte_per_second_is_bounded_by_the_timeout_for_the_
     assert isinstance(received, int)
     assert 1 <= received < len(GREETING)
     assert failed.summary == (
-        f"the server began its greeting but did not finish it in time: only {received} bytes "
-        "arrived (a tarpit, or a server too busy to talk)"
+        "the server began its greeting but did not finish it in time: only "
+        f"{plural(received, 'byte')} arrived (a tarpit, or a server too busy to talk)"
     )
     assert server.received == b""  # nothing was sent: no EHLO, no QUIT mid-greeting
+
+
+def test_a_greeting_cut_off_after_one_byte_says_one_byte() -> None:
+    def one_byte(peer: Peer) -> None:
+        peer.send(GREETING[:1])
+        peer.stay_silent()
+
+    with hostile(one_byte) as server:
+        report = check(server)
+
+    failed = failure(report, "greeting.slow")
+    assert failed.outcome.details["received_bytes"] == 1
+    assert "only 1 byte arrived (a tarpit" in failed.summary
 
 
 def test_a_421_greeting_fails_as_busy_and_nothing_is_sent_after_it() -> None:

@@ -106,6 +106,19 @@ def test_an_ehlo_reply_that_stops_mid_reply_times_out_saying_how_much_arrived() 
     )
 
 
+def test_an_ehlo_reply_that_stops_after_one_byte_says_one_byte() -> None:
+    def stalls(peer: Peer) -> None:
+        peer.send(GREETING)
+        peer.expect("EHLO")
+        peer.send(b"2")
+
+    with hostile(stalls) as server:
+        report = check(server)
+
+    failed = failure(report, "ehlo.timeout")
+    assert "only 1 byte of it arrived (the server sends very slowly" in failed.summary
+
+
 def test_a_reply_line_longer_than_the_cap_fails_as_a_protocol_error() -> None:
     def long_line(peer: Peer) -> None:
         peer.send(GREETING)

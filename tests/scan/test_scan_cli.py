@@ -115,7 +115,7 @@ def test_resume_skips_what_the_output_already_holds_and_appends_the_rest(
     assert lines[2] == complete[2][:40]  # the torn line stays on its own line, ignored
     parsed = [json.loads(line) for line in lines[:2] + lines[3:]]
     assert sorted(p["target"] for p in parsed) == sorted(s.target for s in servers)
-    assert "2 already in the output were skipped" in capsys.readouterr().out
+    assert "2 targets already in the output skipped (--resume)" in capsys.readouterr().out
 
 
 def test_without_resume_an_existing_output_is_never_overwritten(
@@ -175,6 +175,43 @@ def test_lines_that_are_not_targets_are_named_and_make_the_exit_code_unknown(
     assert code == 3
     assert [line["target"] for line in records(captured.out)] == [server.target]
     assert "line 2 skipped" in captured.err
+
+
+def test_the_summary_counts_one_target_and_one_unreadable_line_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running_fleet() as fleet:
+        server = fleet.start("127.0.0.2")
+        targets = write_targets(tmp_path / "targets.txt", [server], "not a host")
+
+        main(["scan", str(targets), *PLAIN])
+
+    summary = " ".join(capsys.readouterr().err.split())
+    assert "1 target in " in summary
+    assert "1 line could not be read as a target (see above)" in summary
+    assert "targets in" not in summary
+
+
+def test_a_failed_target_outranks_an_unreadable_line_in_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    targets = tmp_path / "targets.txt"
+    targets.write_text("127.0.0.5:1\nnot a host\n")  # nothing listens on port 1
+
+    code = main(["scan", str(targets), *PLAIN])
+
+    assert code == 2
+    assert "line 2 skipped" in capsys.readouterr().err
+
+
+def test_scan_help_says_which_exit_code_wins(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["scan", "--help"])
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "A line of the input that is not a target makes it 3, unless a target failed: "
+        "then it stays 2." in out
+    )
 
 
 def test_the_progress_bar_counts_up_on_stderr(

@@ -292,6 +292,26 @@ def test_an_address_at_an_unknown_domain_exits_2_and_says_what_was_looked_up(
     assert checks["tcp"]["finding"] == "tcp.dns-nxdomain"
 
 
+@pytest.mark.timeout(HANG_GUARD)
+def test_a_domain_with_a_null_mx_is_checked_and_said_to_accept_no_mail(
+    dns_for: Callable[..., DNSServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dns_server = dns_for("nomail.test. MX 0 .\na.root-servers.net. A 198.41.0.4")
+
+    code = main(["check", "nomail.test", "--dns-server", dns_server.address, "-f", "json"])
+
+    captured = capsys.readouterr()
+    checks = checks_of(json.loads(captured.out))
+    assert code == 2  # the domain has no server to check: tcp fails, nothing could not run
+    assert "is not a host name" not in captured.err
+    target = checks["target"]
+    assert target["details"]["null_mx"] is True
+    assert target["details"]["host"] == "nomail.test"
+    said = "nomail.test publishes a null MX (MX 0 .): by RFC 7505 it accepts no mail"
+    assert said in target["summary"]
+    assert checks["tcp"]["finding"] == "tcp.dns-no-address"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

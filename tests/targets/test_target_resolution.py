@@ -59,6 +59,14 @@ both.test.                     A     127.0.0.1
 both.test.                     MX    10 mx.elsewhere.test.
 ; a name that exists but has neither address nor MX
 empty.test.                    TXT   "v=spf1 -all"
+; null MX (RFC 7505): the domain accepts no mail at all
+nullmx.test.                   MX    0 .
+; a null MX, but a submission service published all the same
+nullsrv.test.                  MX    0 .
+_submission._tcp.nullsrv.test. SRV   0 1 587 smtp.nullsrv.test.
+; a null MX on a name that has an address
+nullweb.test.                  MX    0 .
+nullweb.test.                  A     127.0.0.1
 """
 
 
@@ -276,6 +284,46 @@ def test_a_domain_nothing_is_known_about_is_checked_itself_with_a_warning(
     assert row.outcome.finding == "target.not-found"
     assert "no submission server found" in row.summary
     assert [hint.title for hint in row.hints] == ["No submission server was found for this domain"]
+
+
+NULL_MX_WORDS = "publishes a null MX (MX 0 .): by RFC 7505 it accepts no mail"
+
+
+@pytest.mark.parametrize("text", ["nullmx.test", "frank@nullmx.test"])
+def test_a_null_mx_is_read_as_a_domain_that_accepts_no_mail_not_as_a_host(
+    request_for: Callable[..., RunConfig], text: str
+) -> None:
+    found = located(text, request_for())
+    row = place(found, request_for()).preamble[0]
+
+    assert found.kind is not Kind.SERVER
+    assert not found.found
+    assert found.host == "nullmx.test"  # the domain itself, never the root "."
+    assert f"nullmx.test {NULL_MX_WORDS}" in row.summary
+    assert "MX nullmx.test: 0 . (null MX: accepts no mail, RFC 7505)" in found.lookups
+
+
+def test_a_domain_with_a_null_mx_falls_back_to_its_srv_record_for_sending(
+    request_for: Callable[..., RunConfig],
+) -> None:
+    found = located("grace@nullsrv.test", request_for())
+    row = place(found, request_for()).preamble[0]
+
+    assert (found.host, found.port, found.source) == ("smtp.nullsrv.test", 587, Source.SRV)
+    assert row.status is Status.INFO
+    assert f"nullsrv.test {NULL_MX_WORDS}" in row.summary
+
+
+def test_a_name_with_a_null_mx_and_an_address_is_a_server_that_says_so(
+    request_for: Callable[..., RunConfig],
+) -> None:
+    found = located("nullweb.test", request_for())
+
+    assert (found.kind, found.host) == (Kind.SERVER, "nullweb.test")
+    assert found.explained
+    assert found.reason == (
+        f"nullweb.test {NULL_MX_WORDS}, but it has an address, so it is checked as a server"
+    )
 
 
 # -- a bare name: server or mail domain? --------------------------------------------------------

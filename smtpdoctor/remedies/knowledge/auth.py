@@ -103,6 +103,36 @@ SECTIONS: tuple[Section, ...] = (
                 "432 4.7.12 A password transition is needed",
             ),
             Remedy(
+                Match(finding="auth.unexpected-challenge"),
+                Hint(
+                    "The server keeps challenging",
+                    (
+                        "It sent more challenges than the login method has answers for, so "
+                        "smtpdoctor cancelled the login: the server's SASL setup for that "
+                        "method is broken, or it expects another method than it announced.",
+                        "Try another mechanism the server offers (--auth-mechanism plain or "
+                        "login, over TLS).",
+                    ),
+                ),
+                Tier.FINDING,
+                "a third 334 after both LOGIN answers",
+            ),
+            Remedy(
+                Match(finding="auth.bad-challenge"),
+                Hint(
+                    "The server's challenge makes no sense",
+                    (
+                        "Its challenge cannot be answered (a CRAM-MD5 challenge that is empty "
+                        "or not base64), so smtpdoctor cancelled the login: the server's SASL "
+                        "setup for that method is broken.",
+                        "Try another mechanism the server offers (--auth-mechanism plain or "
+                        "login, over TLS).",
+                    ),
+                ),
+                Tier.FINDING,
+                "a CRAM-MD5 challenge that is not base64",
+            ),
+            Remedy(
                 Match(finding="auth.not-offered"),
                 Hint(
                     "The server offers no login here",

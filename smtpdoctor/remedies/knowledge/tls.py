@@ -5,6 +5,9 @@ from __future__ import annotations
 from smtpdoctor.model.results import Hint
 from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
+#: How a person reproduces the handshake by hand.
+S_CLIENT = "openssl s_client -connect HOST:PORT -starttls smtp"
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         "TLS",
@@ -90,10 +93,139 @@ SECTIONS: tuple[Section, ...] = (
                     (
                         "The server must offer TLS 1.2 or 1.3; TLS 1.0/1.1 are deprecated "
                         "(RFC 8996).",
+                        f"Check: {S_CLIENT} -tls1_2 fails against such a server, and so does "
+                        "-tls1_3.",
+                        "Postfix: smtpd_tls_protocols = >=TLSv1.2 and "
+                        "smtpd_tls_mandatory_protocols = >=TLSv1.2 (Postfix 3.6 and later; "
+                        "before: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1), built with an OpenSSL that "
+                        "has TLS 1.2.",
+                        "Exim: openssl_options must not disable TLS 1.2 (+no_tlsv1_2); with "
+                        "GnuTLS, tls_require_ciphers is the priority string that must allow it.",
+                        "Exchange: enable TLS 1.2 in SCHANNEL — under HKLM\\SYSTEM\\"
+                        "CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols"
+                        "\\TLS 1.2\\Server set Enabled = 1 and DisabledByDefault = 0, then "
+                        "restart (Microsoft: Exchange Server TLS configuration best practices).",
                     ),
                 ),
                 Tier.FINDING,
-                "only TLS 1.0 or 1.1 negotiated",
+                "only TLS 1.0 or 1.1 negotiated, or the server refused TLS 1.2 and 1.3",
+            ),
+            Remedy(
+                Match(finding="tls.protocol-version"),
+                Hint(
+                    "This client's TLS is older than the server requires",
+                    (
+                        "smtpdoctor offers the TLS versions this machine's OpenSSL allows "
+                        "(TLS 1.2 and 1.3 by default); here they were capped below what the "
+                        "server accepts — by MinProtocol/MaxProtocol in the OpenSSL "
+                        "configuration (openssl version -d shows its folder) or by an old "
+                        "OpenSSL.",
+                        f"Check: {S_CLIENT} -tls1_3 should succeed where -tls1_2 fails.",
+                        "If you run the server and must serve TLS 1.2 clients too: Postfix "
+                        "smtpd_tls_mandatory_protocols = >=TLSv1.2 (not >=TLSv1.3).",
+                    ),
+                ),
+                Tier.FINDING,
+                "protocol_version alert while this client offered only TLS 1.2",
+            ),
+            Remedy(
+                Match(finding="tls.no-common-cipher"),
+                Hint(
+                    "No cipher or TLS version in common with the server",
+                    (
+                        "The server refused every cipher suite this client offered: it is "
+                        "limited to old suites (3DES, RC4, CBC with SHA-1) or to a short "
+                        "hand-made list.",
+                        f"Check: {S_CLIENT} -tls1_2, then with -tls1_3, then with -cipher "
+                        "'ECDHE+AESGCM' to try one family (on port 465 leave out -starttls "
+                        "smtp).",
+                        "Postfix: set smtpd_tls_ciphers and smtpd_tls_mandatory_ciphers back to "
+                        "medium (or high) instead of a custom list, check smtpd_tls_exclude_"
+                        "ciphers and tls_medium_cipherlist; its log says 'no shared cipher'.",
+                        "Exim: tls_require_ciphers (an OpenSSL cipher list, or the GnuTLS "
+                        "priority string) must include the ECDHE AES-GCM suites.",
+                        "Exchange: its ciphers are Windows' SCHANNEL cipher suites; enable "
+                        "TLS 1.2 with the ECDHE AES-GCM suites (Microsoft: Exchange Server TLS "
+                        "configuration best practices).",
+                    ),
+                ),
+                Tier.FINDING,
+                "handshake_failure or insufficient_security right after the ClientHello",
+            ),
+            Remedy(
+                Match(finding="tls.client-certificate-required"),
+                Hint(
+                    "The server requires a client certificate",
+                    (
+                        "The server completes TLS only with clients that present a certificate "
+                        "it trusts (mutual TLS); smtpdoctor presents none.  Normal for a relay "
+                        "between fixed partners, wrong on a port where users log in with a "
+                        "password.",
+                        f"Check: {S_CLIENT} lists 'Acceptable client certificate CA names' "
+                        "when the server asks for one.",
+                        "Postfix: smtpd_tls_req_ccert = yes makes it a requirement (and "
+                        "smtpd_tls_ask_ccert asks for one): turn it off for the submission "
+                        "service in master.cf (-o smtpd_tls_req_ccert=no).",
+                        "Exim: hosts in tls_verify_hosts must present a verified certificate; "
+                        "tls_try_verify_hosts asks without requiring one.",
+                    ),
+                ),
+                Tier.FINDING,
+                "certificate_required, bad_certificate, unknown_ca, or handshake_failure after "
+                "the server's CertificateRequest",
+            ),
+            Remedy(
+                Match(finding="tls.server-internal-error"),
+                Hint(
+                    "The server's TLS setup is broken",
+                    (
+                        "internal_error: the server's TLS library failed on its own side — "
+                        "typically a certificate or key file it cannot read, a key that does "
+                        "not match its certificate, or a failing certificate lookup.  Nothing "
+                        "on the client side fixes it.",
+                        "Tell the server's admin: the server's log names the failure (Postfix: "
+                        "'TLS library problem' lines in the mail log).",
+                        "Postfix: check that smtpd_tls_chain_files (or smtpd_tls_cert_file and "
+                        "smtpd_tls_key_file) name readable files whose key matches the "
+                        "certificate; postfix check reports what it can see.",
+                    ),
+                ),
+                Tier.FINDING,
+                "internal_error alert",
+            ),
+            Remedy(
+                Match(finding="tls.reset"),
+                Hint(
+                    "The server dropped the TLS handshake without a word",
+                    (
+                        "The server (or something in between) closed or reset the connection "
+                        "inside the handshake, without a TLS alert: often a server that cannot "
+                        "load its certificate or key, one that shares no cipher with this "
+                        "client and hangs up instead of saying so, or a firewall that cuts "
+                        "TLS on this port.",
+                        f"Check: {S_CLIENT}, then with -tls1_2 and -tls1_3 separately (on port "
+                        "465 leave out -starttls smtp).",
+                        "On the server, read the log at the time of the test: Postfix writes "
+                        "'lost connection after STARTTLS' next to a 'TLS library problem' line "
+                        "with the reason.",
+                    ),
+                ),
+                Tier.FINDING,
+                "connection closed or reset during the handshake",
+            ),
+            Remedy(
+                Match(finding="tls.handshake-failed"),
+                Hint(
+                    "The server refused the TLS handshake",
+                    (
+                        "The row names the alert the server sent (or OpenSSL's reason); the "
+                        "server's log says why it sent it.",
+                        f"Reproduce it with {S_CLIENT} (-tls1_2 or -tls1_3 to try one "
+                        "version) and read the alert it reports.",
+                    ),
+                ),
+                Tier.FINDING,
+                "another TLS alert, such as access_denied",
             ),
         ),
     ),
