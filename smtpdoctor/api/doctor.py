@@ -102,10 +102,14 @@ class Doctor:
 
     def plan(self, request: Request) -> Plan:
         """Decide ``request`` (see :func:`smtpdoctor.api.plan`); when the run will verify a
-        certificate, the trust store starts loading now, alongside DNS and the port matrix."""
+        certificate, the trust store starts loading now, alongside DNS and the port matrix.
+        A CA file this Doctor's trust store has loaded already is not read again (``serve``
+        and ``scan`` plan many requests with the same one)."""
         if request.verifies_certificates:
             store = self._trust_stores.get(ca_file=_text(request.ca_file), ca_data=request.ca_data)
             store.prepare()
+            if store.loaded:  # the CA file loaded once already: no need to read it again
+                return plan(request, ca_file_checked=True)
         return plan(request)
 
     def run(self, plan: Plan, *, observer: Observer | None = None) -> Report:

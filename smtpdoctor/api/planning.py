@@ -55,14 +55,18 @@ class Plan:
         return self.config.host
 
 
-def plan(request: Request) -> Plan:
+def plan(request: Request, *, ca_file_checked: bool = False) -> Plan:
     """Decide ``request``: find the server and port, settle the login, read the secrets.
+
+    ``ca_file_checked``: the caller knows ``request.ca_file`` loads (its trust store loaded
+    it), so it is not read again.
 
     :raises ConfigError: for what cannot work, in words (a bad target, a missing password
         where nobody can be asked, ``--verify-imap`` without a mailbox, an unreadable CA
         file, …); nothing has been sent to the server then.
     """
-    check_ca_file(request)
+    if not ca_file_checked:
+        check_ca_file(request)
     if request.purpose is Purpose.SEND:
         return _plan_send(request)
     return _plan_check(request)

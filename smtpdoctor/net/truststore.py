@@ -76,6 +76,12 @@ class TrustStore:
         assert self._context is not None
         return self._context
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the store has finished loading without an error (its CA file, if any, is
+        known to hold CA certificates then)."""
+        return self._done.is_set() and self._error is None
+
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
         """Wait, at most ``timeout`` seconds, for a load under way to end.
 

@@ -20,7 +20,9 @@ from smtpdoctor import (
     TestMessage,
     TLSMode,
 )
-from smtpdoctor.api import plan, read_password
+from smtpdoctor.api import Doctor, plan, read_password
+from smtpdoctor.core.plugins import PluginSelection
+from smtpdoctor.demo.server import LocalSMTPServer
 
 PASSWORD = "correct horse battery"
 
@@ -280,3 +282,29 @@ def test_a_send_goes_through_a_server_not_an_address() -> None:
 def test_a_send_without_a_message_is_not_a_request() -> None:
     with pytest.raises(ConfigError, match="a send needs a message"):
         Request("mail.example.com", purpose=Purpose.SEND)
+
+
+# -- the CA file -------------------------------------------------------------------------------
+
+
+def test_a_ca_file_that_does_not_load_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    broken = tmp_path / "ca.pem"
+    broken.write_text("not a certificate\n")
+
+    with pytest.raises(ConfigError, match=r"ca\.pem"):
+        plan(Request("127.0.0.1:587", ca_file=broken))
+
+
+def test_a_doctor_reads_a_ca_file_once_for_all_its_runs(
+    tmp_path: Path, smtp_server: LocalSMTPServer
+) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(smtp_server.ca_pem)
+    request = Request(f"{smtp_server.host}:{smtp_server.port}", ca_file=ca_file)
+    doctor = Doctor(PluginSelection(autoload=False))
+    assert doctor.diagnose(request).result("certificate") is not None  # loaded once, verified
+    ca_file.write_text("not a certificate any more\n")
+
+    assert doctor.plan(request).host == smtp_server.host  # the loaded store stands
+    with pytest.raises(ConfigError):
+        plan(request)  # a plan of its own reads the file again
