@@ -275,8 +275,13 @@ class _Mailbox:
         return found
 
     def contains(self, folder: str, token: str) -> bool:
-        """Whether ``folder`` holds the message with ``token`` (its headers are kept)."""
+        """Whether ``folder`` holds the message with ``token`` (its headers are kept); False
+        for a folder whose name the server listed in raw UTF-8."""
         self.bound()
+        if not folder.isascii():
+            # RFC 3501 names are modified UTF-7, always ASCII; raw UTF-8 needs UTF8=ACCEPT
+            # (RFC 6855), which smtpdoctor does not enable: such a folder cannot be named back
+            return False
         status, _ = self._imap.select(_quote(folder), readonly=True)
         if status != "OK":
             return False
