@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import pty
@@ -273,6 +274,36 @@ def test_help_lists_every_command_in_order_with_its_summary(
     expected = ["check", "demo", "send", "scan", "serve", "plugins", "checks"]
     assert names == list(COMMANDS) == expected
     assert "Check a mail server for sending" in rows[0]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_listed_summary_is_said_by_the_commands_own_docstring(name: str) -> None:
+    # the listing reads COMMANDS, not the commands (which it does not import): each summary
+    # must be the docstring's words, in its order (words may be left out, none added)
+    spec = COMMANDS[name]
+    docstring = getattr(importlib.import_module(spec.module), spec.function).__doc__
+    words = iter(word.strip(",.:;()") for word in docstring.split())
+
+    assert all(word.strip(",") in words for word in spec.summary.split()), spec.summary
+
+
+def test_listing_the_commands_imports_none_of_them() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LISTING_IMPORTS], capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
+
+
+LISTING_IMPORTS = """
+import contextlib, io, sys
+from smtpdoctor.__main__ import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["--help"])
+print(*sorted(m for m in sys.modules if m.startswith("smtpdoctor.cli.") and m not in (
+    "smtpdoctor.cli.common",)))
+"""
 
 
 def test_demo_help_says_it_checks_three_times(capsys: pytest.CaptureFixture[str]) -> None:

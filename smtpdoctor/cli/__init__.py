@@ -24,22 +24,36 @@ from smtpdoctor.model.words import ExitCode, FailureKind
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """Where a sub-command lives: ``function`` in ``module``, with the module's ``EPILOG``
-    (examples shown under its ``--help``) when ``has_epilog``."""
+    (examples shown under its ``--help``) when ``has_epilog``; ``summary`` is the line
+    ``smtpdoctor --help`` lists it with (the start of the function's docstring, a test
+    makes sure), so that listing the commands imports none of them."""
 
     module: str
     function: str
+    summary: str
     has_epilog: bool = False
 
 
 #: The sub-commands, in the order ``smtpdoctor --help`` lists them.
 COMMANDS: dict[str, CommandSpec] = {
-    "check": CommandSpec("smtpdoctor.cli.check", "check", has_epilog=True),
-    "demo": CommandSpec("smtpdoctor.cli.demo", "demo"),
-    "send": CommandSpec("smtpdoctor.cli.send", "send", has_epilog=True),
-    "scan": CommandSpec("smtpdoctor.cli.scan", "scan", has_epilog=True),
-    "serve": CommandSpec("smtpdoctor.cli.serve", "serve", has_epilog=True),
-    "plugins": CommandSpec("smtpdoctor.cli.plugins", "plugins"),
-    "checks": CommandSpec("smtpdoctor.cli.plugins", "checks"),
+    "check": CommandSpec(
+        "smtpdoctor.cli.check", "check", "Check a mail server for sending", has_epilog=True
+    ),
+    "demo": CommandSpec("smtpdoctor.cli.demo", "demo", "Start a local mail server and check it"),
+    "send": CommandSpec(
+        "smtpdoctor.cli.send", "send", "Send one message, logging in first", has_epilog=True
+    ),
+    "scan": CommandSpec("smtpdoctor.cli.scan", "scan", "Check many mail servers", has_epilog=True),
+    "serve": CommandSpec(
+        "smtpdoctor.cli.serve",
+        "serve",
+        "Serve SMTP probes to Prometheus, as blackbox_exporter does",
+        has_epilog=True,
+    ),
+    "plugins": CommandSpec(
+        "smtpdoctor.cli.plugins", "plugins", "List the plugins a check would load"
+    ),
+    "checks": CommandSpec("smtpdoctor.cli.plugins", "checks", "List every check a run would know"),
 }
 
 
@@ -83,6 +97,11 @@ class LazyGroup(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         """The command names, without building the commands."""
         return list(COMMANDS)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The commands and their summaries, without importing or building any of them."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, spec.summary) for name, spec in COMMANDS.items()])
 
 
 app = typer.Typer(
