@@ -52,6 +52,8 @@ def test_each_short_option_means_one_thing_in_every_command() -> None:
         "-f": ["--format"],
         "-o": ["--option"],
         "-c": ["--concurrency"],
+        "-4": ["--ipv4"],
+        "-6": ["--ipv6"],
     }
 
 

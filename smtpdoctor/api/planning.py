@@ -146,6 +146,7 @@ def _settings(
         send=send,
         verify=verify,
         dns_servers=request.dns_servers,
+        family=request.family,
         probes=request.probes,
         mail_domain=mail_domain,
     )

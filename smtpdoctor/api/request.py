@@ -24,7 +24,12 @@ from smtpdoctor.model.words import (
     Endpoint,
     TLSMode,
 )
-from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer, check_slow_greeting
+from smtpdoctor.settings.config import (
+    DEFAULT_PROBES,
+    NameServer,
+    check_family,
+    check_slow_greeting,
+)
 
 #: Asks a person for a secret, given what to ask for (``"Password for alice@example.com"``).
 Ask = Callable[[str], str]
@@ -161,6 +166,8 @@ class Request:
     cert_warn_days: int = 14
     cert_crit_days: int = 3
     dns_servers: tuple[NameServer, ...] = ()
+    family: int | None = None
+    """Connect over IPv4 (4) or IPv6 (6) only; None tries both (Happy Eyeballs)."""
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     send: TestMessage | None = None
     verify: MailboxCheck | None = None
@@ -178,6 +185,7 @@ class Request:
         if self.port is not None and not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is out of range (1-65535)")
         check_slow_greeting(self.slow_greeting)
+        check_family(self.family)
         if self.verify is not None and self.send is None:
             raise ConfigError("--verify-imap needs a test message: add --send-to ADDRESS")
         if self.purpose is Purpose.SEND and self.send is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.discovery.providers import closest_submission_host
-from smtpdoctor.model.results import Outcome, Status
-from smtpdoctor.net.transport import ConnectError, ResolutionError
+from smtpdoctor.model.results import DetailValue, Outcome, Status
+from smtpdoctor.net.session import Connected
+from smtpdoctor.net.transport import ConnectAttempt, ConnectError, ResolutionError
 
 #: Ports that clouds and ISPs block for outgoing connections more often than not.
 COMMONLY_BLOCKED_PORTS = frozenset({25})
@@ -20,6 +21,7 @@ DNS_FINDINGS = {
     "invalid": "tcp.dns-invalid",
     "timeout": "tcp.dns-timeout",
     "error": "tcp.dns-error",
+    "no-address-in-family": "tcp.no-address-in-family",
 }
 #: A name that always exists, asked once when the server's name got NXDOMAIN: if it fails too,
 #: the resolver is broken (offline, captive portal, DNS filter), not the name mistyped.
@@ -37,6 +39,10 @@ CONNECT_FINDINGS = {
 }
 #: A timeout on a port in :data:`COMMONLY_BLOCKED_PORTS`: probably blocked on the client's side.
 TIMEOUT_ON_BLOCKED_PORT = "tcp.timeout-port-25"
+#: Connected over one IP version after every address of the other one failed.
+FAMILY_BROKEN = "tcp.family-broken"
+#: A failed attempt shorter than this (seconds) costs a client nothing it would notice.
+QUICK_FAILURE = 0.05
 
 
 class TCPConnect(Check):
@@ -49,6 +55,7 @@ class TCPConnect(Check):
         DNS_BROKEN,
         *CONNECT_FINDINGS.values(),
         TIMEOUT_ON_BLOCKED_PORT,
+        FAMILY_BROKEN,
     )
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -60,7 +67,7 @@ class TCPConnect(Check):
                 return _no_such_name(ctx, exc)
             return Outcome(
                 Status.FAIL,
-                f"DNS: {exc}",
+                str(exc) if exc.kind == "no-address-in-family" else f"DNS: {exc}",
                 finding=DNS_FINDINGS.get(exc.kind, DNS_FINDINGS["error"]),
                 details={"host": host, "port": port},
             )
@@ -78,18 +85,58 @@ class TCPConnect(Check):
                     "attempts": tuple(f"{a.address}: {a.detail}" for a in exc.attempts),
                 },
             )
-        return Outcome(
-            Status.PASS,
-            f"connected to {connected.address} port {connected.port} "
-            f"in {connected.seconds * 1000:.0f} ms",
-            details={
-                "address": connected.address,
-                "port": connected.port,
-                "family": connected.family,
-                "seconds": round(connected.seconds, 6),
-                "dns_seconds": round(connected.dns_seconds, 6),
-            },
+        return _connected(connected)
+
+
+def _connected(connected: Connected) -> Outcome:
+    """PASS naming the address and IP version used; WARN (:data:`FAMILY_BROKEN`) when the
+    other IP version's addresses all failed first."""
+    summary = (
+        f"connected to {connected.address} (IPv{connected.family}) port {connected.port} "
+        f"in {connected.seconds * 1000:.0f} ms"
+    )
+    details: dict[str, DetailValue] = {
+        "address": connected.address,
+        "port": connected.port,
+        "family": connected.family,
+        "seconds": round(connected.seconds, 6),
+        "dns_seconds": round(connected.dns_seconds, 6),
+    }
+    broken = [a for a in connected.failed_attempts if a.family != connected.family]
+    if not broken:
+        return Outcome(Status.PASS, summary, details=details)
+    return Outcome(
+        Status.WARN,
+        f"{summary}; {_family_broken(broken, connected.family)}",
+        finding=FAMILY_BROKEN,
+        details={
+            **details,
+            "failed_family": broken[0].family,
+            "failed_attempts": tuple(f"{a.address}: {a.detail}" for a in broken),
+            "stall_seconds": round(max(a.seconds for a in broken), 6),
+        },
+    )
+
+
+def _family_broken(broken: list[ConnectAttempt], worked: int) -> str:
+    """What the failure of the other IP version means, in words."""
+    failed = broken[0].family
+    reasons = "; ".join(f"{a.address}: {a.detail}" for a in broken)
+    stall = max(a.seconds for a in broken)
+    if any(a.kind == "timeout" for a in broken):
+        cost = (
+            f"clients that prefer IPv{failed} will stall {stall:.1f} s before they try IPv{worked}"
         )
+    else:
+        after = f"after {stall * 1000:.0f} ms" if stall >= QUICK_FAILURE else "at once"
+        cost = (
+            f"clients that prefer IPv{failed} fall back to IPv{worked} {after}, and those with "
+            f"only IPv{failed} cannot connect"
+        )
+    return (
+        f"but IPv{failed} to this server failed ({reasons}) while IPv{worked} worked: "
+        f"IPv{failed} route broken on this machine or at the server; {cost}"
+    )
 
 
 def _no_such_name(ctx: CheckContext, exc: ResolutionError) -> Outcome:

@@ -28,6 +28,8 @@ from smtpdoctor.cli.options import (
     IMAPPasswordFileOption,
     IMAPUserOption,
     InsecureOption,
+    IPv4Option,
+    IPv6Option,
     OptionOption,
     PasswordFileOption,
     PluginOption,
@@ -109,6 +111,8 @@ def check(
     deadline: DeadlineOption = 60.0,
     slow_greeting: SlowGreetingOption = DEFAULT_SLOW_GREETING,
     dns_server: DNSServerOption = None,
+    ipv4: IPv4Option = False,
+    ipv6: IPv6Option = False,
     user: Annotated[
         str | None,
         typer.Option(
@@ -217,7 +221,12 @@ def check(
             with_port,
         )
         from smtpdoctor.model.words import ConfigError
-        from smtpdoctor.settings.config import DEFAULT_PROBES, NameServer, parse_probe
+        from smtpdoctor.settings.config import (
+            DEFAULT_PROBES,
+            NameServer,
+            address_family,
+            parse_probe,
+        )
 
         if send_to is None and (mail_from is not None or verify_imap):
             raise ConfigError("--from and --verify-imap need a test message: add --send-to ADDRESS")
@@ -244,6 +253,7 @@ def check(
             cert_warn_days=cert_warn_days,
             cert_crit_days=cert_crit_days,
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
+            family=address_family(ipv4=ipv4, ipv6=ipv6),
             probes=tuple(parse_probe(text) for text in probe_port or ()) or DEFAULT_PROBES,
             send=TestMessage(send_to, mail_from) if send_to is not None else None,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,

@@ -8,7 +8,7 @@ One style for the whole command line: every option that takes a value names it w
 upper-case metavar (``FILE``, ``SECONDS``, ``HOST[:PORT]``) or lists its choices
 (``[auto|starttls|implicit|none]``), and each short option means the same in every command:
 ``-p`` port, ``-u`` user, ``-f`` format, ``-o`` a plugin option, ``-c`` concurrency (scan),
-``-h`` help.
+``-4``/``-6`` IPv4/IPv6 only, ``-h`` help.
 """
 
 from pathlib import Path
@@ -126,6 +126,26 @@ DNSServerOption = Annotated[
         metavar="ADDRESS[:PORT]",
         help="Ask this DNS server (repeatable) for every name instead of the system's "
         "resolver: MX and SRV look-ups and the address connected to.",
+        rich_help_panel=CONNECTION,
+    ),
+]
+#: ``--ipv4``/``--ipv6``: one IP version only; both together is a usage error
+#: (:func:`smtpdoctor.settings.config.address_family`).
+IPv4Option = Annotated[
+    bool,
+    typer.Option(
+        "--ipv4",
+        "-4",
+        help="Connect over IPv4 only (default: both, IPv6 and IPv4 raced as RFC 8305 says).",
+        rich_help_panel=CONNECTION,
+    ),
+]
+IPv6Option = Annotated[
+    bool,
+    typer.Option(
+        "--ipv6",
+        "-6",
+        help="Connect over IPv6 only.",
         rich_help_panel=CONNECTION,
     ),
 ]

@@ -20,6 +20,8 @@ from smtpdoctor.cli.options import (
     DNSServerOption,
     HeloNameOption,
     InsecureOption,
+    IPv4Option,
+    IPv6Option,
     OptionOption,
     PluginOption,
     SlowGreetingOption,
@@ -80,6 +82,8 @@ def scan(
     deadline: DeadlineOption = 60.0,
     slow_greeting: SlowGreetingOption = DEFAULT_SLOW_GREETING,
     dns_server: DNSServerOption = None,
+    ipv4: IPv4Option = False,
+    ipv6: IPv6Option = False,
     concurrency: Annotated[
         int,
         typer.Option(
@@ -174,7 +178,7 @@ def scan(
         parse_targets,
         pipeline_runner,
     )
-    from smtpdoctor.settings.config import NameServer
+    from smtpdoctor.settings.config import NameServer, address_family
 
     if resume and output is None:
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")
@@ -185,6 +189,7 @@ def scan(
             "template.invalid",
             port=port,
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
+            family=address_family(ipv4=ipv4, ipv6=ipv6),
             tls=tls,
             helo_name=helo_name,
             timeout=timeout,

@@ -40,6 +40,8 @@ from smtpdoctor.cli.options import (
     IMAPPasswordFileOption,
     IMAPUserOption,
     InsecureOption,
+    IPv4Option,
+    IPv6Option,
     PasswordFileOption,
     PluginOption,
     PortOption,
@@ -90,6 +92,8 @@ def send(
     timeout: TimeoutOption = 10.0,
     deadline: DeadlineOption = 60.0,
     slow_greeting: SlowGreetingOption = DEFAULT_SLOW_GREETING,
+    ipv4: IPv4Option = False,
+    ipv6: IPv6Option = False,
     user: Annotated[
         str | None,
         typer.Option(
@@ -157,9 +161,10 @@ def send(
     def prepare() -> Doctor:
         """Refuse a bad target and load the plugins before anything is asked."""
         from smtpdoctor.api import Doctor, with_port
-        from smtpdoctor.settings.config import parse_target
+        from smtpdoctor.settings.config import address_family, parse_target
 
         parse_target(with_port(target, port))
+        address_family(ipv4=ipv4, ipv6=ipv6)
         verifies = not insecure and tls is not TLSMode.NONE
         return Doctor.for_settings(plugins, verifies_certificates=verifies, ca_file=ca_file)
 
@@ -173,6 +178,7 @@ def send(
             read_password,
             with_port,
         )
+        from smtpdoctor.settings.config import address_family
 
         asking = interactive()
         sources = SecretSources(
@@ -201,6 +207,7 @@ def send(
             timeout=timeout,
             deadline=deadline,
             slow_greeting=slow_greeting,
+            family=address_family(ipv4=ipv4, ipv6=ipv6),
             send=message,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
             plugins=plugins,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import TranscriptLine
 from smtpdoctor.net.transport import (
+    ConnectAttempt,
     ConnectionClosed,
     Resolver,
     StepTimeout,
@@ -63,6 +64,8 @@ class Connected:
     """The IP version connected over: 4 or 6."""
     dns_seconds: float = 0.0
     """Of :attr:`seconds`, the time the name look-up took (0 for an address literal)."""
+    failed_attempts: tuple[ConnectAttempt, ...] = ()
+    """The addresses tried before, that failed (the other family's, when it is broken)."""
 
 
 class Session:
@@ -170,6 +173,7 @@ class Session:
             self.config.port,
             deadline_at=self._step_deadline(),
             resolver=self._resolver,
+            family=self.config.family,
         )
         self._client = SMTPClient()
         self.connections += 1
@@ -181,6 +185,7 @@ class Session:
             self._clock() - start,
             family=self._transport.family,
             dns_seconds=self._transport.dns_seconds,
+            failed_attempts=self._transport.failed_attempts,
         )
 
     @property

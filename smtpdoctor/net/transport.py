@@ -18,7 +18,7 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 #: How long to wait for one address before also trying the next (RFC 8305 suggests 250 ms).
@@ -39,7 +39,8 @@ class TransportError(Exception):
 
 class ResolutionError(TransportError):
     """The host name did not resolve: ``nxdomain``, ``no-address``, ``temporary``,
-    ``timeout``, ``invalid`` (not a valid name at all) or ``error``."""
+    ``timeout``, ``invalid`` (not a valid name at all) or ``error``; or it has addresses, but
+    none of the one family the run was limited to (``no-address-in-family``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,13 @@ class ConnectAttempt:
     address: str
     kind: str
     detail: str
+    seconds: float = field(default=0.0, compare=False)
+    """How long the attempt took before it failed."""
+
+    @property
+    def family(self) -> int:
+        """The IP version of the address tried: 4 or 6."""
+        return 6 if self.address.startswith("[") else 4
 
 
 class ConnectError(TransportError):
@@ -319,10 +327,12 @@ class Transport:
         *,
         reset: bool = False,
         dns_seconds: float = 0.0,
+        failed_attempts: tuple[ConnectAttempt, ...] = (),
     ) -> None:
         self._sock: socket.socket = sock
         self._peer = peer
         self._dns_seconds = dns_seconds
+        self._failed_attempts = failed_attempts
         self._tls = False
         # The server accepted the connection and reset it before we could use it: the next
         # operation reports that, as it would had the reset come a moment later.
@@ -336,11 +346,14 @@ class Transport:
         *,
         deadline_at: float,
         resolver: Resolver | None = None,
+        family: int | None = None,
     ) -> Transport:
         """Resolve and connect, trying addresses Happy-Eyeballs style until one answers.
 
         ``resolver`` replaces the system's (:func:`resolve`), e.g. to ask the DNS server given
         with ``--dns-server``; it must raise :class:`ResolutionError` as :func:`resolve` does.
+        ``family`` (4 or 6) tries only the addresses of that IP version; a name without one
+        raises :class:`ResolutionError` with kind ``no-address-in-family``.
         """
         started = time.monotonic()
         addresses = (resolver or resolve)(host, port, deadline_at=deadline_at)
@@ -348,10 +361,12 @@ class Transport:
         dns_seconds = 0.0 if _is_address_literal(host) else time.monotonic() - started
         if not addresses:
             raise ResolutionError(f"{host} has no usable address", kind="no-address")
-        sock, peer, reset = _connect_first(addresses, deadline_at=deadline_at)
+        if family is not None:
+            addresses = _of_family(host, addresses, family)
+        sock, peer, reset, failed = _connect_first(addresses, deadline_at=deadline_at)
         with contextlib.suppress(OSError):  # a reset socket may refuse options
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock, peer, reset=reset, dns_seconds=dns_seconds)
+        return cls(sock, peer, reset=reset, dns_seconds=dns_seconds, failed_attempts=failed)
 
     @property
     def peer(self) -> tuple[str, int]:
@@ -367,6 +382,11 @@ class Transport:
     def dns_seconds(self) -> float:
         """Seconds :meth:`connect` spent resolving the host name (0 for an address literal)."""
         return self._dns_seconds
+
+    @property
+    def failed_attempts(self) -> tuple[ConnectAttempt, ...]:
+        """The addresses :meth:`connect` tried and that failed before one answered."""
+        return self._failed_attempts
 
     @property
     def local_address(self) -> str:
@@ -493,15 +513,35 @@ def _closed(exc: OSError) -> ConnectionClosed:
     return ConnectionClosed(f"network error: {exc.strerror or exc}", kind="error")
 
 
+def _of_family(
+    host: str, addresses: list[tuple[int, tuple[str, int]]], family: int
+) -> list[tuple[int, tuple[str, int]]]:
+    """The addresses of IP version ``family`` (4 or 6), or a :class:`ResolutionError` that
+    names the addresses the name does have."""
+    wanted = socket.AF_INET6 if family == 6 else socket.AF_INET
+    kept = [pair for pair in addresses if pair[0] == wanted]
+    if kept:
+        return kept
+    others = ", ".join(address for _, (address, _) in addresses)
+    other = 4 if family == 6 else 6
+    raise ResolutionError(
+        f"{host} has no IPv{family} address, only IPv{other} ({others}), and the run is "
+        f"limited to IPv{family}",
+        kind="no-address-in-family",
+    )
+
+
 def _connect_first(
     addresses: list[tuple[int, tuple[str, int]]], *, deadline_at: float
-) -> tuple[socket.socket, tuple[str, int], bool]:
+) -> tuple[socket.socket, tuple[str, int], bool, tuple[ConnectAttempt, ...]]:
     """Start a connection to each address in turn, 250 ms apart; keep the first that succeeds.
 
-    Returns the socket, the address, and whether the server already reset the connection.
+    Returns the socket, the address, whether the server already reset the connection, and
+    the attempts that failed before it.
     """
     attempts: list[ConnectAttempt] = []
     pending: dict[socket.socket, tuple[str, int]] = {}
+    started: dict[tuple[str, int], float] = {}
     queue = list(addresses)
     next_start = time.monotonic()
     with selectors.DefaultSelector() as selector:
@@ -510,6 +550,7 @@ def _connect_first(
                 now = time.monotonic()
                 if queue and (now >= next_start or not pending):
                     family, address = queue.pop(0)
+                    started[address] = now
                     sock = _start_connect(family, address, attempts)
                     if sock is not None:
                         pending[sock] = address
@@ -521,7 +562,9 @@ def _connect_first(
                 remaining = deadline_at - now
                 if remaining <= 0:
                     attempts.extend(
-                        ConnectAttempt(_show(a), "timeout", "no answer before the timeout")
+                        ConnectAttempt(
+                            _show(a), "timeout", "no answer before the timeout", now - started[a]
+                        )
                         for a in pending.values()
                     )
                     raise _connect_error(attempts)
@@ -535,9 +578,10 @@ def _connect_first(
                     code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                     if code in (0, errno.ECONNRESET):  # a reset comes after the handshake
                         sock.setblocking(True)
-                        return sock, address, code == errno.ECONNRESET
+                        return sock, address, code == errno.ECONNRESET, tuple(attempts)
                     kind, detail = _describe_errno(code)
-                    attempts.append(ConnectAttempt(_show(address), kind, detail))
+                    took = time.monotonic() - started[address]
+                    attempts.append(ConnectAttempt(_show(address), kind, detail, took))
                     sock.close()
         finally:
             for sock in pending:

@@ -128,6 +128,9 @@ class RunConfig:
     dns_servers: tuple[NameServer, ...] = ()
     """Ask these DNS servers, and only these, for every name (``--dns-server``); empty means
     the system's resolver."""
+    family: int | None = None
+    """Connect over this IP version only, 4 or 6 (``-4``/``-6``); None tries both, as
+    RFC 8305 (Happy Eyeballs) says."""
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     """The ports and TLS modes the port matrix tries when no port was given (STARTTLS or
     implicit TLS each)."""
@@ -155,6 +158,7 @@ class RunConfig:
         if not (0 < self.timeout < math.inf and 0 < self.deadline < math.inf):  # and not NaN
             raise ConfigError("--timeout and --deadline must be positive numbers of seconds")
         check_slow_greeting(self.slow_greeting)
+        check_family(self.family)
         if self.mail_domain is not None:
             _refuse_control_characters(self.mail_domain, "mail domain")
         self._check_auth_secrets()
@@ -213,6 +217,20 @@ class RunConfig:
     def is_submission_port(self) -> bool:
         """Whether the port is one mail clients submit on (where TLS and AUTH are expected)."""
         return self.port in SUBMISSION_PORTS
+
+
+def check_family(family: int | None) -> None:
+    """Raise :class:`ConfigError` unless ``family`` is None (both IP versions), 4 or 6."""
+    if family not in (None, 4, 6):
+        raise ConfigError(f"the address family is 4 (IPv4) or 6 (IPv6), not {family!r}")
+
+
+def address_family(*, ipv4: bool, ipv6: bool) -> int | None:
+    """The one IP version ``-4`` (``ipv4``) or ``-6`` (``ipv6``) limits a run to; None for
+    neither; both at once is a :class:`ConfigError`."""
+    if ipv4 and ipv6:
+        raise ConfigError("-4 (--ipv4) and -6 (--ipv6) exclude each other: give one or neither")
+    return 4 if ipv4 else 6 if ipv6 else None
 
 
 def check_slow_greeting(seconds: float) -> None:

@@ -48,7 +48,7 @@ def test_a_listening_server_passes_and_names_the_address_connected_to(
     result = row(report, "tcp")
     assert result.status is Status.PASS
     assert result.outcome.finding is None
-    assert result.summary.startswith(f"connected to 127.0.0.1 port {server.port} in ")
+    assert result.summary.startswith(f"connected to 127.0.0.1 (IPv4) port {server.port} in ")
     assert result.summary.endswith(" ms")
     assert result.outcome.details["address"] == "127.0.0.1"
     assert result.outcome.details["port"] == server.port

@@ -74,7 +74,7 @@ def test_the_register_renderers_example(run_with: Callable[..., tuple[int, str, 
 
     lines = out.splitlines()
     assert lines[0] == "check,status,summary"
-    assert lines[1].startswith("tcp,pass,connected to 127.0.0.1 port ")
+    assert lines[1].startswith("tcp,pass,connected to 127.0.0.1 (IPv4) port ")
     assert lines[2].startswith("greeting,pass,220 mail.example.test ESMTP ready")
     assert code == 0
 

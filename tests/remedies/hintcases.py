@@ -912,6 +912,10 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("tcp.unreachable", ("The network cannot reach the server",)),
     FindingCase("tcp.no-network", ("This machine is not connected to that network",)),
     FindingCase(
+        "tcp.no-address-in-family", ("The name has no address of the IP version you asked for",)
+    ),
+    FindingCase("tcp.family-broken", ("One IP version to this server is broken",)),
+    FindingCase(
         "tcp.refused", ("Proton Mail Bridge is not listening here",), "127.0.0.1", "a@proton.me"
     ),
     FindingCase("tcp.refused", ("Postmark has no implicit-TLS port",), "smtp.postmarkapp.com"),

@@ -146,6 +146,38 @@ SECTIONS: tuple[Section, ...] = (
                 Tier.FINDING,
                 "network unreachable (ENETUNREACH), no usable source address",
             ),
+            Remedy(
+                Match(finding="tcp.no-address-in-family"),
+                Hint(
+                    "The name has no address of the IP version you asked for",
+                    (
+                        "-4 (--ipv4) connects over IPv4 only and -6 (--ipv6) over IPv6 only: "
+                        "leave the option out to use the address family the name has.",
+                        "Compare what the name publishes: dig +short A NAME and "
+                        "dig +short AAAA NAME.",
+                    ),
+                ),
+                Tier.FINDING,
+                "-4 for a name with only AAAA records, or -6 for one with only A records",
+            ),
+            Remedy(
+                Match(finding="tcp.family-broken"),
+                Hint(
+                    "One IP version to this server is broken",
+                    (
+                        "Clients that try that IP version first (most try IPv6 first) wait "
+                        "for it to fail before they fall back, and those that have only it "
+                        "cannot send at all.",
+                        "Test this machine's route: ping -6 (or -4) a well-known host, and "
+                        "ip -6 route (Linux); if only this server fails, its IPv6 (or IPv4) "
+                        "listener or firewall is at fault: tell its administrator.",
+                        "Until it is fixed, configure the client with the working address, "
+                        "or check with -4 / -6 to see each family on its own.",
+                    ),
+                ),
+                Tier.FINDING,
+                "IPv6 (or IPv4) to the server fails while the other family connects",
+            ),
         ),
     ),
     Section(
