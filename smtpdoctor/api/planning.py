@@ -147,6 +147,7 @@ def _settings(
         verify=verify,
         dns_servers=request.dns_servers,
         family=request.family,
+        source_address=request.source_address,
         probes=request.probes,
         mail_domain=mail_domain,
     )

@@ -29,6 +29,7 @@ from smtpdoctor.settings.config import (
     NameServer,
     check_family,
     check_slow_greeting,
+    check_source_address,
 )
 
 #: Asks a person for a secret, given what to ask for (``"Password for alice@example.com"``).
@@ -168,6 +169,9 @@ class Request:
     dns_servers: tuple[NameServer, ...] = ()
     family: int | None = None
     """Connect over IPv4 (4) or IPv6 (6) only; None tries both (Happy Eyeballs)."""
+    source_address: str | None = None
+    """The local IP address to connect from (``--source-address``); None lets the system
+    choose."""
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     send: TestMessage | None = None
     verify: MailboxCheck | None = None
@@ -186,6 +190,7 @@ class Request:
             raise ConfigError(f"port {self.port} is out of range (1-65535)")
         check_slow_greeting(self.slow_greeting)
         check_family(self.family)
+        check_source_address(self.source_address, self.family)
         if self.verify is not None and self.send is None:
             raise ConfigError("--verify-imap needs a test message: add --send-to ADDRESS")
         if self.purpose is Purpose.SEND and self.send is None:

@@ -75,6 +75,7 @@ class Delivery(Check):
                 tls=tls,
                 step_timeout=config.timeout,
                 resolver=resolver_for(config) or resolve,
+                source_address=config.source_address,
             )
         except DeliveryError as exc:
             return Outcome(

@@ -35,6 +35,7 @@ CONNECT_FINDINGS = {
     "timeout": "tcp.timeout",
     "unreachable": "tcp.unreachable",
     "no-network": "tcp.no-network",
+    "source-address-unavailable": "tcp.source-address-unavailable",
     "error": "tcp.error",
 }
 #: A timeout on a port in :data:`COMMONLY_BLOCKED_PORTS`: probably blocked on the client's side.
@@ -91,9 +92,10 @@ class TCPConnect(Check):
 def _connected(connected: Connected) -> Outcome:
     """PASS naming the address and IP version used; WARN (:data:`FAMILY_BROKEN`) when the
     other IP version's addresses all failed first."""
+    source = f" from {connected.source_address}" if connected.source_address else ""
     summary = (
-        f"connected to {connected.address} (IPv{connected.family}) port {connected.port} "
-        f"in {connected.seconds * 1000:.0f} ms"
+        f"connected to {connected.address} (IPv{connected.family}) port {connected.port}"
+        f"{source} in {connected.seconds * 1000:.0f} ms"
     )
     details: dict[str, DetailValue] = {
         "address": connected.address,
@@ -102,6 +104,8 @@ def _connected(connected: Connected) -> Outcome:
         "seconds": round(connected.seconds, 6),
         "dns_seconds": round(connected.dns_seconds, 6),
     }
+    if connected.source_address is not None:
+        details["source_address"] = connected.source_address
     broken = [a for a in connected.failed_attempts if a.family != connected.family]
     if not broken:
         return Outcome(Status.PASS, summary, details=details)
@@ -196,6 +200,8 @@ def _connect_summary(host: str, port: int, exc: ConnectError) -> str:
             f"this machine has no route to {host}: it is offline or has no connectivity for "
             f"that address family (IPv4/IPv6) — the server was never asked ({exc})"
         )
+    if exc.kind == "source-address-unavailable":
+        return f"could not connect to {host}: {exc.attempts[0].detail} — nothing was sent"
     return f"could not connect to {host} on port {port}: {exc}"
 
 

@@ -35,6 +35,7 @@ from smtpdoctor.cli.options import (
     PluginOption,
     PortOption,
     SlowGreetingOption,
+    SourceAddressOption,
     TimeoutOption,
     TLSOption,
     VerifyIMAPOption,
@@ -113,6 +114,7 @@ def check(
     dns_server: DNSServerOption = None,
     ipv4: IPv4Option = False,
     ipv6: IPv6Option = False,
+    source_address: SourceAddressOption = None,
     user: Annotated[
         str | None,
         typer.Option(
@@ -254,6 +256,7 @@ def check(
             cert_crit_days=cert_crit_days,
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
             family=address_family(ipv4=ipv4, ipv6=ipv6),
+            source_address=source_address,
             probes=tuple(parse_probe(text) for text in probe_port or ()) or DEFAULT_PROBES,
             send=TestMessage(send_to, mail_from) if send_to is not None else None,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,

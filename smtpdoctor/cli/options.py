@@ -149,6 +149,18 @@ IPv6Option = Annotated[
         rich_help_panel=CONNECTION,
     ),
 ]
+#: ``--source-address``: the local address to connect from (validated by
+#: :func:`smtpdoctor.settings.config.check_source_address`).
+SourceAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--source-address",
+        metavar="ADDRESS",
+        help="Connect from this local IP address (one of this machine's, e.g. the one SPF "
+        "lists); only the server's addresses of its IP version are tried.",
+        rich_help_panel=CONNECTION,
+    ),
+]
 #: ``--plugin``: extra plugins for this run (long only: ``-p`` is ``--port``).
 PluginOption = Annotated[
     list[str] | None,

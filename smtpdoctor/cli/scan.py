@@ -25,6 +25,7 @@ from smtpdoctor.cli.options import (
     OptionOption,
     PluginOption,
     SlowGreetingOption,
+    SourceAddressOption,
     TimeoutOption,
     TLSOption,
 )
@@ -84,6 +85,7 @@ def scan(
     dns_server: DNSServerOption = None,
     ipv4: IPv4Option = False,
     ipv6: IPv6Option = False,
+    source_address: SourceAddressOption = None,
     concurrency: Annotated[
         int,
         typer.Option(
@@ -190,6 +192,7 @@ def scan(
             port=port,
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
             family=address_family(ipv4=ipv4, ipv6=ipv6),
+            source_address=source_address,
             tls=tls,
             helo_name=helo_name,
             timeout=timeout,

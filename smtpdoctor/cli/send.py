@@ -46,6 +46,7 @@ from smtpdoctor.cli.options import (
     PluginOption,
     PortOption,
     SlowGreetingOption,
+    SourceAddressOption,
     TimeoutOption,
     TLSOption,
     VerifyIMAPOption,
@@ -94,6 +95,7 @@ def send(
     slow_greeting: SlowGreetingOption = DEFAULT_SLOW_GREETING,
     ipv4: IPv4Option = False,
     ipv6: IPv6Option = False,
+    source_address: SourceAddressOption = None,
     user: Annotated[
         str | None,
         typer.Option(
@@ -161,10 +163,14 @@ def send(
     def prepare() -> Doctor:
         """Refuse a bad target and load the plugins before anything is asked."""
         from smtpdoctor.api import Doctor, with_port
-        from smtpdoctor.settings.config import address_family, parse_target
+        from smtpdoctor.settings.config import (
+            address_family,
+            check_source_address,
+            parse_target,
+        )
 
         parse_target(with_port(target, port))
-        address_family(ipv4=ipv4, ipv6=ipv6)
+        check_source_address(source_address, address_family(ipv4=ipv4, ipv6=ipv6))
         verifies = not insecure and tls is not TLSMode.NONE
         return Doctor.for_settings(plugins, verifies_certificates=verifies, ca_file=ca_file)
 
@@ -208,6 +214,7 @@ def send(
             deadline=deadline,
             slow_greeting=slow_greeting,
             family=address_family(ipv4=ipv4, ipv6=ipv6),
+            source_address=source_address,
             send=message,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
             plugins=plugins,

@@ -15,7 +15,9 @@ Every step is bounded: the connection and each command by the step timeout, the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import imaplib
+import ipaddress
 import re
 import socket
 import ssl
@@ -116,17 +118,21 @@ def find_message(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     resolver: Resolver = resolve,
+    source_address: str | None = None,
 ) -> Found | None:
     """Log in to the mailbox and poll until the message carrying ``token`` shows up.
 
     ``accepted_at`` is the :func:`time.monotonic` moment the SMTP server accepted it; the
     search stops ``settings.wait`` seconds after that.  Returns None when the message did not
     show up in time; raises :class:`DeliveryError` when the mailbox cannot be searched.
-    ``resolver`` looks up the IMAP host (the run's ``--dns-server`` when there is one).
+    ``resolver`` looks up the IMAP host (the run's ``--dns-server`` when there is one);
+    ``source_address`` is the local address to connect from (``--source-address``).
     """
     give_up_at = accepted_at + settings.wait
     try:
-        with _connection(settings, tls, step_timeout, give_up_at, clock, resolver) as mailbox:
+        with _connection(
+            settings, tls, step_timeout, give_up_at, clock, resolver, source_address
+        ) as mailbox:
             folders = mailbox.folders()
             interval = FIRST_INTERVAL
             searches = 0
@@ -213,14 +219,16 @@ class _BoundedIMAP4(imaplib.IMAP4):
         implicit_tls: ssl.SSLContext | None,
         timeout: float,
         watchdog: _Watchdog,
+        source_address: str | None = None,
     ) -> None:
         self._address = address
+        self._source = (source_address, 0) if source_address is not None else None
         self._implicit_tls = implicit_tls
         self._watchdog = watchdog
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout: float | None) -> socket.socket:
-        sock = socket.create_connection(self._address, timeout)
+        sock = socket.create_connection(self._address, timeout, source_address=self._source)
         self._watchdog.watch(sock)
         if self._implicit_tls is None:
             return sock
@@ -316,6 +324,7 @@ def _connection(
     give_up_at: float,
     clock: Callable[[], float],
     resolver: Resolver,
+    source_address: str | None = None,
 ) -> Iterator[_Mailbox]:
     """Connect, secure, log in; yield the mailbox; log out.  Errors become DeliveryError."""
     where = f"{settings.host} port {settings.port}"
@@ -330,6 +339,15 @@ def _connection(
             )
             lookup_by = time.monotonic() + step_timeout  # resolve() works on the real clock
             addresses = resolver(settings.host, settings.port, deadline_at=lookup_by)
+            if source_address is not None:  # only addresses it can reach: those of its IP version
+                wanted = _family_of(source_address)
+                addresses = [pair for pair in addresses if pair[0] == wanted]
+                if not addresses:
+                    raise ResolutionError(
+                        f"it has no address of the IP version of the source address "
+                        f"{source_address}",
+                        kind="no-address-in-family",
+                    )
             if not addresses:
                 raise ResolutionError(f"{settings.host} has no usable address", kind="no-address")
             implicit = settings.security is IMAPSecurity.IMPLICIT
@@ -340,6 +358,7 @@ def _connection(
                 implicit_tls=context if implicit else None,
                 timeout=step_timeout,
                 watchdog=watchdog,
+                source_address=source_address,
             )
             if not implicit:
                 if "STARTTLS" not in imap.capabilities:
@@ -399,6 +418,12 @@ def _connection(
             finding="delivery.imap-error",
         ) from None
     except OSError as exc:
+        if source_address is not None and exc.errno == errno.EADDRNOTAVAIL:
+            raise DeliveryError(
+                f"could not reach the IMAP server at {where}: {source_address} is not an "
+                "address of this machine: see `ip -br addr`",
+                finding="delivery.imap-unreachable",
+            ) from None
         raise DeliveryError(
             f"could not reach the IMAP server at {where}: {exc.strerror or exc}",
             finding="delivery.imap-unreachable",
@@ -407,6 +432,11 @@ def _connection(
         if imap is not None:
             _logout(imap)
         watchdog.cancel()
+
+
+def _family_of(address: str) -> int:
+    """The socket address family of the IP address literal ``address``."""
+    return socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
 
 
 def _login(imap: _BoundedIMAP4, credentials: Credentials, where: str) -> None:

@@ -402,6 +402,8 @@ def _connect_failure(exc: ConnectError, probe: Endpoint, budget: float) -> tuple
         return Verdict.UNREACHABLE, f"no route to the host ({exc})"
     if exc.kind == "no-network":
         return Verdict.NO_NETWORK, f"this machine has no route to the host ({exc})"
+    if exc.kind == "source-address-unavailable":  # as for no-network: never left this machine
+        return Verdict.NO_NETWORK, exc.attempts[0].detail
     return Verdict.BROKEN, str(exc)
 
 

@@ -66,6 +66,8 @@ class Connected:
     """Of :attr:`seconds`, the time the name look-up took (0 for an address literal)."""
     failed_attempts: tuple[ConnectAttempt, ...] = ()
     """The addresses tried before, that failed (the other family's, when it is broken)."""
+    source_address: str | None = None
+    """The local address connected from, when ``--source-address`` chose it; else None."""
 
 
 class Session:
@@ -174,6 +176,7 @@ class Session:
             deadline_at=self._step_deadline(),
             resolver=self._resolver,
             family=self.config.family,
+            source_address=self.config.source_address,
         )
         self._client = SMTPClient()
         self.connections += 1
@@ -186,6 +189,9 @@ class Session:
             family=self._transport.family,
             dns_seconds=self._transport.dns_seconds,
             failed_attempts=self._transport.failed_attempts,
+            source_address=(
+                self._transport.local_address if self.config.source_address is not None else None
+            ),
         )
 
     @property

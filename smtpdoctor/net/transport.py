@@ -62,7 +62,8 @@ class ConnectAttempt:
 class ConnectError(TransportError):
     """No address accepted the connection.  ``kind`` summarises all attempts: ``refused``,
     ``timeout``, ``unreachable`` (a router says no route to the host), ``no-network`` (this
-    machine has no route to that network) or ``error``; ``attempts`` has each one."""
+    machine has no route to that network), ``source-address-unavailable`` (the source address
+    asked for is not one of this machine's) or ``error``; ``attempts`` has each one."""
 
     def __init__(self, message: str, *, kind: str, attempts: tuple[ConnectAttempt, ...]) -> None:
         super().__init__(message, kind=kind)
@@ -301,8 +302,16 @@ _NO_NETWORK = frozenset({errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPP
 #: When the attempts (one per address) failed differently, the kind that tells most about the
 #: server wins: one that answered (refused), then silence, a router's "no route to host", other
 #: errors; "no-network" — this machine cannot use that family or network — only when it is the
-#: only kind (an IPv6 address on a machine without IPv6 says nothing about the server).
-_KIND_PRIORITY = ("refused", "timeout", "unreachable", "error", "no-network")
+#: only kind (an IPv6 address on a machine without IPv6 says nothing about the server).  A
+#: source address that is not this machine's fails every attempt alike, so it comes first.
+_KIND_PRIORITY = (
+    "source-address-unavailable",
+    "refused",
+    "timeout",
+    "unreachable",
+    "error",
+    "no-network",
+)
 
 
 def _describe_errno(code: int) -> tuple[str, str]:
@@ -347,6 +356,7 @@ class Transport:
         deadline_at: float,
         resolver: Resolver | None = None,
         family: int | None = None,
+        source_address: str | None = None,
     ) -> Transport:
         """Resolve and connect, trying addresses Happy-Eyeballs style until one answers.
 
@@ -354,6 +364,10 @@ class Transport:
         with ``--dns-server``; it must raise :class:`ResolutionError` as :func:`resolve` does.
         ``family`` (4 or 6) tries only the addresses of that IP version; a name without one
         raises :class:`ResolutionError` with kind ``no-address-in-family``.
+        ``source_address`` (an IP address literal) is bound to every attempt's socket before
+        it connects, and only the addresses of its IP version are tried (kind
+        ``no-address-in-family`` again when there are none); when it is not an address of this
+        machine, :class:`ConnectError` has kind ``source-address-unavailable``.
         """
         started = time.monotonic()
         addresses = (resolver or resolve)(host, port, deadline_at=deadline_at)
@@ -361,9 +375,15 @@ class Transport:
         dns_seconds = 0.0 if _is_address_literal(host) else time.monotonic() - started
         if not addresses:
             raise ResolutionError(f"{host} has no usable address", kind="no-address")
-        if family is not None:
+        if source_address is not None:
+            version = ipaddress.ip_address(source_address).version
+            limit = f"the source address {source_address} is IPv{version}"
+            addresses = _of_family(host, addresses, version, limit=limit)
+        elif family is not None:
             addresses = _of_family(host, addresses, family)
-        sock, peer, reset, failed = _connect_first(addresses, deadline_at=deadline_at)
+        sock, peer, reset, failed = _connect_first(
+            addresses, deadline_at=deadline_at, source_address=source_address
+        )
         with contextlib.suppress(OSError):  # a reset socket may refuse options
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(sock, peer, reset=reset, dns_seconds=dns_seconds, failed_attempts=failed)
@@ -514,10 +534,15 @@ def _closed(exc: OSError) -> ConnectionClosed:
 
 
 def _of_family(
-    host: str, addresses: list[tuple[int, tuple[str, int]]], family: int
+    host: str,
+    addresses: list[tuple[int, tuple[str, int]]],
+    family: int,
+    *,
+    limit: str | None = None,
 ) -> list[tuple[int, tuple[str, int]]]:
     """The addresses of IP version ``family`` (4 or 6), or a :class:`ResolutionError` that
-    names the addresses the name does have."""
+    names the addresses the name does have and, in ``limit``, why the run is limited to
+    ``family`` (``-4``/``-6`` when not given)."""
     wanted = socket.AF_INET6 if family == 6 else socket.AF_INET
     kept = [pair for pair in addresses if pair[0] == wanted]
     if kept:
@@ -525,16 +550,20 @@ def _of_family(
     others = ", ".join(address for _, (address, _) in addresses)
     other = 4 if family == 6 else 6
     raise ResolutionError(
-        f"{host} has no IPv{family} address, only IPv{other} ({others}), and the run is "
-        f"limited to IPv{family}",
+        f"{host} has no IPv{family} address, only IPv{other} ({others}), and "
+        f"{limit or f'the run is limited to IPv{family}'}",
         kind="no-address-in-family",
     )
 
 
 def _connect_first(
-    addresses: list[tuple[int, tuple[str, int]]], *, deadline_at: float
+    addresses: list[tuple[int, tuple[str, int]]],
+    *,
+    deadline_at: float,
+    source_address: str | None = None,
 ) -> tuple[socket.socket, tuple[str, int], bool, tuple[ConnectAttempt, ...]]:
     """Start a connection to each address in turn, 250 ms apart; keep the first that succeeds.
+    Each socket is bound to ``source_address`` first, when one is given.
 
     Returns the socket, the address, whether the server already reset the connection, and
     the attempts that failed before it.
@@ -551,7 +580,7 @@ def _connect_first(
                 if queue and (now >= next_start or not pending):
                     family, address = queue.pop(0)
                     started[address] = now
-                    sock = _start_connect(family, address, attempts)
+                    sock = _start_connect(family, address, attempts, source_address)
                     if sock is not None:
                         pending[sock] = address
                         selector.register(sock, selectors.EVENT_WRITE)
@@ -589,13 +618,23 @@ def _connect_first(
 
 
 def _start_connect(
-    family: int, address: tuple[str, int], attempts: list[ConnectAttempt]
+    family: int,
+    address: tuple[str, int],
+    attempts: list[ConnectAttempt],
+    source_address: str | None = None,
 ) -> socket.socket | None:
     try:
         sock = socket.socket(family, socket.SOCK_STREAM)
     except OSError as exc:
         attempts.append(ConnectAttempt(_show(address), "no-network", str(exc.strerror or exc)))
         return None
+    if source_address is not None:
+        try:
+            sock.bind((source_address, 0))
+        except OSError as exc:
+            attempts.append(ConnectAttempt(_show(address), *_bind_failed(source_address, exc)))
+            sock.close()
+            return None
     sock.setblocking(False)
     code = sock.connect_ex(address)
     if code in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
@@ -604,6 +643,16 @@ def _start_connect(
     attempts.append(ConnectAttempt(_show(address), kind, detail))
     sock.close()
     return None
+
+
+def _bind_failed(source_address: str, exc: OSError) -> tuple[str, str]:
+    """The kind and words of a failure to bind a socket to ``source_address``."""
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            "source-address-unavailable",
+            f"{source_address} is not an address of this machine: see `ip -br addr`",
+        )
+    return "error", f"cannot connect from {source_address}: {exc.strerror or exc}"
 
 
 def _connect_error(attempts: list[ConnectAttempt]) -> ConnectError:

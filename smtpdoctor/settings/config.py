@@ -131,6 +131,9 @@ class RunConfig:
     family: int | None = None
     """Connect over this IP version only, 4 or 6 (``-4``/``-6``); None tries both, as
     RFC 8305 (Happy Eyeballs) says."""
+    source_address: str | None = None
+    """The local IP address every connection is made from (``--source-address``); only the
+    server's addresses of its IP version are tried.  None lets the system choose."""
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     """The ports and TLS modes the port matrix tries when no port was given (STARTTLS or
     implicit TLS each)."""
@@ -159,6 +162,7 @@ class RunConfig:
             raise ConfigError("--timeout and --deadline must be positive numbers of seconds")
         check_slow_greeting(self.slow_greeting)
         check_family(self.family)
+        check_source_address(self.source_address, self.family)
         if self.mail_domain is not None:
             _refuse_control_characters(self.mail_domain, "mail domain")
         self._check_auth_secrets()
@@ -223,6 +227,25 @@ def check_family(family: int | None) -> None:
     """Raise :class:`ConfigError` unless ``family`` is None (both IP versions), 4 or 6."""
     if family not in (None, 4, 6):
         raise ConfigError(f"the address family is 4 (IPv4) or 6 (IPv6), not {family!r}")
+
+
+def check_source_address(address: str | None, family: int | None = None) -> None:
+    """Raise :class:`ConfigError` unless ``address`` is None or an IP address literal
+    (``--source-address``) of IP version ``family``, when the run is limited to one."""
+    if address is None:
+        return
+    try:
+        version = ipaddress.ip_address(address).version
+    except ValueError:
+        raise ConfigError(
+            f"--source-address {address!r} is not an IP address (such as 192.0.2.10 or "
+            "2001:db8::10)"
+        ) from None
+    if family is not None and version != family:
+        raise ConfigError(
+            f"--source-address {address} is an IPv{version} address, but the run is limited "
+            f"to IPv{family} (-{family})"
+        )
 
 
 def address_family(*, ipv4: bool, ipv6: bool) -> int | None:

@@ -916,6 +916,9 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     ),
     FindingCase("tcp.family-broken", ("One IP version to this server is broken",)),
     FindingCase(
+        "tcp.source-address-unavailable", ("The source address is not one of this machine's",)
+    ),
+    FindingCase(
         "tcp.refused", ("Proton Mail Bridge is not listening here",), "127.0.0.1", "a@proton.me"
     ),
     FindingCase("tcp.refused", ("Postmark has no implicit-TLS port",), "smtp.postmarkapp.com"),

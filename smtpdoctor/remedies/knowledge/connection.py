@@ -151,8 +151,9 @@ SECTIONS: tuple[Section, ...] = (
                 Hint(
                     "The name has no address of the IP version you asked for",
                     (
-                        "-4 (--ipv4) connects over IPv4 only and -6 (--ipv6) over IPv6 only: "
-                        "leave the option out to use the address family the name has.",
+                        "-4 (--ipv4) connects over IPv4 only and -6 (--ipv6) over IPv6 only, "
+                        "and --source-address over its own IP version only: leave the option "
+                        "out, or give a source address of the family the name has.",
                         "Compare what the name publishes: dig +short A NAME and "
                         "dig +short AAAA NAME.",
                     ),
@@ -177,6 +178,21 @@ SECTIONS: tuple[Section, ...] = (
                 ),
                 Tier.FINDING,
                 "IPv6 (or IPv4) to the server fails while the other family connects",
+            ),
+            Remedy(
+                Match(finding="tcp.source-address-unavailable"),
+                Hint(
+                    "The source address is not one of this machine's",
+                    (
+                        "--source-address must be an address configured on one of this "
+                        "machine's interfaces: list them with ip -br addr (Linux), ifconfig "
+                        "(macOS) or ipconfig (Windows).",
+                        "Give one of those, or leave --source-address out to let the system "
+                        "choose.",
+                    ),
+                ),
+                Tier.FINDING,
+                "--source-address names an address this machine does not have (EADDRNOTAVAIL)",
             ),
         ),
     ),
