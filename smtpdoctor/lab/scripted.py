@@ -357,9 +357,9 @@ class ConversationServer:
 
     def _spawn(self, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, name=f"lab-{self.port}", daemon=True)
-        with self._lock:
+        with self._lock:  # started before it is listed: stop() never joins an unstarted one
+            thread.start()
             self._threads.append(thread)
-        thread.start()
 
     def _accept_loop(self) -> None:
         assert self._listener is not None
