@@ -108,11 +108,11 @@ def serve(
     text format; / shows the recent probes."""
     from smtpdoctor.model.words import ConfigError
     from smtpdoctor.serve.allowlist import TargetPattern
-    from smtpdoctor.serve.config import Defaults, describe_config
+    from smtpdoctor.serve.config import Defaults, describe_config, parse_listen
     from smtpdoctor.serve.service import ConfigSource
 
     try:
-        host, port = _listen_address(listen)
+        host, port = parse_listen(listen)
         defaults = Defaults(
             ca_file=ca_file,
             insecure=insecure,
@@ -160,18 +160,3 @@ def _run(
         )
     except OSError as exc:
         fail_usage(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-
-
-def _listen_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` or ``[V6]:PORT`` as host and port (0 to 65535)."""
-    from smtpdoctor.model.words import ConfigError
-
-    host, colon, port_text = text.strip().rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not colon or not host or not (port_text.isascii() and port_text.isdigit()):
-        raise ConfigError(f"--listen {text!r}: give HOST:PORT, e.g. 127.0.0.1:9125")
-    port = int(port_text)
-    if port > 65535:
-        raise ConfigError(f"--listen {text!r}: the port must be at most 65535")
-    return host, port

@@ -46,7 +46,8 @@ class TargetPattern:
             raise ConfigError(f"{text!r}: not a host pattern")
         if port_text == "*":
             return cls(host.lower())
-        if not (port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536):
+        digits = port_text.isascii() and port_text.isdigit() and len(port_text) <= 5
+        if not (digits and 0 < int(port_text) < 65536):  # int() refuses > 4300 digits
             raise ConfigError(f"{text!r}: the port must be a number from 1 to 65535, or *")
         return cls(host.lower(), int(port_text))
 

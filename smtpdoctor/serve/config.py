@@ -144,6 +144,23 @@ class ServeConfig:
         return self.modules.get(name)
 
 
+def parse_listen(text: str) -> tuple[str, int]:
+    """``--listen``: ``HOST:PORT`` or ``[V6]:PORT`` as host and port (0: any free port).
+
+    :raises ConfigError: for anything else, in words.
+    """
+    from smtpdoctor.settings.config import split_target
+
+    example = "give HOST:PORT, e.g. 127.0.0.1:9125"
+    try:
+        host, port = split_target(text, lowest_port=0)
+    except ConfigError as exc:
+        raise ConfigError(f"--listen {exc}; {example}") from None
+    if port is None or "@" in host:
+        raise ConfigError(f"--listen {text!r}: {example}")
+    return host, port
+
+
 def default_config(defaults: Defaults) -> ServeConfig:
     """The configuration without a file: one module, :data:`DEFAULT_MODULE`, from
     ``defaults``, and the ``--allow`` patterns as the allow-list."""

@@ -275,11 +275,12 @@ def parse_target(text: str, *, default_port: int = DEFAULT_PORT) -> tuple[str, i
     return host, default_port if port is None else port
 
 
-def split_target(text: str) -> tuple[str, int | None]:
+def split_target(text: str, *, lowest_port: int = 1) -> tuple[str, int | None]:
     """Split what was typed into a name and the port, ``None`` when no port was given.
 
     Accepts ``host``, ``host:port``, ``[v6]:port``, a bare IPv6 address, and the same with a
     ``user@`` in front (``alice@gmail.com:587`` gives ``("alice@gmail.com", 587)``).
+    ``lowest_port`` 0 lets a listening address ask for any free port.
     """
     _refuse_control_characters(text, "target")
     text = text.strip()
@@ -293,10 +294,10 @@ def split_target(text: str) -> tuple[str, int | None]:
         if rest:
             if not rest.startswith(":"):
                 raise ConfigError(f"{text!r}: expected ':PORT' after ']'")
-            port = _parse_port(rest[1:], text)
+            port = _parse_port(rest[1:], text, lowest_port)
     elif text.count(":") == 1:
         host, _, port_text = text.partition(":")
-        port = _parse_port(port_text, text)
+        port = _parse_port(port_text, text, lowest_port)
     elif text.count(":") > 1:
         try:
             ipaddress.IPv6Address(text)
@@ -333,11 +334,13 @@ def with_port(target: str, port: int | None) -> str:
     return f"{name}:{port}"
 
 
-def _parse_port(text: str, target: str) -> int:
+def _parse_port(text: str, target: str, lowest: int = 1) -> int:
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses, and at most
     # five of them, since int() refuses more than 4300 digits
-    if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 0 < int(text) < 65536:
-        raise ConfigError(f"{target!r}: {text!r} is not a port number (1-65535)")
+    if not (text.isascii() and text.isdigit() and len(text) <= 5) or not (
+        lowest <= int(text) < 65536
+    ):
+        raise ConfigError(f"{target!r}: {text!r} is not a port number ({lowest}-65535)")
     return int(text)
 
 

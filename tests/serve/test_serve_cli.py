@@ -55,8 +55,21 @@ def test_a_bad_config_is_exit_3_in_words(
     ("args", "message"),
     [
         (["--listen", "9125"], "--listen '9125': give HOST:PORT"),
-        (["--listen", "127.0.0.1:99999"], "the port must be at most 65535"),
+        (["--listen", "127.0.0.1:99999"], "'99999' is not a port number (0-65535)"),
+        (["--listen", "127.0.0.1:" + "9" * 5000], "is not a port number (0-65535)"),
+        (["--listen", "127.0.0.1:²"], "'²' is not a port number (0-65535)"),
+        (["--listen", "alice@127.0.0.1:25"], "give HOST:PORT"),
         (["--allow", "host:port"], "the port must be a number from 1 to 65535"),
+        (["--allow", "host:" + "9" * 5000], "the port must be a number from 1 to 65535"),
+    ],
+    ids=[
+        "no host",
+        "port too big",
+        "5000 digits",
+        "not ASCII",
+        "an address",
+        "allow word",
+        "allow 5000 digits",
     ],
 )
 def test_bad_options_are_exit_3_in_words(
