@@ -144,7 +144,7 @@ def run_app(application: typer.Typer, args: list[str]) -> int:
 
     When the command line asked ``check`` or ``send`` for ``--format nagios`` or ``json``, a
     failure the command never got to handle (an unknown option, a bad value) is also printed
-    in that format on standard output (:func:`~smtpdoctor.cli.common.failure_document`).
+    in that format on standard output (:func:`~smtpdoctor.render.failures.render_failure`).
     """
     command = typer.main.get_command(application)
     exceptions = _click_exceptions()
@@ -195,9 +195,9 @@ def requested_format(args: list[str]) -> str | None:
 
 def _show_failure(args: list[str], message: str, kind: FailureKind, exit_code: int) -> None:
     """Print the failure on standard output in the format ``args`` asked for, if any."""
-    from smtpdoctor.cli.common import failure_document
+    from smtpdoctor.render.failures import render_failure
 
-    document = failure_document(message, kind, exit_code, requested_format(args))
+    document = render_failure(requested_format(args), message, kind, exit_code)
     if document is not None:
         typer.echo(document)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from smtpdoctor.model.words import ExitCode, FailureKind
+from smtpdoctor.model.words import ExitCode
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Doctor, Observer, Plan, Request
@@ -59,28 +59,6 @@ def plugin_selection(plugins: list[str] | None, disable: list[str] | None) -> Pl
     )
 
 
-def failure_document(
-    message: str, kind: FailureKind, exit_code: int, output_format: str | None
-) -> str | None:
-    """What a run that could not be carried out prints on standard output, besides the error
-    on standard error, so that a monitor reading ``output_format`` always gets its format:
-    the ``SMTP UNKNOWN - <reason>`` line for ``nagios``, the error document for ``json``,
-    ``probe_success 0`` and exit code 3 for ``prometheus``, nothing for any other format."""
-    if output_format == "prometheus":
-        from smtpdoctor.render.prometheus import render_prometheus_failure
-
-        return render_prometheus_failure()
-    if output_format == "nagios":
-        from smtpdoctor.render.nagios import render_nagios_failure
-
-        return render_nagios_failure(message)
-    if output_format == "json":
-        from smtpdoctor.render.json import render_json_failure
-
-        return render_json_failure(message, kind=kind, exit_code=exit_code)
-    return None
-
-
 def execute(
     make_request: Callable[[], Request],
     *,
@@ -112,6 +90,7 @@ def execute(
     """
     from smtpdoctor.api import Doctor, SecretSources, failure_of
     from smtpdoctor.render import RenderOptions
+    from smtpdoctor.render.failures import render_failure
 
     secrets: tuple[str, ...] = ()
     try:
@@ -142,7 +121,7 @@ def execute(
         failure = failure_of(error, secrets)
         interrupted = failure.exit_code is ExitCode.INTERRUPTED
         typer.echo(f"{chr(10) if interrupted else ''}smtpdoctor: {failure.message}", err=True)
-        document = failure_document(failure.message, failure.kind, failure.exit_code, output_format)
+        document = render_failure(output_format, failure.message, failure.kind, failure.exit_code)
         if document is not None and not emit(document, output):
             return int(ExitCode.UNKNOWN)
         return int(failure.exit_code)
