@@ -259,8 +259,7 @@ def scan(
     summary = _summary(tally, elapsed, concurrency, skipped, target_list.bad_lines, chosen)
     summary = wrapped(summary, terminal_width(), indent="  ")
     typer.echo(summary, err=output is None)
-    code = tally.exit_code
-    raise typer.Exit(max(int(code), 3) if target_list.bad_lines and code < 2 else int(code))
+    raise typer.Exit(int(tally.exit_code_with(unreadable_lines=len(target_list.bad_lines))))
 
 
 def _read_lines(source: str) -> list[str]:

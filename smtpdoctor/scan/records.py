@@ -126,7 +126,12 @@ class ScanTally:
     def exit_code(self) -> ExitCode:
         """The scan's exit code: CRITICAL if any target failed, else UNKNOWN if any could not
         be checked, else WARNING if any warned, else OK (as for a single report)."""
+        return self.exit_code_with(unreadable_lines=0)
+
+    def exit_code_with(self, *, unreadable_lines: int) -> ExitCode:
+        """:attr:`exit_code`, each line of the input that was not a target counted as a
+        target that could not be checked: UNKNOWN, unless a target failed."""
         for code in (ExitCode.CRITICAL, ExitCode.UNKNOWN, ExitCode.WARNING):
-            if self.by_status[code]:
+            if self.by_status[code] or (code is ExitCode.UNKNOWN and unreadable_lines):
                 return code
         return ExitCode.OK
