@@ -519,10 +519,12 @@ class PrometheusAPI:
         assert len(result) == 1, f"{promql}: {result}"
         return float(result[0]["value"][1])
 
-    def wait_for(self, promql: str, count: int) -> None:
-        """Wait (at most 90 s) until ``promql`` has ``count`` series."""
+    def wait_for(self, promql: str, count: int | None) -> None:
+        """Wait (at most 90 s) until ``promql`` has ``count`` series (``None``: any number
+        but none)."""
         for _ in range(450):
-            if len(self.query(promql)) == count:
+            found = len(self.query(promql))
+            if found == count or (count is None and found):
                 return
             time.sleep(0.2)
         pytest.fail(f"{promql}: {self.query(promql)} after 90 s")
@@ -557,6 +559,8 @@ def prometheus(
     api = PrometheusAPI(prometheus_port)
     api.wait_for('probe_success{job="smtpdoctor"}', len(E2E_TARGETS))
     api.wait_for('up{job="smtpdoctor_serve"} == 1', 1)
+    # /metrics may be scraped before the first probe ends, when no probe is counted yet.
+    api.wait_for('smtpdoctor_serve_probes_total{job="smtpdoctor_serve"}', None)
     api.wait_for('ALERTS{module="wrong_password"}', 2)  # SMTPAuthFailing, SMTPProbeFailing
     return api
 
