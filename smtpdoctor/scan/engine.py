@@ -21,6 +21,7 @@ from smtpdoctor.scan.targets import ScanInputError, ScanTarget
 
 if TYPE_CHECKING:
     from smtpdoctor.api.doctor import Doctor
+    from smtpdoctor.settings.config import RunConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class ScanOptions:
 
 RunTarget = Callable[[Plan], Report]
 Place = Callable[[ScanTarget, Request], Plan]
-Resolve = Callable[[str, int, float], str | None]
+Resolve = Callable[["RunConfig"], str | None]
 ResultCallback = Callable[[ScanResult], None]
 
 
@@ -80,15 +81,29 @@ def place_target(target: ScanTarget, template: Request) -> Plan:
     return plan(replace(template, target=target.key))
 
 
-def resolve_address(host: str, port: int, timeout: float) -> str | None:
-    """The first address ``host`` resolves to, or None when it does not resolve (the check
-    then reports the DNS failure itself)."""
+def resolve_address(config: RunConfig) -> str | None:
+    """The address the check of ``config`` will most likely connect to — the first one of
+    its IP version (``-4``/``-6``, or the version of ``--source-address``), asked of the
+    resolver the check asks (``--dns-server`` or the system's) — or None when there is none
+    (the check then reports why itself)."""
+    import socket
+
+    from smtpdoctor.net.session import resolver_for
     from smtpdoctor.net.transport import TransportError, resolve
 
+    lookup = resolver_for(config) or resolve
     try:
-        pairs = resolve(host, port, deadline_at=time.monotonic() + timeout)
+        pairs = lookup(config.host, config.port, deadline_at=time.monotonic() + config.timeout)
     except TransportError:
         return None
+    version = (
+        ipaddress.ip_address(config.source_address).version
+        if config.source_address is not None
+        else config.family
+    )
+    if version is not None:
+        wanted = socket.AF_INET6 if version == 6 else socket.AF_INET
+        pairs = [pair for pair in pairs if pair[0] == wanted]
     return pairs[0][1][0] if pairs else None
 
 
@@ -134,7 +149,7 @@ class Scanner:
         except ValueError:
             pass
         try:
-            address = self._resolve(config.host, config.port, config.timeout)
+            address = self._resolve(config)
         except Exception:  # noqa: BLE001 - the check itself will report the lookup failure
             address = None
         return _Placed(placed, address if address is not None else f"unresolved:{config.host}")
