@@ -31,12 +31,14 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-# Needs root and apt-get (Debian): installs Postfix + Dovecot on first use, starts them on
-# 127.0.0.1, runs tests/integration against them, and stops them again.
+# Needs root and apt-get (Debian): installs Postfix + Dovecot (and the proxies Dante and
+# tinyproxy) on first use, starts them on loopback, runs tests/integration against them, and
+# stops them again.
 integration: $(STAMP)  ## send through a real Postfix and find the mail with a real Dovecot
 	integration/mailserver.sh start
+	integration/proxies.sh start
 	status=0; SMTPDOCTOR_INTEGRATION=1 $(BIN)/pytest -m integration tests/integration \
-		|| status=$$?; integration/mailserver.sh stop; exit $$status
+		|| status=$$?; integration/proxies.sh stop; integration/mailserver.sh stop; exit $$status
 
 plugins-test: $(PLUGINS_STAMP)  ## run the example plugins' own tests, in .venv-plugins
 	for plugin in $(PLUGINS); do $(PLUGINS_BIN)/pytest $$plugin || exit 1; done

@@ -14,6 +14,7 @@ from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.core.registry import collect_checks
 from smtpdoctor.discovery.matrix import PORTS_FINDINGS
 from smtpdoctor.discovery.targets import TARGET_FINDINGS
+from smtpdoctor.pool.compare import FINDINGS as POOL_FINDINGS
 
 #: The rows before the checks (they are no checks): their id and the findings they declare.
 PREAMBLE_FINDINGS: Mapping[str, tuple[str, ...]] = {
@@ -28,10 +29,11 @@ def builtin_checks() -> list[type[Check]]:
 
 
 def findings_by_row() -> dict[str, tuple[str, ...]]:
-    """Every finding a row of a builtin check or of the preamble can carry, by the row's id:
-    for a check, those it declares and the runner's (:func:`findings_of`)."""
+    """Every finding a row of a builtin check, of the preamble or of a pool survey's
+    comparison (``--all-addresses``: no check either) can carry, by the row's id: for a
+    check, those it declares and the runner's (:func:`findings_of`)."""
     found = {check.id: findings_of(check) for check in builtin_checks()}
-    return {**found, **PREAMBLE_FINDINGS}
+    return {**found, **PREAMBLE_FINDINGS, "pool": POOL_FINDINGS}
 
 
 def all_findings() -> list[str]:

@@ -224,9 +224,14 @@ def complete(words: str) -> list[str]:
 
 def test_the_shell_completes_commands_options_and_choices() -> None:
     assert complete("smtpdoctor ch") == ["check", "checks"]
-    assert {"--port", "--probe-port", "--password-file", "--plugin"} == set(
-        complete("smtpdoctor check --p")
-    )
+    assert {
+        "--port",
+        "--probe-port",
+        "--password-file",
+        "--plugin",
+        "--proxy",
+        "--proxy-password-file",
+    } == set(complete("smtpdoctor check --p"))
     assert complete("smtpdoctor check smtp.example.com --tls ") == [
         "auto",
         "starttls",

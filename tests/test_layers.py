@@ -131,6 +131,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scan", "demo", "testing", "serve"),
     ("api",),
     ("render", "remedies"),
+    ("pool",),
     ("checks",),
     ("core",),
     ("delivery",),

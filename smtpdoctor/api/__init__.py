@@ -12,6 +12,9 @@ A run has three steps, each with a typed value::
 >>> report.exit_code                                                # doctest: +SKIP
 <ExitCode.OK: 0>
 
+:meth:`Doctor.survey` runs a plan against every address of its server's name and compares
+them (:class:`PoolReport`).
+
 ``smtpdoctor check``, ``send``, ``scan`` and ``demo`` are thin adapters over this package;
 ``docs/api.md`` shows it with examples that the test suite runs.
 """
@@ -27,6 +30,7 @@ from smtpdoctor.api.request import (
     TestMessage,
     parse_options,
 )
+from smtpdoctor.pool import PoolLimits, PoolMember, PoolReport
 from smtpdoctor.settings.config import with_port
 
 __all__ = [
@@ -35,6 +39,9 @@ __all__ = [
     "MailboxCheck",
     "Observer",
     "Plan",
+    "PoolLimits",
+    "PoolMember",
+    "PoolReport",
     "Purpose",
     "Request",
     "SecretSources",

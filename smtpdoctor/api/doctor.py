@@ -15,6 +15,7 @@ from smtpdoctor.net.truststore import TrustStores
 if TYPE_CHECKING:
     from smtpdoctor.api.request import Request
     from smtpdoctor.core.plugins import PluginManager
+    from smtpdoctor.pool import PoolLimits, PoolReport
     from smtpdoctor.render import RendererRegistry, RenderOptions
 
 #: Called as each check finishes, with its result and the (redacted) lines of the SMTP
@@ -139,12 +140,43 @@ class Doctor:
                 observer(result, redactor.transcript(lines))
 
         return runner.run(
-            config, self.manager, preamble=plan.preamble, on_result=on_result, session=session
+            config,
+            self.manager,
+            preamble=plan.preamble,
+            on_result=on_result,
+            session=session,
+            recognised=plan.recognition,
         )
 
     def diagnose(self, request: Request, *, observer: Observer | None = None) -> Report:
         """Plan ``request`` and run it: the report."""
         return self.run(self.plan(request), observer=observer)
+
+    def survey(self, plan: Plan, *, limits: PoolLimits | None = None) -> PoolReport:
+        """Run the plan against every A/AAAA address of its server's name, one after the
+        other, and compare the members (``check --all-addresses``): for a load-balanced pool
+        where one member differs.  Each member is a full :class:`Report`; the comparison
+        rows carry the knowledge base's and the plugins' hints.
+
+        Never raises for what DNS or the servers do (a name without an address is a
+        ``pool.no-addresses`` row).
+
+        :param limits: how many members, how many at once, how long in all (by default 16,
+            one at a time, twice the run's deadline).
+        :raises ConfigError: the plan sends a test message (a message goes to one server).
+        """
+        from dataclasses import replace
+        from functools import partial
+
+        from smtpdoctor.pool.hints import plugin_hints
+        from smtpdoctor.pool.survey import survey
+
+        return survey(
+            plan.config,
+            lambda config: self.run(replace(plan, config=config)),
+            hints=partial(plugin_hints, self.manager),
+            limits=limits,
+        )
 
     # -- output ------------------------------------------------------------------------------
 

@@ -24,9 +24,10 @@ from smtpdoctor.api.request import Purpose, Request, SecretSources
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.words import DEFAULT_PORT, AuthMechanism, ConfigError, Endpoint
 from smtpdoctor.settings.config import RunConfig, parse_target
+from smtpdoctor.settings.proxy import ProxySpec, parse_proxy
 
 if TYPE_CHECKING:
-    from smtpdoctor.discovery.providers import Provider
+    from smtpdoctor.discovery.providers import Provider, Recognition
     from smtpdoctor.model.results import CheckResult
     from smtpdoctor.settings.sending import IMAPSettings, SendRequest
 
@@ -43,6 +44,9 @@ class Plan:
     (the port matrix) — shown first in the report."""
     provider: Provider | None = None
     """The provider the target led to, when the provider table knows it."""
+    recognition: Recognition | None = None
+    """How :attr:`provider` was recognised (the typed address's mail domain, the MX of the
+    typed domain, the host name)."""
 
     @property
     def endpoint(self) -> Endpoint:
@@ -76,7 +80,8 @@ def _plan_check(request: Request) -> Plan:
     from smtpdoctor.discovery.targets import Kind, locate, parse_typed, place
 
     typed = parse_typed(request.target)
-    located = locate(typed, _settings(request, host=typed.name))
+    proxy = read_proxy(request)
+    located = locate(typed, _settings(request, proxy, host=typed.name))
     if located.port is None and request.port is not None:
         located = replace(located, port=request.port)  # no port matrix: the port was given
     credentials, token = None, None
@@ -86,6 +91,7 @@ def _plan_check(request: Request) -> Plan:
     send, verify = _sending(request, located.host, credentials)
     config = _settings(
         request,
+        proxy,
         host=located.host,
         port=located.port or DEFAULT_PORT,
         credentials=credentials,
@@ -95,12 +101,13 @@ def _plan_check(request: Request) -> Plan:
         mail_domain=None if located.kind is Kind.SERVER else typed.name,
     )
     placed = place(located, config)
-    return Plan(request, placed.config, placed.preamble, located.provider)
+    return Plan(request, placed.config, placed.preamble, located.provider, located.recognition)
 
 
 def _plan_send(request: Request) -> Plan:
     host, port = parse_target(request.target, default_port=request.port or DEFAULT_PORT)
     assert request.send is not None  # a send request always has a message
+    proxy = read_proxy(request)
     user = request.user or request.send.sender
     if user is None:
         raise ConfigError("a send needs a sender to log in as: give --from ADDRESS or --user")
@@ -108,13 +115,14 @@ def _plan_send(request: Request) -> Plan:
     credentials = Credentials(user, password)
     send, verify = _sending(request, host, credentials)
     config = _settings(
-        request, host=host, port=port, credentials=credentials, send=send, verify=verify
+        request, proxy, host=host, port=port, credentials=credentials, send=send, verify=verify
     )
     return Plan(request, config)
 
 
 def _settings(
     request: Request,
+    proxy: ProxySpec | None,
     *,
     host: str,
     port: int = DEFAULT_PORT,
@@ -148,6 +156,7 @@ def _settings(
         dns_servers=request.dns_servers,
         family=request.family,
         source_address=request.source_address,
+        proxy=proxy,
         probes=request.probes,
         mail_domain=mail_domain,
     )
@@ -164,6 +173,59 @@ def check_ca_file(request: Request) -> None:
         check_ca_file(str(request.ca_file))
     except TLSError as exc:
         raise ConfigError(str(exc)) from None
+
+
+# -- the proxy -----------------------------------------------------------------------------------
+
+
+def read_proxy(request: Request) -> ProxySpec | None:
+    """The proxy of ``request``, with its password when the URL names a user: the value,
+    else ``proxy_password_file``, else ``$SMTPDOCTOR_PROXY_PASSWORD``, else asked of a
+    person.
+
+    :raises ConfigError: a bad URL, a proxy password source without a proxy user to go with
+        it, or a proxy user whose password is nowhere to be had (the message says how to
+        give it).
+    """
+    sources = request.secrets
+    password_given = sources.proxy_password is not None or sources.proxy_password_file is not None
+    if request.proxy is None:
+        if password_given:
+            raise ConfigError("--proxy-password-file is for a proxy: add --proxy URL")
+        return None
+    proxy = parse_proxy(request.proxy)
+    if not proxy.wants_password:
+        if password_given:
+            raise ConfigError(
+                "--proxy-password-file is for a proxy login: name the user in the URL "
+                "(socks5://USER@HOST:PORT or http://USER@HOST:PORT; SOCKS4 has no passwords)"
+            )
+        return proxy
+    return proxy.with_password(_proxy_password(sources, proxy))
+
+
+def _proxy_password(sources: SecretSources, proxy: ProxySpec) -> Secret:
+    """The proxy password by value, ``proxy_password_file``, ``$SMTPDOCTOR_PROXY_PASSWORD``,
+    or from a person; like the IMAP password."""
+    from smtpdoctor.secrets.passwords import PROXY_PASSWORD_ENV, obtain_password
+
+    if sources.proxy_password is not None:
+        return sources.proxy_password
+    if sources.proxy_password_file is None and sources.environ.get(PROXY_PASSWORD_ENV):
+        return Secret(sources.environ[PROXY_PASSWORD_ENV])
+    ask = sources.ask
+    if sources.proxy_password_file is None and ask is None:
+        raise ConfigError(
+            f"the proxy user {proxy.username} needs a password: set {PROXY_PASSWORD_ENV}, use "
+            "--proxy-password-file, or run on a terminal to be asked for it"
+        )
+    return obtain_password(
+        environ={},
+        password_file=sources.proxy_password_file,
+        prompt=(lambda: ask(f"Password for {proxy.username} at the proxy {proxy}"))
+        if ask is not None
+        else None,
+    )
 
 
 # -- who logs in, with what ------------------------------------------------------------------

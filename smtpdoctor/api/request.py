@@ -31,6 +31,7 @@ from smtpdoctor.settings.config import (
     check_slow_greeting,
     check_source_address,
 )
+from smtpdoctor.settings.proxy import check_proxy_family, parse_proxy
 
 #: Asks a person for a secret, given what to ask for (``"Password for alice@example.com"``).
 Ask = Callable[[str], str]
@@ -57,8 +58,8 @@ class SecretSources:
 
     Each secret is looked for in order: the value given here (for programs), the file, the
     environment variable (``$SMTPDOCTOR_PASSWORD``, ``$SMTPDOCTOR_OAUTH_TOKEN``,
-    ``$SMTPDOCTOR_IMAP_PASSWORD`` in ``environ``), and last a person through ``ask``.  A
-    password never comes from the command line.
+    ``$SMTPDOCTOR_IMAP_PASSWORD``, ``$SMTPDOCTOR_PROXY_PASSWORD`` in ``environ``), and last a
+    person through ``ask``.  A password never comes from the command line.
     """
 
     password: Secret | None = None
@@ -71,6 +72,10 @@ class SecretSources:
     imap_password: Secret | None = None
     """The password of the mailbox that ``verify`` logs in to, when not the SMTP one."""
     imap_password_file: Path | None = None
+    proxy_password: Secret | None = None
+    """The password of the proxy's login (:attr:`Request.proxy` names the user); read only
+    when the proxy URL has a user name."""
+    proxy_password_file: Path | None = None
     environ: Mapping[str, str] = field(default_factory=_empty_mapping, repr=False, hash=False)
     """The environment to read the secret variables from (``os.environ`` on the command
     line; empty by default, so a program's environment is used only when it says so)."""
@@ -81,16 +86,26 @@ class SecretSources:
         """The secrets known without reading a file or asking anyone — the values given here
         and the secret environment variables — revealed, for a redactor: an error before the
         plan is made must not show them either."""
-        from smtpdoctor.secrets.passwords import IMAP_PASSWORD_ENV, PASSWORD_ENV
+        from smtpdoctor.secrets.passwords import (
+            IMAP_PASSWORD_ENV,
+            PASSWORD_ENV,
+            PROXY_PASSWORD_ENV,
+        )
         from smtpdoctor.secrets.tokens import TOKEN_ENV
 
         given = [
             secret.reveal()
-            for secret in (self.password, self.oauth_token, self.imap_password)
+            for secret in (
+                self.password,
+                self.oauth_token,
+                self.imap_password,
+                self.proxy_password,
+            )
             if secret is not None
         ]
         given += [
-            self.environ.get(name, "") for name in (PASSWORD_ENV, TOKEN_ENV, IMAP_PASSWORD_ENV)
+            self.environ.get(name, "")
+            for name in (PASSWORD_ENV, TOKEN_ENV, IMAP_PASSWORD_ENV, PROXY_PASSWORD_ENV)
         ]
         return tuple(secret for secret in given if secret)
 
@@ -172,6 +187,13 @@ class Request:
     source_address: str | None = None
     """The local IP address to connect from (``--source-address``); None lets the system
     choose."""
+    proxy: str | None = None
+    """Connect through this proxy (``--proxy``): ``socks5://``, ``socks5h://`` (the proxy
+    resolves the name), ``socks4://`` or ``http://`` (CONNECT) ``[USER@]HOST:PORT``, without
+    a password (that comes from :attr:`SecretSources.proxy_password`, its file or
+    ``$SMTPDOCTOR_PROXY_PASSWORD``).  Every connection of the run goes through it: SMTP, the
+    port matrix, IMAP.  None connects directly; proxy variables such as ``ALL_PROXY`` are
+    never read."""
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     send: TestMessage | None = None
     verify: MailboxCheck | None = None
@@ -191,6 +213,8 @@ class Request:
         check_slow_greeting(self.slow_greeting)
         check_family(self.family)
         check_source_address(self.source_address, self.family)
+        if self.proxy is not None:
+            check_proxy_family(parse_proxy(self.proxy), self.family)
         if self.verify is not None and self.send is None:
             raise ConfigError("--verify-imap needs a test message: add --send-to ADDRESS")
         if self.purpose is Purpose.SEND and self.send is None:

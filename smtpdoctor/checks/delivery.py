@@ -59,8 +59,11 @@ class Delivery(Check):
             "imap_user": settings.credentials.username,
             "token": sent.token,
             "waited_up_to_seconds": settings.wait,
+            "path": "direct" if ctx.config.proxy is None else "proxy",
         }
         config = ctx.config
+        if config.proxy is not None:
+            details["proxy"] = config.proxy.display
         tls = TLSOptions(
             ca_file=str(config.ca_file) if config.ca_file else None,
             ca_data=config.ca_data,
@@ -76,6 +79,7 @@ class Delivery(Check):
                 step_timeout=config.timeout,
                 resolver=resolver_for(config) or resolve,
                 source_address=config.source_address,
+                proxy=config.proxy,
             )
         except DeliveryError as exc:
             return Outcome(

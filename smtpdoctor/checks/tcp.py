@@ -8,6 +8,7 @@ from smtpdoctor.discovery.providers import closest_submission_host
 from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.net.session import Connected
 from smtpdoctor.net.transport import ConnectAttempt, ConnectError, ResolutionError
+from smtpdoctor.settings.proxy import ProxySpec
 
 #: Ports that clouds and ISPs block for outgoing connections more often than not.
 COMMONLY_BLOCKED_PORTS = frozenset({25})
@@ -36,6 +37,12 @@ CONNECT_FINDINGS = {
     "unreachable": "tcp.unreachable",
     "no-network": "tcp.no-network",
     "source-address-unavailable": "tcp.source-address-unavailable",
+    "proxy-unreachable": "tcp.proxy-unreachable",
+    "proxy-auth": "tcp.proxy-auth",
+    "proxy-refused": "tcp.proxy-refused",
+    "proxy-destination-unreachable": "tcp.proxy-destination-unreachable",
+    "proxy-timeout": "tcp.proxy-timeout",
+    "proxy-error": "tcp.proxy-error",
     "error": "tcp.error",
 }
 #: A timeout on a port in :data:`COMMONLY_BLOCKED_PORTS`: probably blocked on the client's side.
@@ -76,28 +83,33 @@ class TCPConnect(Check):
             finding = CONNECT_FINDINGS.get(exc.kind, CONNECT_FINDINGS["error"])
             if exc.kind == "timeout" and port in COMMONLY_BLOCKED_PORTS:
                 finding = TIMEOUT_ON_BLOCKED_PORT
+            details: dict[str, DetailValue] = {
+                **_path(ctx.config.proxy),
+                "host": host,
+                "port": port,
+                "attempts": tuple(f"{a.address}: {a.detail}" for a in exc.attempts),
+            }
             return Outcome(
-                Status.FAIL,
-                _connect_summary(host, port, exc),
-                finding=finding,
-                details={
-                    "host": host,
-                    "port": port,
-                    "attempts": tuple(f"{a.address}: {a.detail}" for a in exc.attempts),
-                },
+                Status.FAIL, _connect_summary(host, port, exc), finding=finding, details=details
             )
-        return _connected(connected)
+        return _connected(connected, host)
 
 
-def _connected(connected: Connected) -> Outcome:
-    """PASS naming the address and IP version used; WARN (:data:`FAMILY_BROKEN`) when the
-    other IP version's addresses all failed first."""
+def _path(proxy: ProxySpec | None) -> dict[str, DetailValue]:
+    """How the run connects, for the details: ``path`` ``direct`` or ``proxy`` (with the
+    proxy's URL, without its password)."""
+    if proxy is None:
+        return {"path": "direct"}
+    return {"path": "proxy", "proxy": proxy.display}
+
+
+def _connected(connected: Connected, host: str) -> Outcome:
+    """PASS naming the address and IP version used (and the proxy, when there is one); WARN
+    (:data:`FAMILY_BROKEN`) when the other IP version's addresses all failed first."""
     source = f" from {connected.source_address}" if connected.source_address else ""
-    summary = (
-        f"connected to {connected.address} (IPv{connected.family}) port {connected.port}"
-        f"{source} in {connected.seconds * 1000:.0f} ms"
-    )
+    took = f"in {connected.seconds * 1000:.0f} ms"
     details: dict[str, DetailValue] = {
+        "path": "direct" if connected.proxy is None else "proxy",
         "address": connected.address,
         "port": connected.port,
         "family": connected.family,
@@ -106,6 +118,12 @@ def _connected(connected: Connected) -> Outcome:
     }
     if connected.source_address is not None:
         details["source_address"] = connected.source_address
+    if connected.proxy is not None:
+        return _proxied(connected, host, source, took, details)
+    summary = (
+        f"connected to {connected.address} (IPv{connected.family}) port {connected.port}"
+        f"{source} {took}"
+    )
     broken = [a for a in connected.failed_attempts if a.family != connected.family]
     if not broken:
         return Outcome(Status.PASS, summary, details=details)
@@ -120,6 +138,29 @@ def _connected(connected: Connected) -> Outcome:
             "stall_seconds": round(max(a.seconds for a in broken), 6),
         },
     )
+
+
+def _proxied(
+    connected: Connected, host: str, source: str, took: str, details: dict[str, DetailValue]
+) -> Outcome:
+    """PASS through a proxy, naming it, and the address asked of it when it was resolved
+    here (the family-broken WARN is not given: the failed addresses are the proxy's view)."""
+    assert connected.proxy is not None
+    details["proxy"] = connected.proxy
+    if connected.resolved_by_proxy:
+        del details["address"], details["family"]
+        details["resolved_by"] = "proxy"
+        where = f"{host} (resolved by the proxy)"
+    else:
+        where = f"{host} ({connected.address}, IPv{connected.family})"
+        if host == connected.address:
+            where = f"{host} (IPv{connected.family})"
+    if connected.failed_attempts:
+        details["failed_attempts"] = tuple(
+            f"{a.address}: {a.detail}" for a in connected.failed_attempts
+        )
+    summary = f"connected to {where} port {connected.port} through {connected.proxy}{source} {took}"
+    return Outcome(Status.PASS, summary, details=details)
 
 
 def _family_broken(broken: list[ConnectAttempt], worked: int) -> str:
@@ -202,6 +243,8 @@ def _connect_summary(host: str, port: int, exc: ConnectError) -> str:
         )
     if exc.kind == "source-address-unavailable":
         return f"could not connect to {host}: {exc.attempts[0].detail} — nothing was sent"
+    if exc.kind.startswith("proxy-"):
+        return str(exc)  # the proxy's failure, in words that name the proxy and the server
     return f"could not connect to {host} on port {port}: {exc}"
 
 

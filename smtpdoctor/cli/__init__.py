@@ -54,6 +54,11 @@ COMMANDS: dict[str, CommandSpec] = {
         "smtpdoctor.cli.plugins", "plugins", "List the plugins a check would load"
     ),
     "checks": CommandSpec("smtpdoctor.cli.plugins", "checks", "List every check a run would know"),
+    "providers": CommandSpec(
+        "smtpdoctor.cli.providers",
+        "providers",
+        "List the providers smtpdoctor knows, with every fact's source",
+    ),
 }
 
 

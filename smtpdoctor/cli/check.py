@@ -18,6 +18,7 @@ import typer
 from smtpdoctor.cli.common import execute, hidden_prompt, interactive, plugin_selection
 from smtpdoctor.cli.help import CONNECTION, LOGIN, OUTPUT, SENDING, choices
 from smtpdoctor.cli.options import (
+    AllAddressesOption,
     CAFileOption,
     DeadlineOption,
     DisableOption,
@@ -34,6 +35,8 @@ from smtpdoctor.cli.options import (
     PasswordFileOption,
     PluginOption,
     PortOption,
+    ProxyOption,
+    ProxyPasswordFileOption,
     SlowGreetingOption,
     SourceAddressOption,
     TimeoutOption,
@@ -59,6 +62,7 @@ EPILOG = (
     "  smtpdoctor check mail.example.com:465 --format json\n\n"
     "  smtpdoctor check mail.example.com --format prometheus --output smtp.prom   (cron)\n\n"
     "  smtpdoctor check mail.example.com -p 2525 --tls starttls   (-p is the same as :2525)\n\n"
+    "  smtpdoctor check smtp.example.com:587 --all-addresses   (every address of a pool)\n\n"
     "  SMTPDOCTOR_PASSWORD=… smtpdoctor check smtp.example.com -u app --transcript"
 )
 
@@ -115,6 +119,9 @@ def check(
     ipv4: IPv4Option = False,
     ipv6: IPv6Option = False,
     source_address: SourceAddressOption = None,
+    all_addresses: AllAddressesOption = False,
+    proxy: ProxyOption = None,
+    proxy_password_file: ProxyPasswordFileOption = None,
     user: Annotated[
         str | None,
         typer.Option(
@@ -240,6 +247,7 @@ def check(
                 oauth_token_file=oauth_token_file,
                 oauth_token_command=oauth_token_command,
                 imap_password_file=imap_password_file,
+                proxy_password_file=proxy_password_file,
                 environ=os.environ,
                 ask=hidden_prompt if interactive() else None,
             ),
@@ -257,6 +265,7 @@ def check(
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
             family=address_family(ipv4=ipv4, ipv6=ipv6),
             source_address=source_address,
+            proxy=proxy,
             probes=tuple(parse_probe(text) for text in probe_port or ()) or DEFAULT_PROBES,
             send=TestMessage(send_to, mail_from) if send_to is not None else None,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
@@ -265,5 +274,11 @@ def check(
         )
 
     raise typer.Exit(
-        execute(request, output_format=output_format, transcript=transcript, output=output)
+        execute(
+            request,
+            output_format=output_format,
+            transcript=transcript,
+            output=output,
+            survey=all_addresses,
+        )
     )

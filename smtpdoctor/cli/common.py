@@ -69,6 +69,7 @@ def execute(
     show: Callable[[Doctor, Report], str] | None = None,
     prepare: Callable[[], Doctor] | None = None,
     output: Path | None = None,
+    survey: bool = False,
 ) -> int:
     """Run one diagnosis for a command and print it; the exit code.
 
@@ -85,6 +86,9 @@ def execute(
         by default the Doctor is made for the request (:meth:`Doctor.for_request`).
     :param output: write the text to this file, atomically, instead of standard output
         (``--output``); failing to is exit code 3.
+    :param survey: check every address of the server's name and compare them
+        (``--all-addresses``): :meth:`~smtpdoctor.api.Doctor.survey` instead of ``run``,
+        shown by :func:`~smtpdoctor.render.pool.render_pool` (builtin formats only).
     :returns: the report's exit status (130 when Ctrl-C ended the run), or 3 when it could
         not run or the output could not be written.
     """
@@ -103,18 +107,27 @@ def execute(
         if doctor is None:
             doctor = Doctor.for_request(request)
         doctor.require_format(output_format)
+        if survey:
+            from smtpdoctor.render.pool import require_pool_format
+
+            require_pool_format(output_format)
         plan = doctor.plan(request)
         secrets = request.secrets.known() + plan.config.secrets()
         if announce is not None:
             announce(plan)
-        report = doctor.run(plan, observer=observer)
-        if show is not None:
-            shown = show(doctor, report)
+        options = RenderOptions(color=use_color(), width=terminal_width(), transcript=transcript)
+        if survey:
+            from smtpdoctor.render.pool import render_pool
+
+            pool = doctor.survey(plan)
+            status, shown = pool.exit_status, render_pool(pool, output_format, options)
         else:
-            options = RenderOptions(
-                color=use_color(), width=terminal_width(), transcript=transcript
-            )
-            shown = doctor.render(report, output_format, options)
+            report = doctor.run(plan, observer=observer)
+            status = report.exit_status
+            if show is not None:
+                shown = show(doctor, report)
+            else:
+                shown = doctor.render(report, output_format, options)
     except (typer.Exit, typer.Abort):
         raise  # the command line's own endings (a usage error printed, Ctrl-D at a prompt)
     except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - words, never a traceback
@@ -125,7 +138,7 @@ def execute(
         if document is not None and not emit(document, output):
             return int(ExitCode.UNKNOWN)
         return int(failure.exit_code)
-    return report.exit_status if emit(shown, output) else int(ExitCode.UNKNOWN)
+    return status if emit(shown, output) else int(ExitCode.UNKNOWN)
 
 
 def emit(text: str, output: Path | None) -> bool:

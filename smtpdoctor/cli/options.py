@@ -161,6 +161,45 @@ SourceAddressOption = Annotated[
         rich_help_panel=CONNECTION,
     ),
 ]
+#: ``--all-addresses``: a pool survey (:meth:`smtpdoctor.api.Doctor.survey`).
+AllAddressesOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-addresses",
+        help="Check every A/AAAA address of the server's name, one after the other, and "
+        "compare them: for load-balanced pools where one member differs (another "
+        "certificate, no STARTTLS, other AUTH). Up to 16 addresses; -4/-6 keep one IP version.",
+        rich_help_panel=CONNECTION,
+    ),
+]
+#: ``--proxy``: every connection of the run through a proxy (parsed by
+#: :func:`smtpdoctor.settings.proxy.parse_proxy`).
+ProxyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--proxy",
+        metavar="URL",
+        help="Connect through this proxy: socks5://HOST:PORT (the server's name resolved "
+        "here), socks5h://HOST:PORT (resolved by the proxy), socks4://HOST:PORT or "
+        "http://HOST:PORT (CONNECT); for a login, socks5://USER@HOST:PORT with the password "
+        "in $SMTPDOCTOR_PROXY_PASSWORD or --proxy-password-file, never in the URL. "
+        "ALL_PROXY and the like are not read.",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
+#: ``--proxy-password-file``: the proxy login's password (never on the command line).
+ProxyPasswordFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--proxy-password-file",
+        metavar="FILE",
+        help="Read the password of the --proxy URL's user from this file (first line; else "
+        "$SMTPDOCTOR_PROXY_PASSWORD, or a hidden prompt).",
+        dir_okay=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
 #: ``--plugin``: extra plugins for this run (long only: ``-p`` is ``--port``).
 PluginOption = Annotated[
     list[str] | None,

@@ -24,6 +24,8 @@ from smtpdoctor.cli.options import (
     IPv6Option,
     OptionOption,
     PluginOption,
+    ProxyOption,
+    ProxyPasswordFileOption,
     SlowGreetingOption,
     SourceAddressOption,
     TimeoutOption,
@@ -33,6 +35,7 @@ from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, ExitCode, TLSMode
 
 if TYPE_CHECKING:
+    from smtpdoctor.api import SecretSources
     from smtpdoctor.scan import BadLine, ScanResult, ScanTally, Shard
 
 EPILOG = (
@@ -86,6 +89,8 @@ def scan(
     ipv4: IPv4Option = False,
     ipv6: IPv6Option = False,
     source_address: SourceAddressOption = None,
+    proxy: ProxyOption = None,
+    proxy_password_file: ProxyPasswordFileOption = None,
     concurrency: Annotated[
         int,
         typer.Option(
@@ -167,7 +172,7 @@ def scan(
     """Check many mail servers: bounded concurrency, one connection per server at a time,
     results as JSON Lines as they finish, a summary at the end."""
     from smtpdoctor.api import Doctor, Request, failure_of, parse_options
-    from smtpdoctor.api.planning import check_ca_file
+    from smtpdoctor.api.planning import check_ca_file, read_proxy
     from smtpdoctor.model.words import ConfigError
     from smtpdoctor.render.table import wrapped
     from smtpdoctor.scan import (
@@ -193,6 +198,8 @@ def scan(
             dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
             family=address_family(ipv4=ipv4, ipv6=ipv6),
             source_address=source_address,
+            proxy=proxy,
+            secrets=_proxy_secrets(proxy_password_file),
             tls=tls,
             helo_name=helo_name,
             timeout=timeout,
@@ -204,6 +211,7 @@ def scan(
             options=parse_options(option or ()),
         )
         check_ca_file(template)
+        read_proxy(template)  # a bad proxy URL or a missing password: exit 3 before any target
         options = ScanOptions(
             template=template,
             concurrency=concurrency,
@@ -260,6 +268,18 @@ def scan(
     summary = wrapped(summary, terminal_width(), indent="  ")
     typer.echo(summary, err=output is None)
     raise typer.Exit(int(tally.exit_code_with(unreadable_lines=len(target_list.bad_lines))))
+
+
+def _proxy_secrets(password_file: Path | None) -> SecretSources:
+    """Where the proxy password comes from: ``password_file``, else
+    ``$SMTPDOCTOR_PROXY_PASSWORD`` — and no other secret of the environment, for a scan logs
+    in nowhere."""
+    from smtpdoctor.api import SecretSources
+    from smtpdoctor.secrets.passwords import PROXY_PASSWORD_ENV
+
+    value = os.environ.get(PROXY_PASSWORD_ENV)
+    environ = {PROXY_PASSWORD_ENV: value} if value else {}
+    return SecretSources(proxy_password_file=password_file, environ=environ)
 
 
 def _read_lines(source: str) -> list[str]:

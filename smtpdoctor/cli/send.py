@@ -45,6 +45,8 @@ from smtpdoctor.cli.options import (
     PasswordFileOption,
     PluginOption,
     PortOption,
+    ProxyOption,
+    ProxyPasswordFileOption,
     SlowGreetingOption,
     SourceAddressOption,
     TimeoutOption,
@@ -96,6 +98,8 @@ def send(
     ipv4: IPv4Option = False,
     ipv6: IPv6Option = False,
     source_address: SourceAddressOption = None,
+    proxy: ProxyOption = None,
+    proxy_password_file: ProxyPasswordFileOption = None,
     user: Annotated[
         str | None,
         typer.Option(
@@ -168,9 +172,13 @@ def send(
             check_source_address,
             parse_target,
         )
+        from smtpdoctor.settings.proxy import check_proxy_family, parse_proxy
 
         parse_target(with_port(target, port))
-        check_source_address(source_address, address_family(ipv4=ipv4, ipv6=ipv6))
+        family = address_family(ipv4=ipv4, ipv6=ipv6)
+        check_source_address(source_address, family)
+        if proxy is not None:
+            check_proxy_family(parse_proxy(proxy), family)
         verifies = not insecure and tls is not TLSMode.NONE
         return Doctor.for_settings(plugins, verifies_certificates=verifies, ca_file=ca_file)
 
@@ -190,6 +198,7 @@ def send(
         sources = SecretSources(
             password_file=password_file,
             imap_password_file=imap_password_file,
+            proxy_password_file=proxy_password_file,
             environ=os.environ,
             ask=hidden_prompt if asking else None,
         )
@@ -215,6 +224,7 @@ def send(
             slow_greeting=slow_greeting,
             family=address_family(ipv4=ipv4, ipv6=ipv6),
             source_address=source_address,
+            proxy=proxy,
             send=message,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
             plugins=plugins,

@@ -3,33 +3,59 @@ receives, from what the run has learnt so far."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from smtpdoctor.core.hooks import HintContext
-from smtpdoctor.discovery.providers import detect_provider
+from smtpdoctor.discovery.providers import Recognition, recognise
 
 if TYPE_CHECKING:
+    from smtpdoctor.model.results import CheckResult
     from smtpdoctor.net.session import Session
     from smtpdoctor.settings.config import RunConfig
 
 
-def hint_context(config: RunConfig, session: Session) -> HintContext:
-    """The context for hints at this point of the run: the target, the greeting and EHLO
-    domain received so far, and the provider they (with the host name) point to."""
+def recognition(
+    config: RunConfig,
+    session: Session,
+    results: Mapping[str, CheckResult],
+    planned: Recognition | None = None,
+) -> Recognition | None:
+    """The run's provider and how it was recognised: as planned (the typed address's mail
+    domain, the typed domain's MX), else from the host name, the certificate's names, the
+    EHLO domain, the greeting and the login, as far as the run has seen them."""
+    if planned is not None:
+        return planned
     banner = session.greeting.text if session.greeting is not None else None
     capabilities = session.capabilities or session.capabilities_before_tls
-    ehlo_domain = capabilities.domain if capabilities is not None else None
-    provider = detect_provider(
+    certificate = results.get("certificate")
+    names = certificate.outcome.details.get("sans") if certificate is not None else None
+    return recognise(
         host=config.host,
         banner=banner,
-        ehlo_domain=ehlo_domain,
+        ehlo_domain=capabilities.domain if capabilities is not None else None,
         username=config.credentials.username if config.credentials else None,
+        certificate_names=names if isinstance(names, tuple) else (),
     )
+
+
+def hint_context(
+    config: RunConfig,
+    session: Session,
+    results: Mapping[str, CheckResult] | None = None,
+    planned: Recognition | None = None,
+) -> HintContext:
+    """The context for hints at this point of the run: the target, the greeting and EHLO
+    domain received so far, and the provider they (with the host name, the certificate and
+    what planning found) point to."""
+    banner = session.greeting.text if session.greeting is not None else None
+    capabilities = session.capabilities or session.capabilities_before_tls
+    found = recognition(config, session, results or {}, planned)
     return HintContext(
         host=config.host,
         port=config.port,
         tls_mode=config.tls_mode,
-        provider=provider.id if provider is not None else None,
+        provider=found.provider.id if found is not None else None,
         banner=banner,
-        ehlo_domain=ehlo_domain,
+        ehlo_domain=capabilities.domain if capabilities is not None else None,
     )

@@ -35,11 +35,12 @@ from smtpdoctor.core.check import (
     StepFailure,
     findings_of,
 )
-from smtpdoctor.core.hintcontext import hint_context
+from smtpdoctor.core.hintcontext import hint_context, recognition
 from smtpdoctor.core.hookcalls import call_each
 from smtpdoctor.core.hooks import HintContext
 from smtpdoctor.core.plugins import notify_result
 from smtpdoctor.core.registry import collect_checks as collect_checks  # re-exported
+from smtpdoctor.discovery.providers import Recognition
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Report, Status, Target
 from smtpdoctor.net.session import NotConnected, Session
 from smtpdoctor.net.transport import ConnectionClosed, StepTimeout, TransportError
@@ -60,12 +61,15 @@ def run(
     preamble: tuple[CheckResult, ...] = (),
     on_result: ResultObserver | None = None,
     session: Session | None = None,
+    recognised: Recognition | None = None,
 ) -> Report:
     """Run every registered check against ``config``'s server and return the report.
 
     ``preamble`` holds the rows found before connecting (the ``target`` and ``ports`` rows of
     :class:`~smtpdoctor.api.Plan`); they come first in the report, and checks see them, and
     their time counts in the report's duration: the run took that long, not only the session.
+    ``recognised`` is the provider planning found (by the typed address's mail domain or the
+    typed domain's MX); without it the run recognises the provider by what it sees.
 
     Raises :class:`~smtpdoctor.core.registry.RegistrationError` before connecting if the checks do
     not form a valid plan; everything that happens after that is reported, not raised.
@@ -87,7 +91,7 @@ def run(
             result = _with_hints(
                 redactor.result(_run_one(check, context, results)),
                 manager,
-                lambda: hint_context(config, session),
+                lambda: hint_context(config, session, results, recognised),
             )
             results[check.id] = result
             for failure in notify_result(manager, result):
@@ -100,6 +104,7 @@ def run(
     finally:
         session.close(polite=not interrupted)
         session.trust_store.settle()
+    found = recognition(config, session, results, recognised)
     return Report(
         target=Target(config.host, config.port, config.tls_mode),
         results=tuple(results.values()),
@@ -108,7 +113,8 @@ def run(
         tool_version=__version__,
         verification_disabled=config.insecure,
         transcript=redactor.transcript(session.transcript),
-        provider=hint_context(config, session).provider,
+        provider=found.provider.id if found is not None else None,
+        provider_clue=found.clue if found is not None else None,
         interrupted=interrupted,
     )
 

@@ -2,7 +2,8 @@
 
 The standard library's :mod:`imaplib` does the talking — the one place besides
 :mod:`smtpdoctor.net.transport` where smtpdoctor opens a socket, and only after the name was
-resolved under a deadline by :func:`smtpdoctor.net.transport.resolve`.  IMAPS on 993 or STARTTLS
+resolved under a deadline by :func:`smtpdoctor.net.transport.resolve`; through a proxy
+(``--proxy``) the transport opens the connection and imaplib gets it.  IMAPS on 993 or STARTTLS
 on any other port, certificates verified like the SMTP side, then LOGIN (or AUTHENTICATE
 PLAIN), then a poll with back-off: each round examines INBOX and the Junk/Spam folders (found
 by the ``\\Junk`` attribute of RFC 6154, else by name) and searches for the token in the
@@ -32,7 +33,15 @@ from email.policy import default as default_policy
 
 from smtpdoctor.discovery.providers import detect_provider
 from smtpdoctor.model.credentials import Credentials
-from smtpdoctor.net.transport import ResolutionError, Resolver, client_context, resolve
+from smtpdoctor.net.transport import (
+    ConnectError,
+    ResolutionError,
+    Resolver,
+    Transport,
+    client_context,
+    resolve,
+)
+from smtpdoctor.settings.proxy import ProxySpec
 from smtpdoctor.settings.sending import IMAPSecurity, IMAPSettings
 
 #: The first pause between two searches, how much it grows each round, and its cap.
@@ -119,6 +128,7 @@ def find_message(
     sleep: Callable[[float], None] = time.sleep,
     resolver: Resolver = resolve,
     source_address: str | None = None,
+    proxy: ProxySpec | None = None,
 ) -> Found | None:
     """Log in to the mailbox and poll until the message carrying ``token`` shows up.
 
@@ -126,13 +136,13 @@ def find_message(
     search stops ``settings.wait`` seconds after that.  Returns None when the message did not
     show up in time; raises :class:`DeliveryError` when the mailbox cannot be searched.
     ``resolver`` looks up the IMAP host (the run's ``--dns-server`` when there is one);
-    ``source_address`` is the local address to connect from (``--source-address``).
+    ``source_address`` is the local address to connect from (``--source-address``);
+    ``proxy`` the proxy to connect through (``--proxy``), None for a direct connection.
     """
     give_up_at = accepted_at + settings.wait
+    route = _Route(resolver, source_address, proxy)
     try:
-        with _connection(
-            settings, tls, step_timeout, give_up_at, clock, resolver, source_address
-        ) as mailbox:
+        with _connection(settings, tls, step_timeout, give_up_at, clock, route) as mailbox:
             folders = mailbox.folders()
             interval = FIRST_INTERVAL
             searches = 0
@@ -205,30 +215,80 @@ class _Watchdog:
                 self._spare.shutdown(socket.SHUT_RDWR)
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """How the IMAP connection is made: the run's resolver, source address and proxy."""
+
+    resolver: Resolver
+    source_address: str | None
+    proxy: ProxySpec | None
+
+    def opener(self, host: str, port: int, step_timeout: float) -> Callable[[float], socket.socket]:
+        """What opens the connection to ``host`` port ``port`` within a timeout: resolve here
+        (now, within ``step_timeout``) and connect, or let the transport connect through the
+        proxy."""
+        source = (self.source_address, 0) if self.source_address is not None else None
+        if self.proxy is None:
+            address = self._address(host, port, step_timeout)
+            return lambda timeout: socket.create_connection(address, timeout, source_address=source)
+        proxy = self.proxy
+
+        def through(timeout: float) -> socket.socket:
+            sock = Transport.connect(
+                host,
+                port,
+                deadline_at=time.monotonic() + timeout,
+                resolver=self.resolver,
+                source_address=self.source_address,
+                proxy=proxy,
+            ).detach()
+            sock.settimeout(timeout)
+            return sock
+
+        return through
+
+    def _address(self, host: str, port: int, step_timeout: float) -> tuple[str, int]:
+        """The first address of ``host`` this machine can reach from the source address."""
+        lookup_by = time.monotonic() + step_timeout  # resolvers work on the real clock
+        addresses = self.resolver(host, port, deadline_at=lookup_by)
+        if self.source_address is not None:  # only addresses of its IP version
+            wanted = _family_of(self.source_address)
+            addresses = [pair for pair in addresses if pair[0] == wanted]
+            if not addresses:
+                raise ResolutionError(
+                    f"it has no address of the IP version of the source address "
+                    f"{self.source_address}",
+                    kind="no-address-in-family",
+                )
+        if not addresses:
+            raise ResolutionError(f"{host} has no usable address", kind="no-address")
+        return addresses[0][1]
+
+
 class _BoundedIMAP4(imaplib.IMAP4):
-    """imaplib's client, connecting to an address resolved under a deadline, with TLS from
-    the first byte when asked, refusing literals bigger than :data:`MAX_LITERAL`, its
-    connection cut by a :class:`_Watchdog` at the end of the wait."""
+    """imaplib's client, connecting by ``opener`` (to an address resolved under a deadline,
+    or through a proxy), with TLS from the first byte when asked, refusing literals bigger
+    than :data:`MAX_LITERAL`, its connection cut by a :class:`_Watchdog` at the end of the
+    wait."""
 
     def __init__(
         self,
         host: str,
         port: int,
         *,
-        address: tuple[str, int],
+        opener: Callable[[float], socket.socket],
         implicit_tls: ssl.SSLContext | None,
         timeout: float,
         watchdog: _Watchdog,
-        source_address: str | None = None,
     ) -> None:
-        self._address = address
-        self._source = (source_address, 0) if source_address is not None else None
+        self._opener = opener
         self._implicit_tls = implicit_tls
         self._watchdog = watchdog
+        self._step_timeout = timeout
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout: float | None) -> socket.socket:
-        sock = socket.create_connection(self._address, timeout, source_address=self._source)
+        sock = self._opener(self._step_timeout if timeout is None else timeout)
         self._watchdog.watch(sock)
         if self._implicit_tls is None:
             return sock
@@ -323,8 +383,7 @@ def _connection(
     step_timeout: float,
     give_up_at: float,
     clock: Callable[[], float],
-    resolver: Resolver,
-    source_address: str | None = None,
+    route: _Route,
 ) -> Iterator[_Mailbox]:
     """Connect, secure, log in; yield the mailbox; log out.  Errors become DeliveryError."""
     where = f"{settings.host} port {settings.port}"
@@ -337,28 +396,14 @@ def _connection(
             context = client_context(
                 verify=not tls.insecure, ca_file=tls.ca_file, ca_data=tls.ca_data
             )
-            lookup_by = time.monotonic() + step_timeout  # resolve() works on the real clock
-            addresses = resolver(settings.host, settings.port, deadline_at=lookup_by)
-            if source_address is not None:  # only addresses it can reach: those of its IP version
-                wanted = _family_of(source_address)
-                addresses = [pair for pair in addresses if pair[0] == wanted]
-                if not addresses:
-                    raise ResolutionError(
-                        f"it has no address of the IP version of the source address "
-                        f"{source_address}",
-                        kind="no-address-in-family",
-                    )
-            if not addresses:
-                raise ResolutionError(f"{settings.host} has no usable address", kind="no-address")
             implicit = settings.security is IMAPSecurity.IMPLICIT
             imap = _BoundedIMAP4(
                 settings.host,
                 settings.port,
-                address=addresses[0][1],
+                opener=route.opener(settings.host, settings.port, step_timeout),
                 implicit_tls=context if implicit else None,
                 timeout=step_timeout,
                 watchdog=watchdog,
-                source_address=source_address,
             )
             if not implicit:
                 if "STARTTLS" not in imap.capabilities:
@@ -386,6 +431,13 @@ def _connection(
     except TimeoutError:
         raise DeliveryError(
             f"the IMAP server at {where} did not answer in time", finding="delivery.imap-timeout"
+        ) from None
+    except ConnectError as exc:  # through the proxy, which says why in words
+        finding = (
+            "delivery.imap-timeout" if exc.kind == "proxy-timeout" else "delivery.imap-unreachable"
+        )
+        raise DeliveryError(
+            f"could not reach the IMAP server at {where}: {exc}", finding=finding
         ) from None
     except ssl.SSLCertVerificationError as exc:
         raise DeliveryError(
@@ -418,6 +470,7 @@ def _connection(
             finding="delivery.imap-error",
         ) from None
     except OSError as exc:
+        source_address = route.source_address
         if source_address is not None and exc.errno == errno.EADDRNOTAVAIL:
             raise DeliveryError(
                 f"could not reach the IMAP server at {where}: {source_address} is not an "

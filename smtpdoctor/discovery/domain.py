@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from smtpdoctor.discovery.providers import Provider, detect_provider, provider_for_mx
+from smtpdoctor.discovery.providers import (
+    Provider,
+    Recognition,
+    recognise,
+    recognised_by_mx,
+)
 from smtpdoctor.discovery.source import Source
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.net.resolver import DNSClient, Lookup, MXRecord, SRVRecord, gather
@@ -51,6 +56,8 @@ class Candidate:
     reason: str
     """How the source led here, in words (``its MX aspmx.l.google.com belongs to Gmail``)."""
     provider: Provider | None = None
+    recognition: Recognition | None = None
+    """How :attr:`provider` was recognised (by the MX, or by the candidate's host name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +129,7 @@ def candidates(records: DomainRecords) -> list[Candidate]:
                     tls,
                     Source.SRV,
                     f"its {service} SRV record",
-                    detect_provider(host=offered.target),
+                    *_recognised(offered.target),
                 )
             )
     for guess in records.guesses:
@@ -134,7 +141,7 @@ def candidates(records: DomainRecords) -> list[Candidate]:
                     TLSMode.AUTO,
                     Source.GUESS,
                     f"a guess: {guess.name} exists in DNS",
-                    detect_provider(host=guess.name),
+                    *_recognised(guess.name),
                 )
             )
     if records.mx_hosts:
@@ -146,7 +153,7 @@ def candidates(records: DomainRecords) -> list[Candidate]:
                 TLSMode.AUTO,
                 Source.MX_HOST,
                 f"its mail exchanger {host}, which receives its mail and may take submissions too",
-                detect_provider(host=host),
+                *_recognised(host),
             )
         )
     return found
@@ -161,7 +168,8 @@ def srv_not_offered(records: DomainRecords) -> tuple[str, ...]:
 
 def _provider_behind_mx(mx_records: tuple[MXRecord, ...]) -> Candidate | None:
     for record in mx_records:
-        provider = provider_for_mx(record.host)
+        found = recognised_by_mx(record.host)
+        provider = found.provider if found is not None else None
         host = provider.submission_host_for() if provider is not None else None
         if provider is not None and host is not None:
             return Candidate(
@@ -171,5 +179,12 @@ def _provider_behind_mx(mx_records: tuple[MXRecord, ...]) -> Candidate | None:
                 Source.MX,
                 f"its MX {record.host} belongs to {provider.name}",
                 provider,
+                found,
             )
     return None
+
+
+def _recognised(host: str) -> tuple[Provider | None, Recognition | None]:
+    """The provider a candidate's host name belongs to, and how it was recognised."""
+    found = recognise(host=host)
+    return (found.provider if found is not None else None), found

@@ -51,8 +51,9 @@ _OTHER_PORT = 2
 
 #: Every finding the ``ports`` row can carry (it is no check, so they are declared here):
 #: a port with TLS was chosen; only a port without TLS, or only a refusing server, answers;
-#: nothing answers SMTP; the name did not resolve, or this machine has no route to it, so no
-#: port was reached (the ``tcp`` row, which tries again, is the one to fail for that).
+#: nothing answers SMTP; the name did not resolve, or this machine has no route to it, or the
+#: proxy (``--proxy``) failed, so no port was reached (the ``tcp`` row, which tries again, is
+#: the one to fail for that).
 PORTS_FINDINGS: tuple[str, ...] = (
     "ports.recommended",
     "ports.no-tls",
@@ -60,6 +61,7 @@ PORTS_FINDINGS: tuple[str, ...] = (
     "ports.none-answered",
     "ports.not-resolved",
     "ports.no-network",
+    "ports.proxy-failed",
 )
 
 
@@ -92,6 +94,10 @@ class Verdict(enum.StrEnum):
     """The conversation broke off (closed, reset, malformed reply)."""
     DNS = "dns"
     """The host name did not resolve."""
+    PROXY_REFUSED = "proxy-refused"
+    """The proxy (``--proxy``) refused to connect to this port: its rules allow others."""
+    PROXY_FAILED = "proxy-failed"
+    """The proxy itself failed (unreachable, login refused, broken): no port was reached."""
     ERROR = "error"
     """The probe itself crashed (a bug in smtpdoctor)."""
 
@@ -113,6 +119,8 @@ _SHORT = {
     Verdict.TLS_FAILED: "TLS failed",
     Verdict.BROKEN: "broke off",
     Verdict.DNS: "DNS failed",
+    Verdict.PROXY_REFUSED: "refused by the proxy",
+    Verdict.PROXY_FAILED: "the proxy failed",
     Verdict.ERROR: "probe crashed",
 }
 
@@ -146,6 +154,8 @@ class PortMatrix:
     host: str
     results: tuple[ProbeResult, ...]
     seconds: float
+    proxy: str | None = None
+    """The proxy every probe went through (its URL without the password); None: direct."""
 
     @property
     def recommended(self) -> ProbeResult | None:
@@ -176,13 +186,23 @@ class PortMatrix:
             ),
             "recommended": str(best.probe) if best is not None else None,
             "seconds": round(self.seconds, 6),
+            "path": "direct" if self.proxy is None else "proxy",
         }
+        if self.proxy is not None:
+            details["proxy"] = self.proxy
         if all(r.verdict is Verdict.DNS for r in self.results):
             return Outcome(
                 Status.SKIP,
                 f"not probed: {self.host} does not resolve (the tcp row says why)",
                 details=details,
                 finding="ports.not-resolved",
+            )
+        if all(r.verdict is Verdict.PROXY_FAILED for r in self.results):
+            return Outcome(
+                Status.SKIP,
+                f"not probed: the proxy {self.proxy} failed (the tcp row says why)",
+                details=details,
+                finding="ports.proxy-failed",
             )
         if all(r.verdict is Verdict.NO_NETWORK for r in self.results):
             return Outcome(
@@ -199,7 +219,7 @@ class PortMatrix:
                 f"show why ({timing})",
                 details=details,
                 finding="ports.none-answered",
-                hints=(_NOTHING_ANSWERS,),
+                hints=(_NOTHING_ANSWERS, *self._proxy_hints()),
             )
         summary = f"{seen}. Using {_label(best.probe)}: {self._why(best)} ({timing})"
         if best.verdict is Verdict.WORKS:
@@ -209,8 +229,13 @@ class PortMatrix:
             summary,
             details=details,
             finding="ports.no-tls" if best.verdict is Verdict.NO_STARTTLS else "ports.refused",
-            hints=(_NO_GOOD_PORT,),
+            hints=(_NO_GOOD_PORT, *self._proxy_hints()),
         )
+
+    def _proxy_hints(self) -> tuple[Hint, ...]:
+        """The proxy's port rules, when it refused a port."""
+        refused = any(r.verdict is Verdict.PROXY_REFUSED for r in self.results)
+        return (_PROXY_REFUSES_PORTS,) if refused else ()
 
     def _why(self, best: ProbeResult) -> str:
         if best.verdict is Verdict.NO_STARTTLS:
@@ -265,7 +290,8 @@ def run_matrix(config: RunConfig) -> PortMatrix:
                 found.get(index)
                 or [ProbeResult(probe, Verdict.SILENT, "the probe did not finish in time", 0.0)]
             )
-    return PortMatrix(config.host, tuple(results), time.monotonic() - start)
+    proxy = config.proxy.display if config.proxy is not None else None
+    return PortMatrix(config.host, tuple(results), time.monotonic() - start, proxy)
 
 
 def probe_port(
@@ -404,6 +430,14 @@ def _connect_failure(exc: ConnectError, probe: Endpoint, budget: float) -> tuple
         return Verdict.NO_NETWORK, f"this machine has no route to the host ({exc})"
     if exc.kind == "source-address-unavailable":  # as for no-network: never left this machine
         return Verdict.NO_NETWORK, exc.attempts[0].detail
+    if exc.kind == "proxy-refused":
+        return Verdict.PROXY_REFUSED, str(exc)
+    if exc.kind == "proxy-destination-unreachable":
+        return Verdict.UNREACHABLE, str(exc)
+    if exc.kind == "proxy-timeout":
+        return Verdict.TIMEOUT, str(exc)
+    if exc.kind.startswith("proxy-"):  # the proxy itself: unreachable, login, broken
+        return Verdict.PROXY_FAILED, str(exc)
     return Verdict.BROKEN, str(exc)
 
 
@@ -432,6 +466,14 @@ _NOTHING_ANSWERS = Hint(
         "(most clouds block outgoing port 25; use 587 or 465).",
         "Ports that refuse have nothing listening: the service is down or on another port "
         "(give it as HOST:PORT).",
+    ),
+)
+_PROXY_REFUSES_PORTS = Hint(
+    "The proxy refuses some mail ports",
+    (
+        "Corporate proxies often allow only web ports (443, 80): ask for the submission port "
+        "(587, or 465) to be allowed to the mail server, or use a port the proxy allows, if "
+        "the provider offers submission there.",
     ),
 )
 _NO_GOOD_PORT = Hint(

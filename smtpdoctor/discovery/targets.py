@@ -28,10 +28,19 @@ from smtpdoctor.discovery.providers import (
     USERNAME_ADDRESS,
     USERNAME_LOCAL_PART,
     Provider,
-    provider_for_mail_domain,
+    Recognition,
+    recognised_by_mail_domain,
 )
 from smtpdoctor.discovery.source import Source
-from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Status
+from smtpdoctor.model.results import (
+    CheckResult,
+    Clue,
+    DetailValue,
+    Hint,
+    Outcome,
+    ProviderClue,
+    Status,
+)
 from smtpdoctor.model.words import ConfigError, TLSMode
 from smtpdoctor.settings.config import RunConfig, split_target
 
@@ -107,6 +116,9 @@ class Located:
     null_mx: bool = False
     """Whether the typed domain publishes a null MX (RFC 7505): it accepts no mail."""
     seconds: float = 0.0
+    recognition: Recognition | None = None
+    """How :attr:`provider` was recognised: by the typed address's mail domain, the MX of
+    the typed domain, or the host name."""
 
     @property
     def login_allowed(self) -> bool:
@@ -207,6 +219,9 @@ def target_row(located: Located, config: RunConfig) -> CheckResult:
         "tls": located.tls.value,
         "source": located.source.value,
         "provider": provider.id if provider is not None else None,
+        "provider_recognised_by": (
+            located.recognition.clue.describe() if located.recognition is not None else None
+        ),
         "username": located.username,
         "null_mx": located.null_mx,
         "lookups": located.lookups,
@@ -249,10 +264,10 @@ def target_row(located: Located, config: RunConfig) -> CheckResult:
 
 def _locate(typed: Typed, request: RunConfig, *, deadline_at: float) -> Located:
     name = typed.name
-    provider = provider_for_mail_domain(name)
-    if provider is not None and provider.submission_host_for() is not None:
+    by_domain = recognised_by_mail_domain(name)
+    if by_domain is not None and by_domain.provider.submission_host_for() is not None:
         kind = Kind.MAIL_DOMAIN if typed.local_part is None else Kind.ADDRESS
-        return _from_provider(typed, kind, provider, request.tls)
+        return _from_provider(typed, kind, by_domain, request.tls)
     if typed.local_part is not None:
         return _from_domain(typed, Kind.ADDRESS, _records(name, request, deadline_at), request)
     if typed.port is not None or _plainly_a_server(name):
@@ -269,6 +284,7 @@ def _locate(typed: Typed, request: RunConfig, *, deadline_at: float) -> Located:
             Source.PROVIDER,
             f"the submission server of {provider.name}",
             provider,
+            recognition=Recognition(provider, ProviderClue(Clue.HOST_NAME, name)),
         )
     return _server_or_domain(typed, _records(name, request, deadline_at), request, deadline_at)
 
@@ -310,7 +326,8 @@ def _server_or_domain(
     return _as_server(typed, f"{trouble}, so it is checked as a server" if trouble else "", lookups)
 
 
-def _from_provider(typed: Typed, kind: Kind, provider: Provider, wanted: TLSMode) -> Located:
+def _from_provider(typed: Typed, kind: Kind, recognition: Recognition, wanted: TLSMode) -> Located:
+    provider = recognition.provider
     host = provider.submission_host_for()
     assert host is not None  # templated hosts are never looked up by mail domain
     port, tls = _endpoint(_provider_endpoints(provider), typed.port, wanted)
@@ -324,6 +341,7 @@ def _from_provider(typed: Typed, kind: Kind, provider: Provider, wanted: TLSMode
         f"the submission server of {provider.name}",
         provider,
         _username(typed, provider),
+        recognition=recognition,
     )
 
 
@@ -382,6 +400,7 @@ def _from_domain(
         _username(typed, best.provider),
         lookups=lookups,
         null_mx=records.null_mx,
+        recognition=best.recognition,
     )
 
 

@@ -48,6 +48,47 @@ class Hint:
     url: str | None = None
 
 
+class Clue(enum.StrEnum):
+    """What gave a provider away (see :class:`ProviderClue`)."""
+
+    HOST_NAME = "host-name"
+    MAIL_DOMAIN = "mail-domain"
+    MX = "mx"
+    CERTIFICATE = "certificate"
+    EHLO_DOMAIN = "ehlo-domain"
+    GREETING = "greeting"
+    LOGIN = "login"
+
+    @property
+    def words(self) -> str:
+        """The clue as a person reads it: ``MX``, ``host name``."""
+        return _CLUE_WORDS[self]
+
+
+_CLUE_WORDS = {
+    Clue.HOST_NAME: "host name",
+    Clue.MAIL_DOMAIN: "mail domain",
+    Clue.MX: "MX",
+    Clue.CERTIFICATE: "certificate name",
+    Clue.EHLO_DOMAIN: "EHLO domain",
+    Clue.GREETING: "greeting",
+    Clue.LOGIN: "login at",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderClue:
+    """How the provider of a run was recognised: the kind of clue and what was seen
+    (``Clue.MX``, ``"aspmx.l.google.com"``)."""
+
+    clue: Clue
+    seen: str
+
+    def describe(self) -> str:
+        """``recognised by MX aspmx.l.google.com``."""
+        return f"recognised by {self.clue.words} {self.seen}"
+
+
 def _frozen_details() -> Mapping[str, DetailValue]:
     return MappingProxyType({})
 
@@ -133,6 +174,9 @@ class Report:
     provider: str | None = None
     """The id of the provider the server belongs to (``smtpdoctor.discovery.providers``), if
     recognised."""
+    provider_clue: ProviderClue | None = None
+    """How the provider was recognised (by the typed address's mail domain, its MX, the host
+    name, the certificate, what the server says), when it was."""
     interrupted: bool = False
     """The user stopped the run (Ctrl-C): the rows after the last finished check are SKIP,
     and the process exits with 130 whatever the rows say."""

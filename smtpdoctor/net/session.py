@@ -67,7 +67,14 @@ class Connected:
     failed_attempts: tuple[ConnectAttempt, ...] = ()
     """The addresses tried before, that failed (the other family's, when it is broken)."""
     source_address: str | None = None
-    """The local address connected from, when ``--source-address`` chose it; else None."""
+    """The local address connected from, when ``--source-address`` chose it; else None
+    (through a proxy: the address of the connection to the proxy)."""
+    proxy: str | None = None
+    """The proxy connected through (its URL without the password); None: a direct
+    connection."""
+    resolved_by_proxy: bool = False
+    """The proxy resolved the server's name (``socks5h``): :attr:`address` is that name and
+    :attr:`family` 0, for which address it reached is not known here."""
 
 
 class Session:
@@ -171,17 +178,19 @@ class Session:
         self._drop()
         start = self._clock()
         self._transport = Transport.connect(
-            self.config.host,
+            self.config.address or self.config.host,
             self.config.port,
             deadline_at=self._step_deadline(),
             resolver=self._resolver,
             family=self.config.family,
             source_address=self.config.source_address,
+            proxy=self.config.proxy,
         )
         self._client = SMTPClient()
         self.connections += 1
         address, port = self._transport.peer
-        self.note(f"connected to {address} port {port}")
+        proxy = self._transport.proxy
+        self.note(f"connected to {address} port {port}" + (f" through {proxy}" if proxy else ""))
         return Connected(
             address,
             port,
@@ -192,12 +201,18 @@ class Session:
             source_address=(
                 self._transport.local_address if self.config.source_address is not None else None
             ),
+            proxy=proxy,
+            resolved_by_proxy=self._transport.resolved_by_proxy,
         )
 
     @property
     def peer_address(self) -> str | None:
-        """The address the session is connected to; None when it is not connected."""
-        return self._transport.peer[0] if self._transport is not None else None
+        """The address the session is connected to; None when it is not connected, or when
+        a proxy resolved the name (``socks5h``) and only it knows the address."""
+        transport = self._transport
+        if transport is None or transport.resolved_by_proxy:
+            return None
+        return transport.peer[0]
 
     def look_up(self, host: str) -> None:
         """Resolve ``host`` as :meth:`connect` resolves the server's name — the same resolver

@@ -18,8 +18,10 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, Protocol
+
+from smtpdoctor.settings.proxy import ProxySpec
 
 #: How long to wait for one address before also trying the next (RFC 8305 suggests 250 ms).
 HAPPY_EYEBALLS_DELAY: Final = 0.25
@@ -63,7 +65,11 @@ class ConnectError(TransportError):
     """No address accepted the connection.  ``kind`` summarises all attempts: ``refused``,
     ``timeout``, ``unreachable`` (a router says no route to the host), ``no-network`` (this
     machine has no route to that network), ``source-address-unavailable`` (the source address
-    asked for is not one of this machine's) or ``error``; ``attempts`` has each one."""
+    asked for is not one of this machine's) or ``error``; ``attempts`` has each one.
+
+    Through a proxy: ``proxy-unreachable`` (the proxy itself cannot be reached),
+    ``proxy-auth``, ``proxy-refused``, ``proxy-destination-unreachable``, ``proxy-timeout``
+    or ``proxy-error`` (:class:`smtpdoctor.net.proxy.ProxyFailure` says what each means)."""
 
     def __init__(self, message: str, *, kind: str, attempts: tuple[ConnectAttempt, ...]) -> None:
         super().__init__(message, kind=kind)
@@ -303,9 +309,16 @@ _NO_NETWORK = frozenset({errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPP
 #: server wins: one that answered (refused), then silence, a router's "no route to host", other
 #: errors; "no-network" — this machine cannot use that family or network — only when it is the
 #: only kind (an IPv6 address on a machine without IPv6 says nothing about the server).  A
-#: source address that is not this machine's fails every attempt alike, so it comes first.
+#: source address that is not this machine's fails every attempt alike, so it comes first;
+#: through a proxy, then the proxy's own failures, then what it said of the server.
 _KIND_PRIORITY = (
     "source-address-unavailable",
+    "proxy-unreachable",
+    "proxy-auth",
+    "proxy-refused",
+    "proxy-destination-unreachable",
+    "proxy-timeout",
+    "proxy-error",
     "refused",
     "timeout",
     "unreachable",
@@ -337,11 +350,17 @@ class Transport:
         reset: bool = False,
         dns_seconds: float = 0.0,
         failed_attempts: tuple[ConnectAttempt, ...] = (),
+        proxy: ProxySpec | None = None,
+        family: int | None = None,
     ) -> None:
+        """A connected ``sock``; through ``proxy``, ``family`` is the IP version of the
+        server's address the proxy was asked for (None when the proxy resolved the name)."""
         self._sock: socket.socket = sock
         self._peer = peer
         self._dns_seconds = dns_seconds
         self._failed_attempts = failed_attempts
+        self._proxy = proxy
+        self._family = family
         self._tls = False
         # The server accepted the connection and reset it before we could use it: the next
         # operation reports that, as it would had the reset come a moment later.
@@ -357,6 +376,7 @@ class Transport:
         resolver: Resolver | None = None,
         family: int | None = None,
         source_address: str | None = None,
+        proxy: ProxySpec | None = None,
     ) -> Transport:
         """Resolve and connect, trying addresses Happy-Eyeballs style until one answers.
 
@@ -368,7 +388,20 @@ class Transport:
         it connects, and only the addresses of its IP version are tried (kind
         ``no-address-in-family`` again when there are none); when it is not an address of this
         machine, :class:`ConnectError` has kind ``source-address-unavailable``.
+
+        ``proxy``: connect through it instead (:meth:`_through`); ``source_address`` then
+        applies to the connection to the proxy, ``family`` to the server's addresses.
         """
+        if proxy is not None:
+            return cls._through(
+                proxy,
+                host,
+                port,
+                deadline_at=deadline_at,
+                resolver=resolver,
+                family=family,
+                source_address=source_address,
+            )
         started = time.monotonic()
         addresses = (resolver or resolve)(host, port, deadline_at=deadline_at)
         # an address literal is not looked up: its (numeric) getaddrinfo is no DNS time
@@ -388,15 +421,101 @@ class Transport:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(sock, peer, reset=reset, dns_seconds=dns_seconds, failed_attempts=failed)
 
+    @classmethod
+    def _through(
+        cls,
+        proxy: ProxySpec,
+        host: str,
+        port: int,
+        *,
+        deadline_at: float,
+        resolver: Resolver | None,
+        family: int | None,
+        source_address: str | None,
+    ) -> Transport:
+        """Connect to ``host`` through ``proxy``.
+
+        For ``socks5h`` the name goes to the proxy, which resolves it (no look-up here; an
+        address literal is sent as the address it is).
+        Otherwise the name is resolved here (``resolver``, ``family``; IPv4 only for SOCKS4)
+        and the proxy is asked for each address in turn, over a new connection to it each
+        time, until one works or a failure says the next would fail too (anything but a
+        refusal of that address or the proxy not reaching it).
+
+        :raises ConnectError: the proxy cannot be reached (``proxy-unreachable``,
+            ``source-address-unavailable``) or did not give the tunnel (``proxy-…``).
+        :raises ResolutionError: the server's name did not resolve here.
+        """
+        from smtpdoctor.net.proxy import PER_ADDRESS_KINDS, ProxyFailure, handshake
+
+        started = time.monotonic()
+        targets: list[tuple[int | None, str]] = [(None, host)]
+        dns_seconds = 0.0
+        if not proxy.resolves_remotely or _is_address_literal(host):  # a literal: no look-up
+            addresses = (resolver or resolve)(host, port, deadline_at=deadline_at)
+            dns_seconds = 0.0 if _is_address_literal(host) else time.monotonic() - started
+            if not addresses:
+                raise ResolutionError(f"{host} has no usable address", kind="no-address")
+            if family is not None:
+                addresses = _of_family(host, addresses, family)
+            if not proxy.carries_ipv6:
+                limit = "a SOCKS4 proxy carries IPv4 addresses only (socks5:// carries both)"
+                addresses = _of_family(host, addresses, 4, limit=limit)
+            targets = [(6 if fam == socket.AF_INET6 else 4, addr) for fam, (addr, _) in addresses]
+        proxy_addresses = _proxy_addresses(proxy, deadline_at, resolver, source_address)
+        failed: list[ConnectAttempt] = []
+        for index, (target_family, target) in enumerate(targets):
+            tried = time.monotonic()
+            sock = _connect_to_proxy(proxy, proxy_addresses, deadline_at, source_address, failed)
+            try:
+                tunnel = handshake(sock, proxy, target, port, deadline_at=deadline_at)
+            except ProxyFailure as exc:
+                failed.append(
+                    ConnectAttempt(
+                        _show((target, port)), exc.kind, str(exc), time.monotonic() - tried
+                    )
+                )
+                last = index == len(targets) - 1
+                if exc.kind not in PER_ADDRESS_KINDS or last or time.monotonic() >= deadline_at:
+                    raise _proxy_error(failed) from None
+                continue
+            with contextlib.suppress(OSError):
+                tunnel.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return cls(
+                tunnel,
+                (target, port),
+                dns_seconds=dns_seconds,
+                failed_attempts=tuple(failed),
+                proxy=proxy,
+                family=target_family,
+            )
+        raise AssertionError("unreachable: the last target returns or raises")
+
     @property
     def peer(self) -> tuple[str, int]:
-        """The address and port actually connected to."""
+        """The address and port actually connected to; through ``socks5h``, the server's
+        name (only the proxy knows which address it reached)."""
         return self._peer
 
     @property
     def family(self) -> int:
-        """The IP version of the connection: 4 or 6."""
+        """The IP version of the connection: 4 or 6; through a proxy, that of the server's
+        address asked for, and 0 when the proxy resolved the name (``socks5h``)."""
+        if self._proxy is not None:
+            return self._family or 0
         return 6 if self._sock.family == socket.AF_INET6 else 4
+
+    @property
+    def proxy(self) -> str | None:
+        """The proxy the connection goes through (its URL without the password), or None
+        for a direct connection."""
+        return self._proxy.display if self._proxy is not None else None
+
+    @property
+    def resolved_by_proxy(self) -> bool:
+        """Whether the proxy, not this machine, resolved the server's name (``socks5h``):
+        :attr:`peer` is then the name."""
+        return self._proxy is not None and self._family is None
 
     @property
     def dns_seconds(self) -> float:
@@ -503,6 +622,11 @@ class Transport:
         with contextlib.suppress(OSError):
             self._sock.close()
 
+    def detach(self) -> socket.socket:
+        """The connected socket, handed over to a client that speaks its own protocol over it
+        (imaplib); this transport must not be used afterwards."""
+        return self._sock
+
     def _set_timeout(self, deadline_at: float, what: str) -> None:
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
@@ -531,6 +655,69 @@ def _closed(exc: OSError) -> ConnectionClosed:
     if isinstance(exc, BrokenPipeError | ConnectionAbortedError):
         return ConnectionClosed("the server closed the connection", kind="closed")
     return ConnectionClosed(f"network error: {exc.strerror or exc}", kind="error")
+
+
+def _proxy_addresses(
+    proxy: ProxySpec, deadline_at: float, resolver: Resolver | None, source_address: str | None
+) -> list[tuple[int, tuple[str, int]]]:
+    """The proxy's addresses, resolved like the server's name (``resolver``) and, with a
+    source address, of its IP version; a name that does not resolve means the proxy cannot
+    be reached (:class:`ConnectError`, kind ``proxy-unreachable``)."""
+    try:
+        addresses = (resolver or resolve)(proxy.host, proxy.port, deadline_at=deadline_at)
+        if not addresses:
+            raise ResolutionError(f"{proxy.host} has no usable address", kind="no-address")
+        if source_address is not None:
+            version = ipaddress.ip_address(source_address).version
+            limit = f"the source address {source_address} is IPv{version}"
+            addresses = _of_family(proxy.host, addresses, version, limit=limit)
+    except ResolutionError as exc:
+        detail = f"the proxy's name does not resolve: {exc}"
+        raise ConnectError(
+            f"cannot reach the proxy {proxy.display}: {detail}",
+            kind="proxy-unreachable",
+            attempts=(
+                ConnectAttempt(_show((proxy.host, proxy.port)), "proxy-unreachable", detail),
+            ),
+        ) from None
+    return addresses
+
+
+def _connect_to_proxy(
+    proxy: ProxySpec,
+    addresses: list[tuple[int, tuple[str, int]]],
+    deadline_at: float,
+    source_address: str | None,
+    failed: list[ConnectAttempt],
+) -> socket.socket:
+    """A new TCP connection to the proxy (its addresses raced as for a server); failing,
+    a :class:`ConnectError` of kind ``proxy-unreachable`` (``source-address-unavailable``
+    when the source address is not this machine's) after the ``failed`` attempts so far."""
+    try:
+        sock, _, reset, _ = _connect_first(
+            addresses, deadline_at=deadline_at, source_address=source_address
+        )
+    except ConnectError as exc:
+        kind = exc.kind if exc.kind == "source-address-unavailable" else "proxy-unreachable"
+        reasons = "; ".join(f"{a.address}: {a.detail}" for a in exc.attempts)
+        attempts = (*failed, *(replace(a, kind=kind) for a in exc.attempts))
+        raise ConnectError(
+            f"cannot reach the proxy {proxy.display} ({reasons})", kind=kind, attempts=attempts
+        ) from None
+    if reset:
+        sock.close()
+        detail = "the proxy reset the connection as soon as it was made"
+        attempts = (*failed, ConnectAttempt(_show((proxy.host, proxy.port)), "proxy-error", detail))
+        raise ConnectError(f"{proxy.display}: {detail}", kind="proxy-error", attempts=attempts)
+    return sock
+
+
+def _proxy_error(failed: list[ConnectAttempt]) -> ConnectError:
+    """The failure through the proxy, in the words of the attempt that tells most."""
+    kinds = {attempt.kind for attempt in failed}
+    kind = next((k for k in _KIND_PRIORITY if k in kinds), "proxy-error")
+    telling = next(attempt for attempt in failed if attempt.kind == kind)
+    return ConnectError(telling.detail, kind=kind, attempts=tuple(failed))
 
 
 def _of_family(

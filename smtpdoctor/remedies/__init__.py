@@ -28,7 +28,13 @@ __all__ = [
 
 @hookimpl
 def smtpdoctor_hints(result: CheckResult, context: HintContext) -> list[Hint]:
-    """The builtin knowledge base, offered through the public hook."""
-    from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
+    """The builtin knowledge base, offered through the public hook; a provider hint whose
+    facts were checked long ago says when
+    (:func:`~smtpdoctor.remedies.knowledge.providers.aged`)."""
+    from datetime import UTC, datetime
 
-    return hints_for(result, KNOWLEDGE_BASE, context)
+    from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
+    from smtpdoctor.remedies.knowledge.providers import aged
+
+    today = datetime.now(UTC).date()
+    return [aged(hint, today) for hint in hints_for(result, KNOWLEDGE_BASE, context)]

@@ -49,7 +49,7 @@ def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any
         "status": "interrupted" if report.interrupted else report.exit_code.name.lower(),
         "interrupted": report.interrupted,
         "certificate_verification": not report.verification_disabled,
-        "provider": _provider(report.provider),
+        "provider": _provider(report),
         "checks": [_check(result) for result in report.results],
     }
     if transcript:
@@ -94,11 +94,16 @@ def _check(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def _provider(provider_id: str | None) -> dict[str, Any] | None:
-    provider = provider_by_id(provider_id) if provider_id else None
+def _provider(report: Report) -> dict[str, Any] | None:
+    """The recognised provider: its id and name, and how it was recognised (``clue``: one
+    of ``host-name``, ``mail-domain``, ``mx``, ``certificate``, ``ehlo-domain``,
+    ``greeting``, ``login``; ``seen``: what gave it away)."""
+    provider = provider_by_id(report.provider) if report.provider else None
     if provider is None:
         return None
-    return {"id": provider.id, "name": provider.name}
+    clue = report.provider_clue
+    recognised_by = {"clue": clue.clue.value, "seen": clue.seen} if clue is not None else None
+    return {"id": provider.id, "name": provider.name, "recognised_by": recognised_by}
 
 
 def _hint(hint: Hint) -> dict[str, Any]:

@@ -172,7 +172,9 @@ def _heading(report: Report) -> str:
     )
     provider = provider_by_id(report.provider) if report.provider else None
     if provider is not None:
+        clue = report.provider_clue
         heading += f"\nProvider: {provider.name}"
+        heading += f" ({shown(clue.describe())})" if clue is not None else ""
     if report.verification_disabled:
         heading += "\nWARNING: certificate verification is OFF (--insecure)"
     return heading

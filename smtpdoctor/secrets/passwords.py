@@ -11,8 +11,9 @@ from smtpdoctor.model.words import ConfigError
 
 PASSWORD_ENV = "SMTPDOCTOR_PASSWORD"  # noqa: S105 - the variable's name, not a password
 IMAP_PASSWORD_ENV = "SMTPDOCTOR_IMAP_PASSWORD"  # noqa: S105 - the variable's name
+PROXY_PASSWORD_ENV = "SMTPDOCTOR_PROXY_PASSWORD"  # noqa: S105 - the variable's name
 #: The variables that may hold a password: the commands smtpdoctor starts do not inherit them.
-PASSWORD_VARIABLES = (PASSWORD_ENV, IMAP_PASSWORD_ENV)
+PASSWORD_VARIABLES = (PASSWORD_ENV, IMAP_PASSWORD_ENV, PROXY_PASSWORD_ENV)
 #: A password file larger than this is not a password file (``/dev/zero`` never ends).
 MAX_PASSWORD_FILE_BYTES = 64 * 1024
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from smtpdoctor.model.words import DEFAULT_PORT, ConfigError, TLSMode
 from smtpdoctor.serve.allowlist import TargetPattern
+from smtpdoctor.settings.proxy import ProxySpec, check_proxy_family, parse_proxy
 
 #: The module a probe uses when the request names none.
 DEFAULT_MODULE = "default"
@@ -49,10 +50,14 @@ _MODULE_KEYS = frozenset(
         "timeout",
         "deadline",
         "allowed_targets",
+        "proxy",
+        "proxy_password_file",
+        "ip_family",
+        "source_address",
     }
 )
 #: Keys that would put a secret in the file: refused, with the way to do it instead.
-_SECRET_KEYS = frozenset({"password", "pass", "secret", "token", "oauth_token"})
+_SECRET_KEYS = frozenset({"password", "pass", "secret", "token", "oauth_token", "proxy_password"})
 
 
 class ServeConfigError(ConfigError):
@@ -113,6 +118,15 @@ class ModuleConfig:
     deadline: float = 30.0
     allowed_targets: tuple[TargetPattern, ...] = ()
     """Patterns a target must also match for this module; empty: the server's alone."""
+    proxy: ProxySpec | None = None
+    """The proxy every connection of a probe goes through (without its password: that is
+    read from :attr:`proxy_password_file` at each probe); None: direct."""
+    proxy_password_file: Path | None = None
+    family: int | None = None
+    """Connect over this IP version only (``ip_family``, 4 or 6); None: both."""
+    source_address: str | None = None
+    """The local address every connection of a probe is made from; None: the system's
+    choice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +250,12 @@ def _describe_module(module: ModuleConfig) -> dict[str, Any]:
         "timeout": module.timeout,
         "deadline": module.deadline,
         "allowed_targets": [str(p) for p in module.allowed_targets],
+        "proxy": module.proxy.display if module.proxy else None,
+        "proxy_password_file": str(module.proxy_password_file)
+        if module.proxy_password_file
+        else None,
+        "ip_family": module.family,
+        "source_address": module.source_address,
     }
 
 
@@ -325,6 +345,8 @@ def _module(
             raise where.at(f"options.{key}").error("must be a string, number or boolean")
     timeout = _seconds(table, "timeout", defaults.timeout, where)
     deadline = _seconds(table, "deadline", defaults.deadline, where)
+    family, source_address = _path_settings(table, where)
+    proxy, proxy_password_file = _proxy(table, family, where)
     return ModuleConfig(
         name=name,
         tls=tls,
@@ -339,7 +361,59 @@ def _module(
         timeout=min(timeout, deadline),
         deadline=deadline,
         allowed_targets=_patterns(table.get("allowed_targets", []), where.at("allowed_targets")),
+        proxy=proxy,
+        proxy_password_file=proxy_password_file,
+        family=family,
+        source_address=source_address,
     )
+
+
+def _path_settings(table: Mapping[str, Any], where: _Where) -> tuple[int | None, str | None]:
+    """``ip_family`` (4 or 6) and ``source_address``, checked as ``-4``/``-6`` and
+    ``--source-address`` are."""
+    from smtpdoctor.settings.config import check_source_address
+
+    family = table.get("ip_family")
+    if family is not None and (isinstance(family, bool) or family not in (4, 6)):
+        raise where.at("ip_family").error("must be 4 (IPv4) or 6 (IPv6)")
+    source_address = _optional_string(table, "source_address", where)
+    try:
+        check_source_address(source_address, family)
+    except ConfigError as exc:
+        raise where.at("source_address").error(str(exc)) from None
+    return family, source_address
+
+
+def _proxy(
+    table: Mapping[str, Any], family: int | None, where: _Where
+) -> tuple[ProxySpec | None, Path | None]:
+    """``proxy`` (a URL without a password, as ``--proxy``) and ``proxy_password_file``,
+    which a proxy URL with a user name needs, and only it."""
+    text = _optional_string(table, "proxy", where)
+    password_file = _path(table, "proxy_password_file", where)
+    if text is None:
+        if password_file is not None:
+            raise where.at("proxy_password_file").error("only means something with proxy")
+        return None, None
+    try:
+        proxy = parse_proxy(text)
+        check_proxy_family(proxy, family)
+    except ConfigError as exc:
+        raise where.at("proxy").error(str(exc)) from None
+    if not proxy.wants_password:
+        if password_file is not None:
+            raise where.at("proxy_password_file").error(
+                "needs a user in the proxy URL (socks5://USER@HOST:PORT)"
+            )
+        return proxy, None
+    if password_file is None:
+        raise where.at("proxy").error(
+            f"the proxy user {proxy.username} needs proxy_password_file (a file only the "
+            "server can read)"
+        )
+    if not password_file.is_file():
+        raise where.at("proxy_password_file").error(f"{password_file} is not a file")
+    return proxy, password_file
 
 
 def _login(

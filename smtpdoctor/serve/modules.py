@@ -67,6 +67,9 @@ def build_request(
         insecure=module.insecure,
         timeout=min(module.timeout, deadline),
         deadline=deadline,
+        family=module.family,
+        source_address=module.source_address,
+        proxy=module.proxy.display if module.proxy is not None else None,
         send=_message(module) if send else None,
         plugins=selection,
         options=module.options,
@@ -74,14 +77,16 @@ def build_request(
 
 
 def _secrets(module: ModuleConfig, environ: Mapping[str, str]) -> SecretSources:
+    """The module's password sources: the login's file or variable, the proxy's file."""
+    proxy = module.proxy_password_file
     login = module.login
     if login is None:
-        return SecretSources()
+        return SecretSources(proxy_password_file=proxy)
     if login.password_file is not None:
-        return SecretSources(password_file=login.password_file)
+        return SecretSources(password_file=login.password_file, proxy_password_file=proxy)
     assert login.password_env is not None  # validated: one of the two
     value = environ.get(login.password_env, "")
-    return SecretSources(environ={PASSWORD_ENV: value} if value else {})
+    return SecretSources(environ={PASSWORD_ENV: value} if value else {}, proxy_password_file=proxy)
 
 
 def _message(module: ModuleConfig) -> TestMessage | None:

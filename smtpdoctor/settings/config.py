@@ -31,6 +31,7 @@ from smtpdoctor.model.words import (
     TLSMode,
 )
 from smtpdoctor.protocol import LocalProtocolError, check_argument
+from smtpdoctor.settings.proxy import ProxySpec, check_proxy_family
 
 if TYPE_CHECKING:  # only names: importing them here would load email and imaplib early
     from smtpdoctor.settings.sending import IMAPSettings, SendRequest
@@ -134,6 +135,13 @@ class RunConfig:
     source_address: str | None = None
     """The local IP address every connection is made from (``--source-address``); only the
     server's addresses of its IP version are tried.  None lets the system choose."""
+    proxy: ProxySpec | None = None
+    """Connect through this proxy (``--proxy``), for every connection of the run: SMTP, the
+    port matrix, IMAP.  None connects directly."""
+    address: str | None = None
+    """Connect to this address of ``host`` instead of resolving it (an IP address literal;
+    ``--all-addresses`` checks each address of a name so); TLS still verifies the certificate
+    for ``host``, and EHLO, hints and the report still name ``host``.  None resolves ``host``."""
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     """The ports and TLS modes the port matrix tries when no port was given (STARTTLS or
     implicit TLS each)."""
@@ -163,6 +171,8 @@ class RunConfig:
         check_slow_greeting(self.slow_greeting)
         check_family(self.family)
         check_source_address(self.source_address, self.family)
+        check_proxy_family(self.proxy, self.family)
+        check_pinned_address(self.address, self.family)
         if self.mail_domain is not None:
             _refuse_control_characters(self.mail_domain, "mail domain")
         self._check_auth_secrets()
@@ -193,12 +203,13 @@ class RunConfig:
             raise ConfigError("--user needs a password or an OAuth token")
 
     def secrets(self) -> tuple[str, ...]:
-        """The secrets of the run, revealed, for the redactor: the password, the OAuth token
-        and the IMAP password, when given."""
+        """The secrets of the run, revealed, for the redactor: the password, the OAuth token,
+        the IMAP password and the proxy password, when given."""
         found = [
             self.credentials.password if self.credentials is not None else None,
             self.oauth_token,
             self.verify.credentials.password if self.verify is not None else None,
+            self.proxy.password if self.proxy is not None else None,
         ]
         return tuple(secret.reveal() for secret in found if secret is not None and secret.reveal())
 
@@ -245,6 +256,24 @@ def check_source_address(address: str | None, family: int | None = None) -> None
         raise ConfigError(
             f"--source-address {address} is an IPv{version} address, but the run is limited "
             f"to IPv{family} (-{family})"
+        )
+
+
+def check_pinned_address(address: str | None, family: int | None = None) -> None:
+    """Raise :class:`ConfigError` unless ``address`` (:attr:`RunConfig.address`) is None or an
+    IP address literal of IP version ``family``, when the run is limited to one."""
+    if address is None:
+        return
+    try:
+        version = ipaddress.ip_address(address).version
+    except ValueError:
+        raise ConfigError(
+            f"{address!r} is not an IP address to connect to (such as 192.0.2.25 or 2001:db8::25)"
+        ) from None
+    if family is not None and version != family:
+        raise ConfigError(
+            f"{address} is an IPv{version} address, but the run is limited to IPv{family} "
+            f"(-{family})"
         )
 
 

@@ -49,6 +49,41 @@ M365_BANNER = (
 )
 SES_BANNER = "email-smtp.amazonaws.com ESMTP SimpleEmailService-d-HX9QKT3F1 rkjj0ys5R7"
 USER = "alice@example.test"
+QQ_REFUSAL = (
+    "Login Fail. Please enter your authorization code to login. More information in "
+    "http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=28&&no=1001256"
+)
+QQ_HINT = "QQ Mail needs the SMTP service and an authorization code (授权码)"
+NETEASE_HINT = "NetEase 163 Mail needs the SMTP service and a client authorization code (授权码)"
+#: Providers of the world table that take the account password: a refused login there says
+#: so, with the user-name form (id, name, submission host).
+ACCOUNT_PASSWORD_PROVIDERS = (
+    ("mailru", "Mail.ru", "smtp.mail.ru"),
+    ("rambler", "Rambler Mail", "smtp.rambler.ru"),
+    ("orange", "Mail Orange", "smtp.orange.fr"),
+    ("free", "Free (Freebox)", "smtp.free.fr"),
+    ("libero", "Libero Mail", "smtp.libero.it"),
+    ("virgilio", "Virgilio Mail", "out.virgilio.it"),
+    ("posteo", "Posteo", "posteo.de"),
+    ("kpn", "KPN E-mail", "smtp.kpnmail.nl"),
+    ("naver", "Naver Mail", "smtp.naver.com"),
+    ("daum", "Daum Mail (Kakao)", "smtp.daum.net"),
+    ("ocn", "OCN (NTT)", "smtp.ocn.ne.jp"),
+    ("rediffmail", "Rediffmail", "smtp.rediffmail.com"),
+    ("att", "AT&T Mail", "smtp.mail.att.net"),
+    ("cox", "Cox", "smtp.cox.net"),
+    ("bell", "Bell Canada email", "smtphm.sympatico.ca"),
+    ("bol", "BOL (Brasil Online, UOL)", "smtps.bol.com.br"),
+    ("telstra", "Telstra Mail (BigPond)", "smtp.telstra.com"),
+    ("ionos", "IONOS (1&1)", "smtp.ionos.com"),
+    ("strato", "Strato", "smtp.strato.de"),
+    ("one-com", "one.com", "send.one.com"),
+    ("rackspace", "Rackspace Email Hosting", "secure.emailsrvr.com"),
+    ("migadu", "Migadu", "smtp.migadu.com"),
+)
+QQ_REFUSAL_HINT = "QQ Mail: the password given is not an authorization code"
+NETEASE_REFUSAL_HINT = "NetEase 163 Mail: client authorization is off for this mailbox"
+SPARKPOST_DOMAIN_HINT = "SparkPost: the sender's domain is not a sending domain of the account"
 
 
 @dataclass(frozen=True)
@@ -346,14 +381,106 @@ AUTH_CASES: tuple[ReplyCase, ...] = (
     ReplyCase(
         "gmx-full-address",
         wire("Authentication credentials invalid", code=535),
-        ("GMX: log in with the full address",),
+        ("GMX: allow POP3/IMAP access, and log in with the full address",),
         banner="gmx.net (mrgmx004) Nemesis ESMTP Service ready",
     ),
     ReplyCase(
         "webde-local-part",
         wire("Authentication credentials invalid", code=535),
-        ("WEB.DE: log in with the part before the @",),
+        ("WEB.DE: allow POP3/IMAP access, and log in with the part before the @",),
         banner="web.de (mrweb005) Nemesis ESMTP Service ready",
+    ),
+    # The world table (smtpdoctor.discovery.providers): switches and special credentials
+    ReplyCase(
+        "qq-authorization-code-reply",
+        wire(QQ_REFUSAL, code=535),
+        (QQ_REFUSAL_HINT,),
+        banner="smtp.qq.com ESMTP ready",
+    ),
+    ReplyCase(
+        "qq-authorization-code-reply-from-an-unrecognised-server",
+        wire(QQ_REFUSAL, code=535),
+        (QQ_REFUSAL_HINT,),
+    ),
+    ReplyCase(
+        "qq-any-refused-login",
+        wire("Error: authentication failed", code=535),
+        (QQ_HINT,),
+        banner="smtp.qq.com ESMTP ready",
+    ),
+    ReplyCase(
+        "netease163-client-authorization-off",
+        wire("User has no permission", code=550),
+        (NETEASE_REFUSAL_HINT,),
+        banner="smtp.163.com ESMTP ready",
+    ),
+    ReplyCase(
+        "netease163-client-authorization-off-from-an-unrecognised-server",
+        wire("User has no permission", code=550),
+        (NETEASE_REFUSAL_HINT,),
+    ),
+    ReplyCase(
+        "netease163-any-refused-login",
+        wire("Error: authentication failed", code=535),
+        (NETEASE_HINT,),
+        banner="smtp.163.com ESMTP ready",
+    ),
+    ReplyCase(
+        "t-online-needs-the-e-mail-password",
+        wire("authentication failed", code=535),
+        ("T-Online (Telekom) needs an e-mail password (E-Mail-Passwort)",),
+        banner="securesmtp.t-online.de ESMTP ready",
+    ),
+    ReplyCase(
+        "yandex-needs-mail-client-access",
+        wire("5.7.8 Error: authentication failed", code=535),
+        ("Yandex Mail needs access for mail clients (IMAP)",),
+        banner="smtp.yandex.com ESMTP ready",
+    ),
+    ReplyCase(
+        "mailbox-org-application-password",
+        wire("5.7.8 Error: authentication failed", code=535),
+        ("mailbox.org needs an application password when two-factor authentication is on",),
+        banner="smtp.mailbox.org ESMTP ready",
+    ),
+    ReplyCase(
+        "o2-pl-access-for-mail-programs",
+        wire("5.7.8 Error: authentication failed", code=535),
+        ("o2 Poczta (Poland) needs access for mail programs",),
+        banner="poczta.o2.pl ESMTP ready",
+    ),
+    ReplyCase(
+        "comcast-third-party-access",
+        wire("5.7.8 Error: authentication failed", code=535),
+        ("Comcast / Xfinity needs third-party access (IMAP, POP, SMTP)",),
+        banner="smtp.comcast.net ESMTP ready",
+    ),
+    ReplyCase(
+        "sparkpost-api-key",
+        wire("5.7.8 Authentication failed", code=535),
+        ("SparkPost: use the API key",),
+        banner="smtp.sparkpostmail.com ESMTP ecelerity",
+    ),
+    ReplyCase(
+        "resend-api-key",
+        wire("5.7.8 Authentication failed", code=535),
+        ("Resend: use the API key",),
+        banner="smtp.resend.com ESMTP ready",
+    ),
+    ReplyCase(
+        "smtp2go-smtp-user",
+        wire("5.7.8 Authentication failed", code=535),
+        ("SMTP2GO: use the SMTP credentials",),
+        banner="mail.smtp2go.com ESMTP ready",
+    ),
+    *(
+        ReplyCase(
+            f"{provider_id}-refused-login",
+            wire("5.7.8 Authentication failed", code=535),
+            (f"{name}: use the account password",),
+            banner=f"{host} ESMTP ready",
+        )
+        for provider_id, name, host in ACCOUNT_PASSWORD_PROVIDERS
     ),
     # Transactional services
     ReplyCase(
@@ -443,6 +570,20 @@ AUTH_CASES: tuple[ReplyCase, ...] = (
 # -- sending (MAIL, RCPT, DATA) and anything else a server may reply ------------------------------
 
 OTHER_REPLY_CASES: tuple[ReplyCase, ...] = (
+    # SparkPost (the world table)
+    ReplyCase(
+        "sparkpost-unconfigured-sending-domain",
+        wire("5.7.1 Unconfigured Sending Domain <localhost>", code=550),
+        (SPARKPOST_DOMAIN_HINT,),
+        check="send",
+        banner="smtp.sparkpostmail.com ESMTP ecelerity 4.2.31.59603 r(Core:4.2.31.0)",
+    ),
+    ReplyCase(
+        "sparkpost-unconfigured-sending-domain-from-an-unrecognised-server",
+        wire("5.7.1 Unconfigured Sending Domain <localhost>", code=550),
+        (SPARKPOST_DOMAIN_HINT,),
+        check="send",
+    ),
     # Gmail / Google Workspace
     ReplyCase(
         "gmail-daily-sending-limit",
@@ -918,6 +1059,12 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase(
         "tcp.source-address-unavailable", ("The source address is not one of this machine's",)
     ),
+    FindingCase("tcp.proxy-unreachable", ("The proxy cannot be reached",)),
+    FindingCase("tcp.proxy-auth", ("The proxy wants a login, or refused it",)),
+    FindingCase("tcp.proxy-refused", ("The proxy does not allow this destination",)),
+    FindingCase("tcp.proxy-destination-unreachable", ("The proxy cannot reach the server",)),
+    FindingCase("tcp.proxy-timeout", ("The proxy did not answer in time",)),
+    FindingCase("tcp.proxy-error", ("The proxy failed",)),
     FindingCase(
         "tcp.refused", ("Proton Mail Bridge is not listening here",), "127.0.0.1", "a@proton.me"
     ),
@@ -965,6 +1112,13 @@ FINDING_CASES: tuple[FindingCase, ...] = (
         "send.open-relay",
         ("Close the open relay: relay only for logged-in users and your networks",),
     ),
+    FindingCase("pool.unreachable-members", ("Some addresses of the pool do not answer",)),
+    FindingCase("pool.starttls-differs", ("Not every pool member offers STARTTLS",)),
+    FindingCase("pool.tls-differs", ("Pool members negotiate different TLS versions",)),
+    FindingCase("pool.certificate-differs", ("Pool members serve different certificates",)),
+    FindingCase("pool.auth-differs", ("Pool members offer different login methods",)),
+    FindingCase("pool.verdicts-differ", ("Pool members answer alike but end differently",)),
+    FindingCase("pool.no-addresses", ("The name has no address to check",)),
 )
 
 REPLY_CASES = AUTH_CASES + OTHER_REPLY_CASES

@@ -34,8 +34,14 @@ def test_a_gmail_banner_on_loopback_names_the_provider_in_table_and_json(
 
     assert report.provider == "gmail"
     heading = render_table(report).splitlines()[:3]
-    assert "Provider: Gmail / Google Workspace" in heading
-    assert report_to_dict(report)["provider"] == {"id": "gmail", "name": "Gmail / Google Workspace"}
+    assert (
+        "Provider: Gmail / Google Workspace (recognised by EHLO domain smtp.gmail.com)" in heading
+    )
+    assert report_to_dict(report)["provider"] == {
+        "id": "gmail",
+        "name": "Gmail / Google Workspace",
+        "recognised_by": {"clue": "ehlo-domain", "seen": "smtp.gmail.com"},
+    }
 
 
 def test_the_ehlo_domain_names_the_provider_when_the_banner_does_not(

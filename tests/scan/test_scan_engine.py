@@ -233,9 +233,7 @@ def test_many_targets_on_one_throttling_server_do_not_double_its_pause_without_e
     targets = [ScanTarget("mx.example.test", port) for port in range(2500, 2515)]
     results: list[ScanResult] = []
     options = ScanOptions(template=plain_template(), retries=2, retry_delay=0.005)
-    Scanner(options, throttled, resolve=lambda config: "192.0.2.1").run(
-        targets, results.append
-    )
+    Scanner(options, throttled, resolve=lambda config: "192.0.2.1").run(targets, results.append)
 
     assert len(attempts) == 3 * len(targets)
     assert sorted(r.target.key for r in results) == sorted(t.key for t in targets)

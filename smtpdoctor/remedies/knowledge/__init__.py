@@ -16,6 +16,8 @@ from smtpdoctor.remedies.knowledge import (
     gmail,
     mailboxes,
     microsoft,
+    pool,
+    providers,
     relaying,
     tls,
 )
@@ -25,11 +27,13 @@ SECTIONS: tuple[Section, ...] = (
     *gmail.SECTIONS,
     *microsoft.SECTIONS,
     *mailboxes.SECTIONS,
+    *providers.SECTIONS,
     *esp.SECTIONS,
     *connection.SECTIONS,
     *tls.SECTIONS,
     *auth.SECTIONS,
     *relaying.SECTIONS,
+    *pool.SECTIONS,
     *generic.SECTIONS,
 )
 

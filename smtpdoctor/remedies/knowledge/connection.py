@@ -194,6 +194,95 @@ SECTIONS: tuple[Section, ...] = (
                 Tier.FINDING,
                 "--source-address names an address this machine does not have (EADDRNOTAVAIL)",
             ),
+            Remedy(
+                Match(finding="tcp.proxy-unreachable"),
+                Hint(
+                    "The proxy cannot be reached",
+                    (
+                        "Check the --proxy URL: host and port as your network's settings give "
+                        "them (a browser's proxy settings, or a PAC file).",
+                        "Is the proxy running and reachable from here? Try nc -vz HOST PORT, "
+                        "and a VPN if the proxy is only inside the company network.",
+                    ),
+                ),
+                Tier.FINDING,
+                "--proxy names a port where nothing listens, or a host that does not resolve",
+            ),
+            Remedy(
+                Match(finding="tcp.proxy-auth"),
+                Hint(
+                    "The proxy wants a login, or refused it",
+                    (
+                        "Name the proxy user in the URL (socks5://USER@HOST:PORT or "
+                        "http://USER@HOST:PORT) and give its password in "
+                        "$SMTPDOCTOR_PROXY_PASSWORD or --proxy-password-file.",
+                        "Check the user name and password with whoever runs the proxy; some "
+                        "proxies accept only a Kerberos/NTLM login, which smtpdoctor does not "
+                        "speak.",
+                    ),
+                ),
+                Tier.FINDING,
+                "SOCKS5: no acceptable authentication method, or the login failed; HTTP 407",
+            ),
+            Remedy(
+                Match(finding="tcp.proxy-refused"),
+                Hint(
+                    "The proxy does not allow this destination",
+                    (
+                        "The proxy allows only some ports (many only 443 and 80): ask for "
+                        "587 (or 465, or 25) to the mail server to be allowed, or try "
+                        "465/443-based submission if the provider offers it.",
+                        "Without --port, smtpdoctor probes 587, 465, 25 and 2525 through the "
+                        "proxy: the ports row shows which ones it lets through.",
+                    ),
+                ),
+                Tier.FINDING,
+                "SOCKS5 reply 0x02 (not allowed by ruleset) or 0x05; HTTP 403 to CONNECT",
+            ),
+            Remedy(
+                Match(finding="tcp.proxy-destination-unreachable"),
+                Hint(
+                    "The proxy cannot reach the server",
+                    (
+                        "The proxy answered, but its own connection to the server failed: "
+                        "check the host name and port, and whether the server is up.",
+                        "If the server is outside, the proxy may have no route there: ask "
+                        "whoever runs the proxy.",
+                    ),
+                ),
+                Tier.FINDING,
+                "SOCKS5 reply 0x03/0x04/0x06 (network or host unreachable, TTL); HTTP 502/504",
+            ),
+            Remedy(
+                Match(finding="tcp.proxy-timeout"),
+                Hint(
+                    "The proxy did not answer in time",
+                    (
+                        "The proxy accepted the connection but did not finish its handshake: "
+                        "it is overloaded, or its own connection to the server hangs (a "
+                        "firewall dropping the proxy's packets to that port looks like this).",
+                        "Try another port through the proxy, or raise --timeout to see "
+                        "whether it answers at all.",
+                    ),
+                ),
+                Tier.FINDING,
+                "the proxy accepts TCP but never answers its handshake",
+            ),
+            Remedy(
+                Match(finding="tcp.proxy-error"),
+                Hint(
+                    "The proxy failed",
+                    (
+                        "Check that --proxy names the right kind of proxy: socks5:// or "
+                        "socks5h:// for SOCKS5, socks4:// for SOCKS4, http:// for an HTTP "
+                        "proxy (CONNECT).",
+                        "The proxy's own words are in the summary: whoever runs it can tell "
+                        "what they mean.",
+                    ),
+                ),
+                Tier.FINDING,
+                "the proxy answered in another protocol, closed the connection, or failed",
+            ),
         ),
     ),
     Section(

@@ -135,13 +135,15 @@ _gmx = (
     Remedy(
         Match(check="auth", codes=_REFUSED_LOGIN, provider="gmx"),
         Hint(
-            "GMX: log in with the full address",
+            "GMX: allow POP3/IMAP access, and log in with the full address",
             (
+                "GMX refuses mail programs until access through POP3 & IMAP is allowed once: "
+                "in the GMX web mail, open the e-mail settings and allow POP3/IMAP access.",
                 "The user name is the whole address (alice@gmx.net).",
                 "With two-factor authentication on, create an application-specific password "
                 "and use it instead of the account password.",
             ),
-            "https://hilfe.gmx.net/sicherheit/2fa/anwendungsspezifisches-passwort.html",
+            "https://hilfe.gmx.net/pop-imap/einschalten.html",
         ),
         Tier.PROVIDER,
         None,
@@ -149,12 +151,16 @@ _gmx = (
     Remedy(
         Match(check="auth", codes=_REFUSED_LOGIN, provider="webde"),
         Hint(
-            "WEB.DE: log in with the part before the @",
+            "WEB.DE: allow POP3/IMAP access, and log in with the part before the @",
             (
+                "WEB.DE refuses mail programs until access through POP3 & IMAP is allowed "
+                "once: in the WEB.DE web mail, open the e-mail settings and allow POP3/IMAP "
+                "access.",
                 "The user name is only the name before @web.de (alice), not the full address.",
                 "With two-factor authentication on, create an application-specific password "
                 "and use it instead of the account password.",
             ),
+            "https://hilfe.web.de/pop-imap/einschalten.html",
         ),
         Tier.PROVIDER,
         None,

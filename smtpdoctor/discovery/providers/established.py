@@ -1,95 +1,58 @@
-"""Mail providers smtpdoctor knows: where they take mail, how to log in, and how to spot them.
-
-Pure data and look-ups; nothing here touches the network.  The facts come from the providers'
-own documentation and Thunderbird's ISPDB (see ``docs/hints.md``); where a fact is uncertain it
-is kept out of the fields and written down in :attr:`Provider.notes` instead.
-
-Four look-ups answer the questions a run asks:
-
-* :func:`provider_by_id` — ``"gmail"`` → the Gmail entry;
-* :func:`provider_for_mail_domain` — the domain of an address (``gmail.com``);
-* :func:`provider_for_mx` — an MX host, to recognise the provider behind a custom domain;
-* :func:`detect_provider` — the server being checked: its host name, greeting and EHLO domain.
-
-:func:`closest_submission_host` suggests a provider's host for a name that looks mistyped.
-
-Host names match on whole labels (``google.com`` matches ``aspmx.l.google.com`` but not
-``notgoogle.com``), a ``*`` label matches any one label, and the longest suffix wins, so
-``mail.protection.outlook.com`` (Microsoft 365) beats ``outlook.com`` (Outlook.com).
-"""
+"""The seventeen providers smtpdoctor has known longest: the big mailbox providers and the
+transactional sending services, with the sources of the reference they were compiled from
+(Thunderbird's ISPDB, the providers' own pages)."""
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import date
 
+from smtpdoctor.discovery.providers.model import (
+    USERNAME_ADDRESS,
+    USERNAME_LOCAL_PART,
+    Credential,
+    Fact,
+    Kind,
+    Provider,
+    Switch,
+)
+from smtpdoctor.discovery.providers.sourcing import ALL_BASICS, cite, github, ispdb
 from smtpdoctor.model.words import Endpoint, TLSMode
 
-USERNAME_ADDRESS = "address"
-"""The user name is the full email address."""
-USERNAME_LOCAL_PART = "local-part"
-"""The user name is the part of the address before the ``@``."""
+_TB_DATE = date(2026, 3, 12)
+"""The date of the ISPDB snapshot (commit c6ad7965) the reference was compiled from."""
+_TB = "c6ad7965"
+_TB_GMAIL = ispdb("googlemail.com.xml", _TB)
+_TB_O365 = ispdb("office365.com.xml", _TB)
+_TB_HOTMAIL = ispdb("hotmail.com.xml", _TB)
+_TB_ME = ispdb("me.com.xml", _TB)
+_TB_FASTMAIL = ispdb("messagingengine.com.xml", _TB)
+_TB_HOWTO = github("thunderbird/autoconfig", "b9c3a97", "docs/file-format/how-to.md")
+_TB_YAHOO = ispdb("yahoo.com", "213032fa432982b12f4216e5547c3af7e1e75e1d")
+_TB_AOL = ispdb("aol.com.xml", "8fcab30b1d8bb46dd909e7daaf036439851fbc62")
+_TB_ZOHO = ispdb("zoho.com", "03f38dc8605598ac098b10c63ba6047cf930f5f8")
+_TB_PROTON = ispdb("protonmail.com", "ec14b4fc4c70c90dd781f7dfe2c20cf84f3e5f60")
+_TB_GMX = ispdb("gmx.net.xml", "3568912d5c46333b16568ee0ade775c817ad7a30")
+_TB_WEBDE = ispdb("web.de.xml", "22ae03cf02659f79cdb47dbf8f1fa43a3da2b9e7")
+_GOOGLE_APP_PASSWORDS = "https://support.google.com/accounts/answer/185833"
+_GMAIL_TRANSCRIPT = "https://pastebin.com/uXqSaYa4"
+_FASTMAIL_HELP = "https://www.fastmail.com/help/technical/servernamesandports.html"
+_MS_OAUTH = github(
+    "MicrosoftDocs/office-developer-exchange-docs",
+    "5a8808d",
+    "docs/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth.md",
+)
 
-
-@dataclass(frozen=True, slots=True)
-class Provider:
-    """One mail provider or sending service.
-
-    ``submission_host`` is where clients submit mail; when :attr:`host_is_template` is true it
-    contains ``{region}`` (Amazon SES) and :meth:`submission_host_for` fills it in.
-    ``port``/``tls`` are the recommended endpoint (implicit TLS where offered, as RFC 8314
-    prefers); :attr:`other_endpoints` lists the other documented ones.
-
-    ``username`` is ``"address"`` (the full address), ``"local-part"`` (before the ``@``), a
-    literal user name without spaces (SendGrid's ``"apikey"``), or a description in words of
-    where to find it (contains spaces).
-    """
-
-    id: str
-    name: str
-    submission_host: str
-    port: int
-    tls: TLSMode
-    username: str
-    mail_domains: tuple[str, ...]
-    mx_suffixes: tuple[str, ...]
-    host_suffixes: tuple[str, ...]
-    banner_patterns: tuple[str, ...]
-    imap_host: str | None
-    auth_note: str
-    docs_url: str | None
-    other_endpoints: tuple[Endpoint, ...] = ()
-    host_is_template: bool = False
-    notes: tuple[str, ...] = ()
-
-    @property
-    def endpoints(self) -> tuple[Endpoint, ...]:
-        """Every documented endpoint, the recommended one first."""
-        return (Endpoint(self.port, self.tls), *self.other_endpoints)
-
-    def submission_host_for(self, region: str | None = None) -> str | None:
-        """The submission host; for a templated host (SES) the one for ``region``, or
-        ``None`` when no region is given."""
-        if not self.host_is_template:
-            return self.submission_host
-        if region is None:
-            return None
-        return self.submission_host.format(region=region.strip().lower())
-
-    def username_for(self, address: str) -> str | None:
-        """The SMTP user name for ``address``, or ``None`` when the provider's user name is
-        not derived from the address (:attr:`username` then says where to find it)."""
-        if self.username == USERNAME_ADDRESS:
-            return address
-        if self.username == USERNAME_LOCAL_PART:
-            return address.rpartition("@")[0] or None
-        return None if any(c.isspace() for c in self.username) else self.username
-
-
-_SuffixGetter = Callable[[Provider], tuple[str, ...]]
+_POP_IMAP_ACCESS_GMX = Switch(
+    "access through POP3 & IMAP",
+    "allow access through POP3 and IMAP once, in the e-mail settings of the GMX account (web mail)",
+    "https://hilfe.gmx.net/pop-imap/einschalten.html",
+)
+_POP_IMAP_ACCESS_WEBDE = Switch(
+    "access through POP3 & IMAP",
+    "allow access through POP3 and IMAP once, in the e-mail settings of the WEB.DE account "
+    "(web mail)",
+    "https://hilfe.web.de/pop-imap/einschalten.html",
+)
 
 _STARTTLS_587 = Endpoint(587, TLSMode.STARTTLS)
 _STARTTLS_25 = Endpoint(25, TLSMode.STARTTLS)
@@ -101,7 +64,7 @@ _MS_SMTP_AUTH = (
     "authenticated-client-smtp-submission"
 )
 
-PROVIDERS: tuple[Provider, ...] = (
+ESTABLISHED: tuple[Provider, ...] = (
     Provider(
         id="gmail",
         name="Gmail / Google Workspace",
@@ -119,6 +82,14 @@ PROVIDERS: tuple[Provider, ...] = (
         other_endpoints=(_STARTTLS_587,),
         notes=(
             "Workspace relay smtp-relay.gmail.com authenticates by IP allow-list or SMTP AUTH.",
+        ),
+        kind=Kind.MAILBOX,
+        credential=Credential.APP_PASSWORD,
+        sources=(
+            *cite(_TB_GMAIL, *ALL_BASICS, Fact.MX, dated=_TB_DATE),
+            *cite(_GOOGLE_APP_PASSWORDS, Fact.CREDENTIAL),
+            *cite(_GOOGLE_ERRORS, Fact.CREDENTIAL, dated=date(2026, 2, 15)),
+            *cite(_GMAIL_TRANSCRIPT, Fact.BANNER),
         ),
     ),
     Provider(
@@ -142,6 +113,13 @@ PROVIDERS: tuple[Provider, ...] = (
         notes=(
             "Basic-auth retirement for SMTP AUTH (message-center MC786329) has been moved "
             "several times; check the current date before relying on it.",
+        ),
+        kind=Kind.MAILBOX,
+        credential=Credential.OAUTH_ONLY,
+        sources=(
+            *cite(_TB_O365, Fact.ENDPOINTS, Fact.USERNAME, Fact.MX, dated=_TB_DATE),
+            *cite(_MS_SMTP_AUTH, Fact.CREDENTIAL, Fact.ENDPOINTS),
+            *cite(_MS_OAUTH, Fact.CREDENTIAL, Fact.BANNER, dated=date(2026, 6, 19)),
         ),
     ),
     Provider(
@@ -173,6 +151,12 @@ PROVIDERS: tuple[Provider, ...] = (
         imap_host="outlook.office365.com",
         auth_note="OAuth2 only; basic authentication (password) ended on 16 Sep 2024",
         docs_url=None,
+        kind=Kind.MAILBOX,
+        credential=Credential.OAUTH_ONLY,
+        sources=(
+            *cite(_TB_HOTMAIL, *ALL_BASICS, dated=_TB_DATE),
+            *cite(_TB_HOWTO, Fact.MX, dated=_TB_DATE),
+        ),
     ),
     Provider(
         id="yahoo",
@@ -199,6 +183,12 @@ PROVIDERS: tuple[Provider, ...] = (
         auth_note="app password (Account Security → Generate app password) or OAuth2 (mail-w)",
         docs_url="https://help.yahoo.com/kb/SLN15241.html",
         other_endpoints=(_STARTTLS_587,),
+        kind=Kind.MAILBOX,
+        credential=Credential.APP_PASSWORD,
+        sources=(
+            *cite(_TB_YAHOO, *ALL_BASICS, Fact.MX),
+            *cite("https://help.yahoo.com/kb/SLN15241.html", Fact.CREDENTIAL),
+        ),
     ),
     Provider(
         id="aol",
@@ -214,6 +204,12 @@ PROVIDERS: tuple[Provider, ...] = (
         imap_host="imap.aol.com",
         auth_note="app password (Account Security → Generate app password) or OAuth2 (mail-w)",
         docs_url=None,
+        kind=Kind.MAILBOX,
+        credential=Credential.APP_PASSWORD,
+        sources=(
+            *cite(_TB_AOL, *ALL_BASICS, Fact.MX),
+            *cite("https://help.yahoo.com/kb/SLN15241.html", Fact.CREDENTIAL),
+        ),
     ),
     Provider(
         id="icloud",
@@ -233,6 +229,13 @@ PROVIDERS: tuple[Provider, ...] = (
         ),
         docs_url="https://support.apple.com/102525",
         notes=("Reports conflict on whether port 465 works; 587 with STARTTLS is documented.",),
+        kind=Kind.MAILBOX,
+        credential=Credential.APP_PASSWORD,
+        sources=(
+            *cite(_TB_ME, *ALL_BASICS, dated=_TB_DATE),
+            *cite("https://support.apple.com/102525", Fact.CREDENTIAL),
+            *cite(_TB_HOWTO, Fact.MX, dated=_TB_DATE),
+        ),
     ),
     Provider(
         id="zoho",
@@ -254,6 +257,13 @@ PROVIDERS: tuple[Provider, ...] = (
         docs_url="https://www.zoho.com/mail/help/zoho-smtp.html",
         other_endpoints=(_STARTTLS_587,),
         notes=("The free plan may not include SMTP access (unconfirmed).",),
+        kind=Kind.MAILBOX,
+        credential=Credential.ACCOUNT_PASSWORD,
+        sources=(
+            *cite(_TB_ZOHO, *ALL_BASICS),
+            *cite("https://www.zoho.com/mail/help/zoho-smtp.html", Fact.ENDPOINTS, Fact.CREDENTIAL),
+            *cite(_TB_HOWTO, Fact.MX, dated=_TB_DATE),
+        ),
     ),
     Provider(
         id="fastmail",
@@ -270,6 +280,12 @@ PROVIDERS: tuple[Provider, ...] = (
         auth_note="an app password, always (with or without 2FA); OAuth2 for listed clients",
         docs_url="https://www.fastmail.com/help/technical/servernamesandports.html",
         other_endpoints=(_STARTTLS_587,),
+        kind=Kind.MAILBOX,
+        credential=Credential.APP_PASSWORD,
+        sources=(
+            *cite(_TB_FASTMAIL, Fact.ENDPOINTS, Fact.USERNAME, Fact.MX, dated=_TB_DATE),
+            *cite(_FASTMAIL_HELP, Fact.CREDENTIAL, Fact.MAIL_DOMAINS),
+        ),
     ),
     Provider(
         id="proton-bridge",
@@ -293,6 +309,12 @@ PROVIDERS: tuple[Provider, ...] = (
             "Bridge shows its SMTP port; 1025 is the usual one.",
             "The host for SMTP submission tokens (smtp.protonmail.ch:587) is unconfirmed.",
         ),
+        kind=Kind.MAILBOX,
+        credential=Credential.BRIDGE_PASSWORD,
+        sources=(
+            *cite(_TB_PROTON, Fact.ENDPOINTS, Fact.USERNAME, Fact.MAIL_DOMAINS, Fact.MX),
+            *cite("https://proton.me/support/smtp-submission", Fact.CREDENTIAL),
+        ),
     ),
     Provider(
         id="gmx",
@@ -309,8 +331,16 @@ PROVIDERS: tuple[Provider, ...] = (
         auth_note="account password, or an app-specific password when 2FA is on",
         docs_url="https://hilfe.gmx.net/sicherheit/2fa/anwendungsspezifisches-passwort.html",
         other_endpoints=(_STARTTLS_587,),
-        notes=(
-            "Whether POP3/IMAP access must first be enabled in the web settings is unconfirmed.",
+        kind=Kind.MAILBOX,
+        region="Europe",
+        credential=Credential.ACCOUNT_PASSWORD,
+        switches=(_POP_IMAP_ACCESS_GMX,),
+        sources=(
+            *cite(_TB_GMX, *ALL_BASICS, Fact.MX, Fact.SWITCHES),
+            *cite(
+                "https://hilfe.gmx.net/sicherheit/2fa/anwendungsspezifisches-passwort.html",
+                Fact.CREDENTIAL,
+            ),
         ),
     ),
     Provider(
@@ -328,9 +358,11 @@ PROVIDERS: tuple[Provider, ...] = (
         auth_note="account password, or an app-specific password when 2FA is on",
         docs_url=None,
         other_endpoints=(_STARTTLS_587,),
-        notes=(
-            "Whether POP3/IMAP access must first be enabled in the web settings is unconfirmed.",
-        ),
+        kind=Kind.MAILBOX,
+        region="Europe",
+        credential=Credential.ACCOUNT_PASSWORD,
+        switches=(_POP_IMAP_ACCESS_WEBDE,),
+        sources=cite(_TB_WEBDE, *ALL_BASICS, Fact.MX, Fact.SWITCHES),
     ),
     Provider(
         id="ses",
@@ -356,6 +388,20 @@ PROVIDERS: tuple[Provider, ...] = (
             _STARTTLS_25,
         ),
         host_is_template=True,
+        kind=Kind.SENDING,
+        credential=Credential.SMTP_KEY,
+        sources=(
+            *cite(
+                "https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html",
+                Fact.ENDPOINTS,
+                Fact.USERNAME,
+                Fact.CREDENTIAL,
+            ),
+            *cite(
+                "https://docs.aws.amazon.com/ses/latest/dg/send-email-smtp.html",
+                Fact.BANNER,
+            ),
+        ),
     ),
     Provider(
         id="sendgrid",
@@ -375,6 +421,15 @@ PROVIDERS: tuple[Provider, ...] = (
             "integrating-with-the-smtp-api"
         ),
         other_endpoints=(_STARTTLS_587, _STARTTLS_2525, _STARTTLS_25),
+        kind=Kind.SENDING,
+        credential=Credential.API_KEY,
+        sources=cite(
+            "https://www.twilio.com/docs/sendgrid/for-developers/sending-email/"
+            "integrating-with-the-smtp-api",
+            Fact.ENDPOINTS,
+            Fact.USERNAME,
+            Fact.CREDENTIAL,
+        ),
     ),
     Provider(
         id="mailgun",
@@ -396,6 +451,23 @@ PROVIDERS: tuple[Provider, ...] = (
             "https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-smtp"
         ),
         other_endpoints=(_STARTTLS_587, _STARTTLS_2525, _STARTTLS_25),
+        kind=Kind.SENDING,
+        credential=Credential.SMTP_KEY,
+        sources=(
+            *cite(
+                "https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/"
+                "send-smtp",
+                Fact.ENDPOINTS,
+                Fact.USERNAME,
+                Fact.CREDENTIAL,
+            ),
+            *cite(
+                "https://documentation.mailgun.com/docs/mailgun/user-manual/smtp-protocol/"
+                "smtp-relay.md",
+                Fact.CREDENTIAL,
+                Fact.MX,
+            ),
+        ),
     ),
     Provider(
         id="postmark",
@@ -416,6 +488,14 @@ PROVIDERS: tuple[Provider, ...] = (
             "Broadcast mail goes through smtp-broadcasts.postmarkapp.com.",
             "An SMTP token pair may replace the Server API token (unconfirmed).",
         ),
+        kind=Kind.SENDING,
+        credential=Credential.API_KEY,
+        sources=cite(
+            "https://postmarkapp.com/support/article/811-how-do-i-use-postmark-with-smtp",
+            Fact.ENDPOINTS,
+            Fact.USERNAME,
+            Fact.CREDENTIAL,
+        ),
     ),
     Provider(
         id="brevo",
@@ -432,6 +512,14 @@ PROVIDERS: tuple[Provider, ...] = (
         auth_note="an SMTP key (not the API key, not the account password)",
         docs_url="https://developers.brevo.com/docs/smtp-integration",
         other_endpoints=(_STARTTLS_587, _STARTTLS_2525),
+        kind=Kind.SENDING,
+        credential=Credential.SMTP_KEY,
+        sources=cite(
+            "https://developers.brevo.com/docs/smtp-integration",
+            Fact.ENDPOINTS,
+            Fact.USERNAME,
+            Fact.CREDENTIAL,
+        ),
     ),
     Provider(
         id="mailjet",
@@ -448,131 +536,19 @@ PROVIDERS: tuple[Provider, ...] = (
         auth_note="the API key as user name and the secret key as password",
         docs_url=None,
         other_endpoints=(_STARTTLS_2525,),
+        kind=Kind.SENDING,
+        credential=Credential.API_KEY,
+        sources=(
+            *cite(
+                "https://www.rubydoc.info/gems/mailjet/Mailjet/Mailer",
+                Fact.ENDPOINTS,
+                Fact.USERNAME,
+                Fact.CREDENTIAL,
+            ),
+            *cite(
+                "https://cloud.google.com/compute/docs/tutorials/sending-mail/using-mailjet",
+                Fact.ENDPOINTS,
+            ),
+        ),
     ),
 )
-
-_BY_ID = {provider.id: provider for provider in PROVIDERS}
-
-
-def provider_by_id(provider_id: str) -> Provider | None:
-    """The provider with this id (``"gmail"``), or ``None``."""
-    return _BY_ID.get(provider_id.strip().lower())
-
-
-#: How alike (:class:`difflib.SequenceMatcher` ratio) a name must be to a provider's host for
-#: :func:`closest_submission_host` to suggest it: a letter or two off, not another name.
-SUGGESTION_CUTOFF = 0.9
-
-
-def closest_submission_host(name: str) -> str | None:
-    """The provider submission host that ``name`` most likely misspells (``smtp.gmial.com``
-    → ``smtp.gmail.com``), or ``None`` when none is close or ``name`` is such a host itself."""
-    wanted = _normalise(name)
-    hosts = [
-        provider.submission_host
-        for provider in PROVIDERS
-        if not provider.host_is_template and _ip_address(provider.submission_host) is None
-    ]
-    if wanted in hosts:
-        return None
-    close = difflib.get_close_matches(wanted, hosts, n=1, cutoff=SUGGESTION_CUTOFF)
-    return close[0] if close else None
-
-
-def provider_for_mail_domain(domain: str) -> Provider | None:
-    """The provider whose consumer addresses end in ``domain`` (``gmail.com``).
-
-    An address is accepted too (``alice@gmail.com``).  Custom domains are not known here:
-    look their MX up and use :func:`provider_for_mx`.
-    """
-    wanted = _normalise(domain.rpartition("@")[2])
-    return next((p for p in PROVIDERS if wanted in p.mail_domains), None)
-
-
-def provider_for_mx(mx_host: str) -> Provider | None:
-    """The provider whose mail exchangers look like ``mx_host``
-    (``aspmx.l.google.com`` → Gmail / Google Workspace), by the longest matching suffix."""
-    return _longest_suffix_match(_normalise(mx_host), lambda p: p.mx_suffixes)
-
-
-def detect_provider(
-    *,
-    host: str,
-    banner: str | None = None,
-    ehlo_domain: str | None = None,
-    username: str | None = None,
-) -> Provider | None:
-    """Which provider runs the server: judged by the host name first, then by the domain the
-    server names in its EHLO reply, then by its greeting (the ``220`` text without the code).
-
-    An IP address says nothing by itself; a server reached on loopback or through a tunnel is
-    still recognised by what it says about itself.  One more clue serves a provider whose
-    submission host *is* loopback (Proton Mail Bridge): a login ``username`` at one of its mail
-    domains, on a loopback host.
-    """
-    name = _normalise(host)
-    address = _ip_address(name)
-    if address is None:
-        by_host = _longest_suffix_match(name, lambda p: p.host_suffixes)
-        if by_host is not None:
-            return by_host
-    for text in (ehlo_domain, banner):
-        if text:
-            found = _from_self_description(text)
-            if found is not None:
-                return found
-    if address is not None and address.is_loopback and username and "@" in username:
-        local = provider_for_mail_domain(username)
-        if local is not None and _is_loopback(local.submission_host):
-            return local
-    return None
-
-
-def _from_self_description(text: str) -> Provider | None:
-    words = text.split(maxsplit=1)
-    first_word = words[0] if words else ""
-    by_name = _longest_suffix_match(_normalise(first_word), lambda p: p.host_suffixes)
-    if by_name is not None:
-        return by_name
-    return next(
-        (
-            provider
-            for provider in PROVIDERS
-            if any(re.search(pattern, text, re.IGNORECASE) for pattern in provider.banner_patterns)
-        ),
-        None,
-    )
-
-
-def _longest_suffix_match(name: str, suffixes_of: _SuffixGetter) -> Provider | None:
-    best: tuple[int, Provider] | None = None
-    labels = name.split(".") if name else []
-    for provider in PROVIDERS:
-        for suffix in suffixes_of(provider):
-            wanted = suffix.split(".")
-            if _labels_end_with(labels, wanted) and (best is None or len(wanted) > best[0]):
-                best = (len(wanted), provider)
-    return best[1] if best is not None else None
-
-
-def _labels_end_with(labels: list[str], suffix: list[str]) -> bool:
-    if len(labels) < len(suffix):
-        return False
-    tail = labels[len(labels) - len(suffix) :]
-    return all(want in ("*", have) for have, want in zip(tail, suffix, strict=True))
-
-
-def _normalise(name: str) -> str:
-    return name.strip().strip("[]").rstrip(".").lower()
-
-
-def _ip_address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(name)
-    except ValueError:
-        return None
-
-
-def _is_loopback(name: str) -> bool:
-    address = _ip_address(name)
-    return address is not None and address.is_loopback
