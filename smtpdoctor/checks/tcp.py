@@ -168,9 +168,12 @@ def _family_broken(broken: list[ConnectAttempt], worked: int) -> str:
     failed = broken[0].family
     reasons = "; ".join(f"{a.address}: {a.detail}" for a in broken)
     stall = max(a.seconds for a in broken)
-    if any(a.kind == "timeout" for a in broken):
+    if any(a.kind in ("timeout", "unanswered") for a in broken):
+        # a path that drops packets: nothing tells the client to give up but its own time-out
         cost = (
-            f"clients that prefer IPv{failed} will stall {stall:.1f} s before they try IPv{worked}"
+            f"clients that prefer IPv{failed} wait for their own connect time-out (often a "
+            f"minute or more) before they try IPv{worked}, unless they race both versions "
+            f"(Happy Eyeballs)"
         )
     else:
         after = f"after {stall * 1000:.0f} ms" if stall >= QUICK_FAILURE else "at once"

@@ -207,7 +207,7 @@ class PortMatrix:
         if all(r.verdict is Verdict.NO_NETWORK for r in self.results):
             return Outcome(
                 Status.SKIP,
-                f"not probed: this machine has no route to {self.host} (the tcp row says why)",
+                f"not probed: no connection to {self.host} left this machine (the tcp row says why)",
                 details=details,
                 finding="ports.no-network",
             )

@@ -194,7 +194,7 @@ class Session:
         return Connected(
             address,
             port,
-            self._clock() - start,
+            self._clock() - start - self._transport.settled_seconds,
             family=self._transport.family,
             dns_seconds=self._transport.dns_seconds,
             failed_attempts=self._transport.failed_attempts,

@@ -25,6 +25,9 @@ from smtpdoctor.settings.proxy import ProxySpec
 
 #: How long to wait for one address before also trying the next (RFC 8305 suggests 250 ms).
 HAPPY_EYEBALLS_DELAY: Final = 0.25
+#: Seconds after its start an attempt of the other IP version may still answer once one
+#: version connected: enough for a slow path, short of what a dropped one would cost.
+OTHER_FAMILY_SETTLE: Final = 1.0
 RECV_CHUNK: Final = 4096
 
 
@@ -352,10 +355,14 @@ class Transport:
         failed_attempts: tuple[ConnectAttempt, ...] = (),
         proxy: ProxySpec | None = None,
         family: int | None = None,
+        settled_seconds: float = 0.0,
     ) -> None:
         """A connected ``sock``; through ``proxy``, ``family`` is the IP version of the
-        server's address the proxy was asked for (None when the proxy resolved the name)."""
+        server's address the proxy was asked for (None when the proxy resolved the name).
+        ``settled_seconds``: how long :meth:`connect` waited, once connected, on the other
+        IP version's attempts."""
         self._sock: socket.socket = sock
+        self._settled_seconds = settled_seconds
         self._peer = peer
         self._dns_seconds = dns_seconds
         self._failed_attempts = failed_attempts
@@ -414,12 +421,22 @@ class Transport:
             addresses = _of_family(host, addresses, version, limit=limit)
         elif family is not None:
             addresses = _of_family(host, addresses, family)
-        sock, peer, reset, failed = _connect_first(
-            addresses, deadline_at=deadline_at, source_address=source_address
+        race = _connect_first(
+            addresses,
+            deadline_at=deadline_at,
+            source_address=source_address,
+            settle=OTHER_FAMILY_SETTLE,
         )
         with contextlib.suppress(OSError):  # a reset socket may refuse options
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock, peer, reset=reset, dns_seconds=dns_seconds, failed_attempts=failed)
+            race.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(
+            race.sock,
+            race.peer,
+            reset=race.reset,
+            dns_seconds=dns_seconds,
+            failed_attempts=race.failed,
+            settled_seconds=race.settled_seconds,
+        )
 
     @classmethod
     def _through(
@@ -521,6 +538,12 @@ class Transport:
     def dns_seconds(self) -> float:
         """Seconds :meth:`connect` spent resolving the host name (0 for an address literal)."""
         return self._dns_seconds
+
+    @property
+    def settled_seconds(self) -> float:
+        """Seconds :meth:`connect` waited after the connection was made, to see whether the
+        other IP version's attempts would still answer (not part of connecting)."""
+        return self._settled_seconds
 
     @property
     def failed_attempts(self) -> tuple[ConnectAttempt, ...]:
@@ -694,9 +717,8 @@ def _connect_to_proxy(
     a :class:`ConnectError` of kind ``proxy-unreachable`` (``source-address-unavailable``
     when the source address is not this machine's) after the ``failed`` attempts so far."""
     try:
-        sock, _, reset, _ = _connect_first(
-            addresses, deadline_at=deadline_at, source_address=source_address
-        )
+        race = _connect_first(addresses, deadline_at=deadline_at, source_address=source_address)
+        sock, reset = race.sock, race.reset
     except ConnectError as exc:
         kind = exc.kind if exc.kind == "source-address-unavailable" else "proxy-unreachable"
         reasons = "; ".join(f"{a.address}: {a.detail}" for a in exc.attempts)
@@ -743,17 +765,36 @@ def _of_family(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Race:
+    """How :func:`_connect_first` ended."""
+
+    sock: socket.socket
+    peer: tuple[str, int]
+    reset: bool
+    """The server reset the connection right after accepting it."""
+    failed: tuple[ConnectAttempt, ...]
+    """The attempts that failed, or had no answer, before the winner (or while settling)."""
+    settled_seconds: float = 0.0
+    """Seconds spent after the winner connected, waiting on the other IP version."""
+
+
 def _connect_first(
     addresses: list[tuple[int, tuple[str, int]]],
     *,
     deadline_at: float,
     source_address: str | None = None,
-) -> tuple[socket.socket, tuple[str, int], bool, tuple[ConnectAttempt, ...]]:
+    settle: float = 0.0,
+) -> _Race:
     """Start a connection to each address in turn, 250 ms apart; keep the first that succeeds.
     Each socket is bound to ``source_address`` first, when one is given.
 
-    Returns the socket, the address, whether the server already reset the connection, and
-    the attempts that failed before it.
+    With ``settle`` (seconds), attempts of the other IP version that are still unanswered
+    when the winner connects get until ``settle`` seconds after their own start to answer
+    (never past ``deadline_at``): one that fails then is recorded with its reason, one that
+    is still silent as kind ``unanswered`` — a path that drops packets, which a client
+    without Happy Eyeballs would wait on until its own time-out.  One that connects is
+    closed: that version works, only more slowly.
     """
     attempts: list[ConnectAttempt] = []
     pending: dict[socket.socket, tuple[str, int]] = {}
@@ -790,18 +831,66 @@ def _connect_first(
                     assert isinstance(ready, socket.socket)
                     selector.unregister(ready)
                     address = pending.pop(ready)
-                    sock = ready
-                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    code = ready.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                     if code in (0, errno.ECONNRESET):  # a reset comes after the handshake
-                        sock.setblocking(True)
-                        return sock, address, code == errno.ECONNRESET, tuple(attempts)
+                        ready.setblocking(True)
+                        others = {s: a for s, a in pending.items() if s.family != ready.family}
+                        settled = _settle(others, started, selector, settle, deadline_at)
+                        return _Race(
+                            ready,
+                            address,
+                            code == errno.ECONNRESET,
+                            (*attempts, *settled[0]),
+                            settled[1],
+                        )
                     kind, detail = _describe_errno(code)
                     took = time.monotonic() - started[address]
                     attempts.append(ConnectAttempt(_show(address), kind, detail, took))
-                    sock.close()
+                    ready.close()
         finally:
             for sock in pending:
                 sock.close()
+
+
+def _settle(
+    others: dict[socket.socket, tuple[str, int]],
+    started: dict[tuple[str, int], float],
+    selector: selectors.BaseSelector,
+    settle: float,
+    deadline_at: float,
+) -> tuple[tuple[ConnectAttempt, ...], float]:
+    """Wait on ``others`` (attempts of the IP version that lost, still pending) until
+    ``settle`` seconds after their start; the attempts that failed or stayed silent, and the
+    seconds spent waiting.  The sockets stay registered and open: the caller closes them."""
+    if not others or settle <= 0:
+        return (), 0.0
+    began = time.monotonic()
+    until = min(deadline_at, max(started[a] for a in others.values()) + settle)
+    outcome: list[ConnectAttempt] = []
+    waiting = dict(others)
+    while waiting and (left := until - time.monotonic()) > 0:
+        for key, _ in selector.select(left):
+            sock = key.fileobj
+            if sock not in waiting:
+                continue
+            assert isinstance(sock, socket.socket)
+            address = waiting.pop(sock)
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code not in (0, errno.ECONNRESET):
+                kind, detail = _describe_errno(code)
+                took = time.monotonic() - started[address]
+                outcome.append(ConnectAttempt(_show(address), kind, detail, took))
+    now = time.monotonic()
+    outcome.extend(
+        ConnectAttempt(
+            _show(address),
+            "unanswered",
+            f"no answer in {(now - started[address]) * 1000:.0f} ms (packets dropped?)",
+            now - started[address],
+        )
+        for address in waiting.values()
+    )
+    return tuple(outcome), now - began
 
 
 def _start_connect(

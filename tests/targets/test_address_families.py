@@ -212,13 +212,17 @@ sys.exit(code)
 """
 
 
-def test_ipv6_without_a_route_on_this_machine_is_a_warning_when_ipv4_works() -> None:
+def check_in_namespace(setup: str) -> dict[str, Any]:
+    """The ``tcp`` row of :data:`IN_NAMESPACE`'s check, run in a new user and network
+    namespace after the shell commands ``setup`` (the loopback is up)."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         pytest.skip("needs unshare (util-linux) and ip (iproute2)")
     namespace = ["unshare", "--user", "--map-root-user", "--net"]
     if subprocess.run([*namespace, "true"], capture_output=True).returncode != 0:
         pytest.skip("cannot create a network namespace")
-    script = f'ip link set lo up && exec "{sys.executable}" -c "$0"'
+    if setup and subprocess.run([*namespace, "sh", "-c", setup], capture_output=True).returncode:
+        pytest.skip(f"cannot set up the namespace's network: {setup}")
+    script = f'ip link set lo up && {setup or "true"} && exec "{sys.executable}" -c "$0"'
     done = subprocess.run(
         [*namespace, "sh", "-c", script, IN_NAMESPACE],
         capture_output=True,
@@ -226,12 +230,39 @@ def test_ipv6_without_a_route_on_this_machine_is_a_warning_when_ipv4_works() -> 
         timeout=HANG_GUARD,
         cwd=Path(__file__).resolve().parents[2],
     )
-
     rows = {row["id"]: row for row in json.loads(done.stdout)["checks"]}
-    tcp = rows["tcp"]
+    tcp: dict[str, Any] = rows["tcp"]
     assert tcp["status"] == "warn", done.stderr
+    return tcp
+
+
+def test_ipv6_without_a_route_on_this_machine_is_a_warning_when_ipv4_works() -> None:
+    tcp = check_in_namespace("")
+
     assert tcp["finding"] == "tcp.family-broken"
     assert tcp["summary"].startswith("connected to 127.0.0.1 (IPv4) port ")
     assert "IPv6 to this server failed ([2001:db8::1]:" in tcp["summary"]
     assert "this machine has no route there (ENETUNREACH)" in tcp["summary"]
     assert "IPv6 route broken on this machine or at the server" in tcp["summary"]
+
+
+#: An IPv6 network whose packets go nowhere: a veth pair, our end with an address in
+#: 2001:db8::/64, and the server's link-layer address made up, so its SYNs are never answered.
+DROPPING_IPV6 = (
+    "ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && "
+    "ip -6 addr add 2001:db8::2/64 dev v0 nodad && "
+    "ip -6 neigh add 2001:db8::1 lladdr 02:00:00:00:00:01 dev v0"
+)
+
+
+def test_ipv6_that_drops_packets_is_a_warning_that_clients_without_happy_eyeballs_hang() -> None:
+    tcp = check_in_namespace(DROPPING_IPV6)
+
+    assert tcp["finding"] == "tcp.family-broken"
+    assert tcp["summary"].startswith("connected to 127.0.0.1 (IPv4) port ")
+    assert "IPv6 to this server failed ([2001:db8::1]:" in tcp["summary"]
+    assert "no answer in " in tcp["summary"] and "(packets dropped?)" in tcp["summary"]
+    assert "clients that prefer IPv6 wait for their own connect time-out" in tcp["summary"]
+    assert "unless they race both versions (Happy Eyeballs)" in tcp["summary"]
+    assert tcp["details"]["failed_family"] == 6
+    assert tcp["details"]["stall_seconds"] >= 1.0  # it was given a second to answer

@@ -162,6 +162,30 @@ def test_an_address_that_is_not_this_machines_is_a_fail_in_words_and_nothing_is_
     ]
 
 
+def test_with_an_address_that_is_not_this_machines_the_port_matrix_is_skipped_in_words(
+    recorder: PeerRecorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, rows = check_rows(
+        capsys,
+        "127.0.0.1",
+        "--probe-port",
+        f"{recorder.port}/starttls",
+        "--source-address",
+        NOT_OURS,
+    )
+    recorder.stop()
+
+    assert code == 2
+    assert recorder.peers == []
+    ports = rows["ports"]
+    assert ports["status"] == "skip"
+    assert ports["finding"] == "ports.no-network"
+    assert ports["summary"] == (
+        "not probed: no connection to 127.0.0.1 left this machine (the tcp row says why)"
+    )
+    assert rows["tcp"]["finding"] == "tcp.source-address-unavailable"
+
+
 def test_an_ipv6_source_address_for_an_ipv4_only_server_is_a_fail_in_words(
     recorder: PeerRecorder, capsys: pytest.CaptureFixture[str]
 ) -> None:
