@@ -80,6 +80,9 @@ class Delivery(Check):
                 resolver=resolver_for(config) or resolve,
                 source_address=config.source_address,
                 proxy=config.proxy,
+                on_connected=lambda address, family: details.update(
+                    imap_address=address, imap_family=family
+                ),
             )
         except DeliveryError as exc:
             return Outcome(

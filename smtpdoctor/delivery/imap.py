@@ -85,6 +85,10 @@ class Found:
     """How many polling rounds it took."""
 
 
+#: Told the IMAP server's address and IP version (4 or 6) once connected.
+Connected = Callable[[str, int], None]
+
+
 class DeliveryError(Exception):
     """The mailbox could not be searched; ``finding`` says why (``delivery.imap-…``)."""
 
@@ -129,6 +133,7 @@ def find_message(
     resolver: Resolver = resolve,
     source_address: str | None = None,
     proxy: ProxySpec | None = None,
+    on_connected: Connected | None = None,
 ) -> Found | None:
     """Log in to the mailbox and poll until the message carrying ``token`` shows up.
 
@@ -138,11 +143,15 @@ def find_message(
     ``resolver`` looks up the IMAP host (the run's ``--dns-server`` when there is one);
     ``source_address`` is the local address to connect from (``--source-address``);
     ``proxy`` the proxy to connect through (``--proxy``), None for a direct connection.
+    ``on_connected`` is told the server's address and IP version once a direct connection
+    is made (through a proxy only the proxy knows them).
     """
     give_up_at = accepted_at + settings.wait
     route = _Route(resolver, source_address, proxy)
     try:
-        with _connection(settings, tls, step_timeout, give_up_at, clock, route) as mailbox:
+        with _connection(
+            settings, tls, step_timeout, give_up_at, clock, route, on_connected
+        ) as mailbox:
             folders = mailbox.folders()
             interval = FIRST_INTERVAL
             searches = 0
@@ -384,6 +393,7 @@ def _connection(
     give_up_at: float,
     clock: Callable[[], float],
     route: _Route,
+    on_connected: Connected | None = None,
 ) -> Iterator[_Mailbox]:
     """Connect, secure, log in; yield the mailbox; log out.  Errors become DeliveryError."""
     where = f"{settings.host} port {settings.port}"
@@ -405,6 +415,9 @@ def _connection(
                 timeout=step_timeout,
                 watchdog=watchdog,
             )
+            if on_connected is not None and route.proxy is None:
+                address = imap.sock.getpeername()[0]
+                on_connected(str(address), 6 if imap.sock.family == socket.AF_INET6 else 4)
             if not implicit:
                 if "STARTTLS" not in imap.capabilities:
                     raise DeliveryError(

@@ -392,6 +392,10 @@ def test_a_sent_message_is_proven_delivered(
     assert result.summary.startswith("delivered to INBOX within ")
     assert result.outcome.details["folder"] == "INBOX"
     assert result.outcome.details["token"] == row(report, "send").outcome.details["token"]
+    # the IMAP connection's path, as the tcp row gives the SMTP one's
+    assert result.outcome.details["path"] == "direct"
+    assert result.outcome.details["imap_address"] == "127.0.0.1"
+    assert result.outcome.details["imap_family"] == 4
     assert report.exit_code is ExitCode.OK
     assert "* IMAP: found in INBOX" in transcript_text(report)
     assert MAILBOX_PASSWORD not in transcript_text(report) + repr(report)
