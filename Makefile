@@ -11,7 +11,7 @@ PLUGINS_VENV := .venv-plugins
 PLUGINS_BIN := $(PLUGINS_VENV)/bin
 PLUGINS_STAMP := $(PLUGINS_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit plugins-test clean bench
+.PHONY: demo test lint typecheck unit integration plugins-test clean bench
 
 demo: $(STAMP)  ## check a local STARTTLS+AUTH server with a throwaway certificate, end to end
 	$(BIN)/smtpdoctor demo
@@ -32,13 +32,17 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 # Needs root and apt-get (Debian): installs Postfix + Dovecot (and the proxies Dante and
-# tinyproxy) on first use, starts them on loopback, runs tests/integration against them, and
-# stops them again.
-integration: $(STAMP)  ## send through a real Postfix and find the mail with a real Dovecot
+# tinyproxy) on first use, fetches Exim from Debian's package files (not installed) and
+# Haraka from npm, starts them on loopback, runs tests/integration against them, and stops
+# them again.
+integration: $(STAMP)  ## send through a real Postfix and find the mail with a real Dovecot; real Exim and Haraka
 	integration/mailserver.sh start
 	integration/proxies.sh start
+	integration/exim.sh start
+	integration/haraka.sh start
 	status=0; SMTPDOCTOR_INTEGRATION=1 $(BIN)/pytest -m integration tests/integration \
-		|| status=$$?; integration/proxies.sh stop; integration/mailserver.sh stop; exit $$status
+		|| status=$$?; integration/haraka.sh stop; integration/exim.sh stop; \
+		integration/proxies.sh stop; integration/mailserver.sh stop; exit $$status
 
 plugins-test: $(PLUGINS_STAMP)  ## run the example plugins' own tests, in .venv-plugins
 	for plugin in $(PLUGINS); do $(PLUGINS_BIN)/pytest $$plugin || exit 1; done

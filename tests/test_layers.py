@@ -138,6 +138,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("discovery",),
     ("net",),
     ("secrets", "lab"),
+    ("software",),
     ("settings",),
     ("model",),
     ("protocol",),

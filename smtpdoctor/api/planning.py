@@ -28,6 +28,7 @@ from smtpdoctor.settings.proxy import ProxySpec, parse_proxy
 
 if TYPE_CHECKING:
     from smtpdoctor.discovery.providers import Provider, Recognition
+    from smtpdoctor.model.environment import Environment
     from smtpdoctor.model.results import CheckResult
     from smtpdoctor.settings.sending import IMAPSettings, SendRequest
 
@@ -81,7 +82,8 @@ def _plan_check(request: Request) -> Plan:
 
     typed = parse_typed(request.target)
     proxy = read_proxy(request)
-    located = locate(typed, _settings(request, proxy, host=typed.name))
+    environment = read_environment(request)
+    located = locate(typed, _settings(request, proxy, environment, host=typed.name))
     if located.port is None and request.port is not None:
         located = replace(located, port=request.port)  # no port matrix: the port was given
     credentials, token = None, None
@@ -92,6 +94,7 @@ def _plan_check(request: Request) -> Plan:
     config = _settings(
         request,
         proxy,
+        environment,
         host=located.host,
         port=located.port or DEFAULT_PORT,
         credentials=credentials,
@@ -115,7 +118,14 @@ def _plan_send(request: Request) -> Plan:
     credentials = Credentials(user, password)
     send, verify = _sending(request, host, credentials)
     config = _settings(
-        request, proxy, host=host, port=port, credentials=credentials, send=send, verify=verify
+        request,
+        proxy,
+        read_environment(request),
+        host=host,
+        port=port,
+        credentials=credentials,
+        send=send,
+        verify=verify,
     )
     return Plan(request, config)
 
@@ -123,6 +133,7 @@ def _plan_send(request: Request) -> Plan:
 def _settings(
     request: Request,
     proxy: ProxySpec | None,
+    environment: Environment | None,
     *,
     host: str,
     port: int = DEFAULT_PORT,
@@ -159,6 +170,7 @@ def _settings(
         proxy=proxy,
         probes=request.probes,
         mail_domain=mail_domain,
+        environment=environment,
     )
 
 
@@ -173,6 +185,16 @@ def check_ca_file(request: Request) -> None:
         check_ca_file(str(request.ca_file))
     except TLSError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def read_environment(request: Request) -> Environment | None:
+    """The cloud this machine runs on, read once per plan from the local files under
+    ``request.environment_root`` (no network traffic); ``None`` when unknown or not asked."""
+    if request.environment_root is None:
+        return None
+    from smtpdoctor.discovery.environment import detect_environment
+
+    return detect_environment(request.environment_root)
 
 
 # -- the proxy -----------------------------------------------------------------------------------

@@ -201,6 +201,10 @@ class Request:
     """Which plugins to load and which plugins and checks to leave out."""
     options: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
     """Settings for plugins (``--option NAME=VALUE``)."""
+    environment_root: Path | None = Path("/")
+    """Where to read this machine's identity from (``sys/class/dmi/id/…`` under it) to
+    recognise the cloud it runs on (:mod:`smtpdoctor.discovery.environment`); tests point it
+    at a fixture tree.  None: do not look (the environment is then unknown)."""
 
     @property
     def verifies_certificates(self) -> bool:

@@ -155,6 +155,20 @@ def _trust_problems(
                     f"intermediate that issued it ({_short(info.issuer)})",
                 )
             ]
+        if chain_length == 1:
+            # A leaf sent alone whose issuer this machine does not trust: almost always a
+            # forgotten intermediate; a private CA that signs server certificates itself is
+            # the rarer case.
+            return [
+                Problem(
+                    Status.FAIL,
+                    "certificate.incomplete-chain",
+                    f"incomplete chain, probably: the server sends only its own certificate, "
+                    f"issued by {_short(info.issuer)}, which this machine does not trust — the "
+                    f"server probably does not send its intermediate certificate (or "
+                    f"{_short(info.issuer)} is a private CA: then --ca-file)",
+                )
+            ]
         return [
             Problem(
                 Status.FAIL,

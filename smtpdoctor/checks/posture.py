@@ -6,7 +6,8 @@ EHLO reply in clear, and whether TLS came — and sends nothing itself:
 
 * AUTH offered in clear on a server that also offers STARTTLS: a client that does not insist
   on TLS may send the password before upgrading (WARN);
-* PLAIN or LOGIN offered on a submission port with no STARTTLS at all (WARN);
+* PLAIN or LOGIN offered on a submission port with no STARTTLS at all, or on any port when
+  ``--user`` says the user logs in there (WARN; INFO otherwise);
 * EHLO refused and only HELO accepted, so STARTTLS cannot even be offered — typically a
   firewall's "SMTP inspection" mangling EHLO (FAIL).
 
@@ -77,6 +78,14 @@ class SecurityPosture(Check):
                     Status.WARN,
                     f"{' '.join(cleartext)} offered without TLS on submission {where}: "
                     "passwords or tokens would cross the network in clear",
+                    details=details,
+                    finding="posture.plaintext-auth",
+                )
+            if config.credentials is not None:  # --user: this port is where you log in
+                return Outcome(
+                    Status.WARN,
+                    f"{' '.join(cleartext)} offered without TLS on {where}, where you log "
+                    "in: your password or token would cross the network in clear",
                     details=details,
                     finding="posture.plaintext-auth",
                 )

@@ -30,8 +30,27 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from smtpdoctor.model.software import Software
+from smtpdoctor.software.names import HARAKA, OPENSMTPD
+
 #: A host-name label once encoded for DNS (letters, digits, hyphens; underscores occur).
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+#: Relay refusals in the words of any software: "relay" (Postfix's "Relay access denied",
+#: Exim's "relay not permitted", Sendmail's "Relaying denied", Exchange's "Unable to relay"
+#: and "Relay Access Denied"), and qmail-smtpd's "sorry, that domain isn't in my list of
+#: allowed rcpthosts (#5.7.1)" (qmail-smtpd.c err_nogateway).
+RELAY_REFUSED = re.compile(r"relay|isn't in my list of allowed rcpthosts", re.IGNORECASE)
+#: Relay refusals that read like something else, in one software's own words — they mean
+#: "not relaying" only for a recipient outside the server's domains:
+#: OpenSMTPD answers "550 Invalid recipient: <ADDR>" when no match rule takes the recipient
+#: (usr.sbin/smtpd/lka_session.c lka_resume) — for a remote domain, that is relaying
+#: refused; Haraka answers "550 I cannot deliver mail for <ADDR>" when no plugin accepts it
+#: (connection.js rcpt_respond) — rcpt_to.in_host_list accepts only its own domains from
+#: clients that did not log in.
+RELAY_REFUSED_AS: dict[str, re.Pattern[str]] = {
+    OPENSMTPD: re.compile(r"^Invalid recipient\b", re.IGNORECASE),
+    HARAKA: re.compile(r"^I cannot deliver mail for\b", re.IGNORECASE),
+}
 #: Second-level labels that countries use like top-level domains (``co.uk``, ``com.au``).
 _SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "ltd", "net", "ne", "or", "org", "plc"})
 
@@ -94,6 +113,18 @@ def outside_recipient(sender: str, recipient: str, server: ServerNames) -> Outsi
     if any(related(domain, site) for site in own):
         return None
     return OutsideRecipient(domain, own)
+
+
+def refuses_relaying(message: str, software: Software | None, *, outside: bool) -> bool:
+    """Whether a refusal of RCPT whose words are ``message`` refuses relaying: it says so in
+    any software's words, or — for a recipient ``outside`` the server's domains — in the
+    words ``software`` uses for it (:data:`RELAY_REFUSED_AS`)."""
+    if RELAY_REFUSED.search(message):
+        return True
+    if not outside or software is None:
+        return False
+    pattern = RELAY_REFUSED_AS.get(software.id)
+    return pattern is not None and pattern.search(message.strip()) is not None
 
 
 def served_here(exchangers: Iterable[tuple[str, Iterable[str]]], server: ServerNames) -> str | None:

@@ -19,9 +19,11 @@ from smtpdoctor.checks.relaying import (
     ServerNames,
     announced_names,
     outside_recipient,
+    refuses_relaying,
     served_here,
 )
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey, reply_outcome
+from smtpdoctor.core.hintcontext import server_software
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
 from smtpdoctor.model.words import TLSMode
@@ -69,7 +71,6 @@ _SENDER_NOT_ALLOWED = re.compile(
     r"not owned by|sender address rejected|bad outbound sender",
     re.I,
 )
-_RELAY = re.compile(r"relay", re.I)
 _UNKNOWN_RECIPIENT = re.compile(
     r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|"
     r"recipient not found|mailbox unavailable|invalid recipient|unknown recipient",
@@ -154,7 +155,7 @@ class Send(Check):
             return _refused("MAIL", mail, request, details)
         rcpt = session.command(RcptTo(request.recipient))
         if not rcpt.is_success:
-            return _refused("RCPT", rcpt, request, details)
+            return _rcpt_refused(ctx, rcpt, request, details)
         outside = _outside_without_login(ctx, request)
         data = session.command(Data())
         if data.code != 354:
@@ -305,9 +306,11 @@ def parse_queue_id(reply: Reply) -> str | None:
     return None
 
 
-def classify(stage: str, reply: Reply) -> str:
+def classify(stage: str, reply: Reply, *, relay_refused: bool | None = None) -> str:
     """The finding for a refusal of ``stage`` (MAIL, RCPT, DATA or MESSAGE, the end of data):
-    one of :data:`REFUSAL_FINDINGS`."""
+    one of :data:`REFUSAL_FINDINGS`.  ``relay_refused`` is what
+    :func:`~smtpdoctor.checks.relaying.refuses_relaying` read in the reply, knowing the
+    server software and the recipient; without it, only the words any software uses count."""
     text = reply.text
     enhanced = str(reply.enhanced or "")
     if reply.is_transient:
@@ -320,7 +323,9 @@ def classify(stage: str, reply: Reply) -> str:
         return "send.size-exceeded"
     if enhanced == "5.2.252" or _SENDER_NOT_ALLOWED.search(text) or stage == "MAIL":
         return "send.sender-refused"
-    if _RELAY.search(text) or (stage == "RCPT" and enhanced == "5.7.1"):
+    if relay_refused is None:
+        relay_refused = refuses_relaying(text, None, outside=False)
+    if relay_refused or (stage == "RCPT" and enhanced == "5.7.1"):
         return "send.relay-denied"
     if stage == "RCPT":
         if enhanced in ("5.1.1", "5.1.10") or _UNKNOWN_RECIPIENT.search(text):
@@ -344,10 +349,45 @@ _SUMMARIES = {
 _STAGE_NAMES = {"MAIL": "MAIL FROM", "RCPT": "RCPT TO", "DATA": "DATA", "MESSAGE": "end of data"}
 
 
-def _refused(
-    stage: str, reply: Reply, request: SendRequest, details: dict[str, DetailValue]
+def _rcpt_refused(
+    ctx: CheckContext, reply: Reply, request: SendRequest, details: dict[str, DetailValue]
 ) -> Outcome:
-    finding = classify(stage, reply)
+    """A refused RCPT, read with the server software in mind: OpenSMTPD's "Invalid
+    recipient" and Haraka's "I cannot deliver mail for" refuse relaying when the recipient is
+    outside the server's domains.  A relay refusal to a client that did not log in, from a
+    server that offers AUTH, says to log in first."""
+    session = ctx.session
+    software = server_software(session, ctx.results, also=reply)
+    outside = _outside_without_login(ctx, request) is not None
+    relay_refused = refuses_relaying(reply.text, software, outside=outside)
+    outcome = _refused("RCPT", reply, request, details, relay_refused=relay_refused)
+    offered = session.capabilities.auth_mechanisms if session.capabilities else ()
+    if outcome.finding != "send.relay-denied" or session.authenticated or not offered:
+        return outcome
+    return replace(outcome, hints=(*outcome.hints, _log_in_first(offered)))
+
+
+def _log_in_first(offered: tuple[str, ...]) -> Hint:
+    return Hint(
+        "Log in first: --user ADDRESS",
+        (
+            f"This run did not log in, and the server offers AUTH ({' '.join(offered)}): it "
+            "relays only for logged-in users. Run again with --user ADDRESS (the password "
+            "from $SMTPDOCTOR_PASSWORD or --password-file); in your app, turn on SMTP "
+            "authentication.",
+        ),
+    )
+
+
+def _refused(
+    stage: str,
+    reply: Reply,
+    request: SendRequest,
+    details: dict[str, DetailValue],
+    *,
+    relay_refused: bool | None = None,
+) -> Outcome:
+    finding = classify(stage, reply, relay_refused=relay_refused)
     details["stage"] = _STAGE_NAMES[stage]
     summary = _SUMMARIES[finding].format(
         reply=reply.summary(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.discovery.providers import closest_submission_host
+from smtpdoctor.model.environment import Environment
 from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.net.session import Connected
 from smtpdoctor.net.transport import ConnectAttempt, ConnectError, ResolutionError
@@ -47,6 +48,18 @@ CONNECT_FINDINGS = {
 }
 #: A timeout on a port in :data:`COMMONLY_BLOCKED_PORTS`: probably blocked on the client's side.
 TIMEOUT_ON_BLOCKED_PORT = "tcp.timeout-port-25"
+#: A timeout on a port this machine's cloud (``RunConfig.environment``) is known to block, by
+#: the cloud's id (:data:`smtpdoctor.discovery.environment.CLOUDS`, those with a policy): the
+#: knowledge base has each cloud's policy and what to do about it.
+CLOUD_BLOCKED = {
+    "aws": "tcp.blocked-by-aws",
+    "gce": "tcp.blocked-by-gce",
+    "azure": "tcp.blocked-by-azure",
+    "digitalocean": "tcp.blocked-by-digitalocean",
+    "linode": "tcp.blocked-by-linode",
+    "hetzner": "tcp.blocked-by-hetzner",
+    "oracle": "tcp.blocked-by-oracle",
+}
 #: Connected over one IP version after every address of the other one failed.
 FAMILY_BROKEN = "tcp.family-broken"
 #: A failed attempt shorter than this (seconds) costs a client nothing it would notice.
@@ -63,6 +76,7 @@ class TCPConnect(Check):
         DNS_BROKEN,
         *CONNECT_FINDINGS.values(),
         TIMEOUT_ON_BLOCKED_PORT,
+        *CLOUD_BLOCKED.values(),
         FAMILY_BROKEN,
     )
 
@@ -89,10 +103,39 @@ class TCPConnect(Check):
                 "port": port,
                 "attempts": tuple(f"{a.address}: {a.detail}" for a in exc.attempts),
             }
+            environment = ctx.config.environment
+            if exc.kind == "timeout" and environment is not None and ctx.config.proxy is None:
+                return _blocked_here(environment, (host, port), exc, finding, details)
             return Outcome(
                 Status.FAIL, _connect_summary(host, port, exc), finding=finding, details=details
             )
         return _connected(connected, host)
+
+
+def _blocked_here(
+    environment: Environment,
+    where: tuple[str, int],
+    exc: ConnectError,
+    finding: str,
+    details: dict[str, DetailValue],
+) -> Outcome:
+    """A timeout on a machine whose cloud is known: when the cloud blocks the port, the
+    summary says so instead of blaming some firewall, and the finding names the cloud
+    (:data:`CLOUD_BLOCKED`; a cloud smtpdoctor's table does not know keeps ``finding``)."""
+    host, port = where
+    details["environment"] = environment.provider_id
+    policy, blocked = environment.policy_for(port), environment.blocking(port)
+    if policy is None or blocked is None:
+        return Outcome(
+            Status.FAIL, _connect_summary(host, port, exc), finding=finding, details=details
+        )
+    details["environment_policy"] = policy.state.value
+    return Outcome(
+        Status.FAIL,
+        f"no answer from {host} on port {port} before the timeout: {blocked}",
+        finding=CLOUD_BLOCKED.get(environment.provider_id, finding),
+        details=details,
+    )
 
 
 def _path(proxy: ProxySpec | None) -> dict[str, DetailValue]:

@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING
 
 from smtpdoctor.core.hooks import HintContext
 from smtpdoctor.discovery.providers import Recognition, recognise
+from smtpdoctor.software import Observation
+from smtpdoctor.software import recognise as recognise_software
 
 if TYPE_CHECKING:
     from smtpdoctor.model.results import CheckResult
+    from smtpdoctor.model.software import Software
     from smtpdoctor.net.session import Session
+    from smtpdoctor.protocol import Reply
     from smtpdoctor.settings.config import RunConfig
 
 
@@ -58,4 +62,29 @@ def hint_context(
         provider=found.provider.id if found is not None else None,
         banner=banner,
         ehlo_domain=capabilities.domain if capabilities is not None else None,
+        software=server_software(session, results or {}),
+        encrypted=session.is_tls,
+    )
+
+
+def server_software(
+    session: Session, results: Mapping[str, CheckResult], *, also: Reply | None = None
+) -> Software | None:
+    """The server software, from what the server said so far: its greeting, its EHLO replies
+    (before and after STARTTLS), the replies the checks' verdicts carry, and ``also``, a
+    reply a check has just received."""
+    greeting = session.greeting.lines if session.greeting is not None else ()
+    replies = [session.capabilities_before_tls, session.capabilities]
+    seen = [caps for caps in replies if caps is not None]
+    texts = (result.outcome.reply_text for result in results.values())
+    return recognise_software(
+        Observation(
+            greeting=greeting,
+            ehlo=tuple(caps.greeting for caps in seen),
+            extensions=tuple(keyword for caps in seen for keyword in caps.keywords()),
+            replies=(
+                *(line for text in texts if text for line in text.splitlines()),
+                *(also.lines if also is not None else ()),
+            ),
+        )
     )

@@ -16,6 +16,7 @@ from typing import Protocol
 import pluggy
 
 from smtpdoctor.model.results import Report
+from smtpdoctor.model.software import Software
 from smtpdoctor.model.words import TLSMode
 
 __all__ = [
@@ -45,7 +46,10 @@ class HintContext:
     learnt so far.  ``provider`` is a :mod:`smtpdoctor.discovery.providers` id
     (``"gmail"``) or ``None`` when the server was not recognised; ``banner`` is the greeting
     text without its code and ``ehlo_domain`` the domain the server named in its EHLO reply,
-    when they were received.
+    when they were received.  ``software`` is the server software recognised so far
+    (:mod:`smtpdoctor.software`), ``None`` when nothing gave it away; ``encrypted`` says
+    whether the connection was encrypted when the result was made (so what the server
+    offered was seen after STARTTLS, or with TLS from the first byte).
     """
 
     host: str
@@ -55,6 +59,8 @@ class HintContext:
     provider: str | None = None
     banner: str | None = None
     ehlo_domain: str | None = None
+    software: Software | None = None
+    encrypted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from smtpdoctor.core.check import (
     StepFailure,
     findings_of,
 )
-from smtpdoctor.core.hintcontext import hint_context, recognition
+from smtpdoctor.core.hintcontext import hint_context, recognition, server_software
 from smtpdoctor.core.hookcalls import call_each
 from smtpdoctor.core.hooks import HintContext
 from smtpdoctor.core.plugins import notify_result
@@ -115,6 +115,8 @@ def run(
         transcript=redactor.transcript(session.transcript),
         provider=found.provider.id if found is not None else None,
         provider_clue=found.clue if found is not None else None,
+        software=server_software(session, results),
+        environment=config.environment,
         interrupted=interrupted,
     )
 

@@ -25,6 +25,8 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+from smtpdoctor.discovery.environment import blocked_port_hint, policy_groups
+from smtpdoctor.model.environment import Environment, PortPolicy, runs_on_sentence
 from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
 from smtpdoctor.model.words import Endpoint, TLSMode
@@ -136,6 +138,9 @@ class ProbeResult:
     seconds: float
     follow_up: bool = False
     """Tried because the planned probe on this port showed the other TLS mode."""
+    address: str | None = None
+    """The server address the probe connected to; None when it did not connect, or when a
+    proxy resolved the name (``socks5h``)."""
 
     @property
     def usable(self) -> bool:
@@ -156,6 +161,9 @@ class PortMatrix:
     seconds: float
     proxy: str | None = None
     """The proxy every probe went through (its URL without the password); None: direct."""
+    environment: Environment | None = None
+    """The cloud this machine runs on, when known and the probes went out directly: a port
+    it blocks that timed out is named so."""
 
     @property
     def recommended(self) -> ProbeResult | None:
@@ -187,9 +195,17 @@ class PortMatrix:
             "recommended": str(best.probe) if best is not None else None,
             "seconds": round(self.seconds, 6),
             "path": "direct" if self.proxy is None else "proxy",
+            "addresses": tuple(
+                f"{r.probe}: {r.address} (IPv{6 if ':' in r.address else 4})"
+                for r in self.results
+                if r.address is not None
+            ),
         }
         if self.proxy is not None:
             details["proxy"] = self.proxy
+        if self.environment is not None:
+            details["environment"] = self.environment.provider_id
+        seen += self._blocked_here()
         if all(r.verdict is Verdict.DNS for r in self.results):
             return Outcome(
                 Status.SKIP,
@@ -207,7 +223,8 @@ class PortMatrix:
         if all(r.verdict is Verdict.NO_NETWORK for r in self.results):
             return Outcome(
                 Status.SKIP,
-                f"not probed: no connection to {self.host} left this machine (the tcp row says why)",
+                f"not probed: no connection to {self.host} left this machine "
+                "(the tcp row says why)",
                 details=details,
                 finding="ports.no-network",
             )
@@ -219,7 +236,7 @@ class PortMatrix:
                 f"show why ({timing})",
                 details=details,
                 finding="ports.none-answered",
-                hints=(_NOTHING_ANSWERS, *self._proxy_hints()),
+                hints=(_NOTHING_ANSWERS, *self._environment_hints(), *self._proxy_hints()),
             )
         summary = f"{seen}. Using {_label(best.probe)}: {self._why(best)} ({timing})"
         if best.verdict is Verdict.WORKS:
@@ -229,8 +246,34 @@ class PortMatrix:
             summary,
             details=details,
             finding="ports.no-tls" if best.verdict is Verdict.NO_STARTTLS else "ports.refused",
-            hints=(_NO_GOOD_PORT, *self._proxy_hints()),
+            hints=(_NO_GOOD_PORT, *self._environment_hints(), *self._proxy_hints()),
         )
+
+    def _blocked_policies(self) -> tuple[PortPolicy, ...]:
+        """The policies of this machine's cloud for the ports that timed out."""
+        if self.environment is None:
+            return ()
+        timed_out = dict.fromkeys(
+            r.probe.port for r in self.results if r.verdict is Verdict.TIMEOUT
+        )
+        found = (self.environment.policy_for(port) for port in timed_out)
+        return tuple(policy for policy in found if policy is not None)
+
+    def _blocked_here(self) -> str:
+        """``. This machine runs on Google Compute Engine, which blocks outgoing port 25``
+        when ports that timed out are blocked by this machine's cloud; else nothing."""
+        policies = self._blocked_policies()
+        if self.environment is None or not policies:
+            return ""
+        said = [runs_on_sentence(self.environment.name, g) for g in policy_groups(policies)]
+        return ". T" + "; ".join(said)[1:]
+
+    def _environment_hints(self) -> tuple[Hint, ...]:
+        """What to do about the ports this machine's cloud blocks, when they timed out."""
+        policies = self._blocked_policies()
+        if self.environment is None or not policies:
+            return ()
+        return (blocked_port_hint(self.environment.name, policies),)
 
     def _proxy_hints(self) -> tuple[Hint, ...]:
         """The proxy's port rules, when it refused a port."""
@@ -291,7 +334,8 @@ def run_matrix(config: RunConfig) -> PortMatrix:
                 or [ProbeResult(probe, Verdict.SILENT, "the probe did not finish in time", 0.0)]
             )
     proxy = config.proxy.display if config.proxy is not None else None
-    return PortMatrix(config.host, tuple(results), time.monotonic() - start, proxy)
+    environment = config.environment if proxy is None else None
+    return PortMatrix(config.host, tuple(results), time.monotonic() - start, proxy, environment)
 
 
 def probe_port(
@@ -347,8 +391,9 @@ def _probe_once(config: RunConfig, probe: Endpoint, *, deadline_at: float) -> Pr
     except Exception as exc:  # noqa: BLE001 - a probe reports, it never raises
         verdict, detail = Verdict.ERROR, f"the probe crashed ({type(exc).__name__}: {exc})"
     finally:
+        address = session.peer_address
         session.close()
-    return ProbeResult(probe, verdict, detail, time.monotonic() - start)
+    return ProbeResult(probe, verdict, detail, time.monotonic() - start, address=address)
 
 
 def _converse(session: Session, probe: Endpoint, budget: float) -> tuple[Verdict, str]:
@@ -358,7 +403,7 @@ def _converse(session: Session, probe: Endpoint, budget: float) -> tuple[Verdict
     except ResolutionError as exc:
         return Verdict.DNS, f"DNS: {exc}"
     except ConnectError as exc:
-        return _connect_failure(exc, probe, budget)
+        return _connect_failure(exc, probe, budget, session.config)
     tls_version = ""
     try:
         if probe.tls is TLSMode.IMPLICIT:
@@ -413,12 +458,18 @@ def _capabilities(
     return Verdict.NO_STARTTLS, f"{greeting}; STARTTLS not offered{auth}"
 
 
-def _connect_failure(exc: ConnectError, probe: Endpoint, budget: float) -> tuple[Verdict, str]:
+def _connect_failure(
+    exc: ConnectError, probe: Endpoint, budget: float, config: RunConfig
+) -> tuple[Verdict, str]:
     if exc.kind == "refused":
         return Verdict.REFUSED, "connection refused: nothing listens on this port"
     if exc.kind == "timeout":
         detail = f"no answer to the connection within {budget:.3g} s: a firewall drops it"
-        if probe.port == 25:
+        environment = config.environment if config.proxy is None else None
+        blocked = environment.blocking(probe.port) if environment is not None else None
+        if blocked is not None:
+            detail = f"no answer to the connection within {budget:.3g} s: {blocked}"
+        elif probe.port == 25:
             detail += (
                 " (outgoing port 25 is blocked by most clouds — AWS, Google Cloud, Azure, "
                 "DigitalOcean — and many ISPs)"

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from smtpdoctor.model.environment import Environment
+from smtpdoctor.model.software import Software
 from smtpdoctor.model.words import ExitCode, TLSMode
 
 #: A value in ``details``: anything JSON can carry without a custom encoder.
@@ -177,6 +179,12 @@ class Report:
     provider_clue: ProviderClue | None = None
     """How the provider was recognised (by the typed address's mail domain, its MX, the host
     name, the certificate, what the server says), when it was."""
+    software: Software | None = None
+    """The server software (Postfix, Exim, Haraka …) and how it was recognised, when what the
+    server said gave it away (:mod:`smtpdoctor.software`)."""
+    environment: Environment | None = None
+    """The cloud or hosting provider this machine runs on and what gave it away, when it
+    was recognised (:mod:`smtpdoctor.discovery.environment`)."""
     interrupted: bool = False
     """The user stopped the run (Ctrl-C): the rows after the last finished check are SKIP,
     and the process exits with 130 whatever the rows say."""

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from smtpdoctor.core.hooks import HintContext, hookimpl
 from smtpdoctor.model.results import CheckResult, Hint
-from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier, hints_for
+from smtpdoctor.remedies.matcher import Advice, Match, Remedy, Section, Tier, hints_for
 
 __all__ = [
+    "Advice",
     "HintContext",
     "Match",
     "Remedy",

@@ -5,7 +5,8 @@ code, the enhanced status code, the reply text and the provider — with a
 :class:`~smtpdoctor.model.results.Hint`.  Each remedy has a :class:`Tier`.  Of all the
 remedies that match a result, only those of the most specific tier are shown: Gmail's hint
 for its own reply replaces the generic "wrong password" one, which replaces what RFC 3463
-says about ``5.7.8`` in general.
+says about ``5.7.8`` in general.  A remedy's :class:`Advice` adds the steps for the server
+software the run recognised (:mod:`smtpdoctor.software`), and only for that software.
 
 The entries themselves are data in :mod:`smtpdoctor.remedies.knowledge`, which imports this
 module; its public names are re-exported by :mod:`smtpdoctor.remedies`, where plugin authors
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smtpdoctor.core.hooks import HintContext
 from smtpdoctor.model.results import CheckResult, Hint
@@ -32,14 +33,17 @@ class Tier(enum.IntEnum):
     """One exact reply (its text or a distinctive code), whoever sends it."""
     PROVIDER = 2
     """One provider, whatever its reply says (e.g. any refused login at Yahoo)."""
-    FINDING = 3
+    SITUATION = 3
+    """What a check found, in a situation the run knows more about (e.g. no AUTH even after
+    STARTTLS): it replaces the finding's general hint."""
+    FINDING = 4
     """What a check found, whatever the server."""
-    STATUS_CODE = 4
+    STATUS_CODE = 5
     """What one status code means in general: an RFC 3463 enhanced code (``X.7.8``) or a
     reply code with a meaning of its own (``421``)."""
-    STATUS_SUBJECT = 5
+    STATUS_SUBJECT = 6
     """What an RFC 3463 subject (``X.7``: security or policy) means in general."""
-    REPLY_CLASS = 6
+    REPLY_CLASS = 7
     """What a reply-code class (``4yz``: transient) means in general."""
 
 
@@ -54,6 +58,7 @@ class Match:
     of them — Gmail's help pages print ``5.7.80`` for what its servers send as ``5.7.8``.
     ``text`` is a case-insensitive regular expression searched in the reply text.
     ``provider`` is a provider id (or a tuple of ids) that must be the run's provider.
+    ``encrypted`` must be whether the connection was encrypted when the result was made.
     """
 
     check: str | None = None
@@ -62,6 +67,7 @@ class Match:
     enhanced: str | tuple[str, ...] | None = None
     text: str | None = None
     provider: str | tuple[str, ...] | None = None
+    encrypted: bool | None = None
 
     def matches(self, result: CheckResult, context: HintContext | None = None) -> bool:
         """Whether every condition holds for ``result`` (in ``context``, for ``provider``)."""
@@ -80,6 +86,10 @@ class Match:
             self.provider, context.provider if context else None
         ):
             return False
+        if self.encrypted is not None and self.encrypted != (
+            context is not None and context.encrypted
+        ):
+            return False
         return (
             self.text is None
             or re.search(self.text, outcome.reply_text or "", re.IGNORECASE) is not None
@@ -87,17 +97,47 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Advice:
+    """Steps for the administrator of one kind of server software: its settings, named only
+    when the run recognised that software (:mod:`smtpdoctor.software`).
+
+    ``software`` holds the ids the steps apply to (``smtpdoctor.software.names``: ``"exim"``
+    applies to Exim and to cPanel's Exim); ``sources`` say where each setting is documented.
+    """
+
+    software: tuple[str, ...]
+    steps: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def applies(self, context: HintContext | None) -> bool:
+        """Whether the run recognised software these steps are written for."""
+        software = context.software if context is not None else None
+        return software is not None and software.is_one_of(self.software)
+
+
+@dataclass(frozen=True, slots=True)
 class Remedy:
     """One entry of the knowledge base.
 
     ``example`` is what triggers it, as a real server sends it (a reply) or as a person would
-    see it (a symptom); ``docs/hints.md`` shows it next to the hint.
+    see it (a symptom); ``docs/hints.md`` shows it next to the hint.  ``advice`` holds the
+    steps for each server software the hint's fix depends on: the hint's own steps are the
+    same for every server and name no product's settings; the advice for the software the
+    run recognised follows them, and with unknown software none does.
     """
 
     match: Match
     hint: Hint
     tier: Tier = Tier.REPLY
     example: str | None = None
+    advice: tuple[Advice, ...] = ()
+
+    def hint_for(self, context: HintContext | None) -> Hint:
+        """The hint, with the steps of the advice for the run's software after its own."""
+        extra = tuple(
+            step for advice in self.advice if advice.applies(context) for step in advice.steps
+        )
+        return replace(self.hint, steps=self.hint.steps + extra) if extra else self.hint
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +163,7 @@ def hints_for(
     best = min(remedy.tier for remedy in matching)
     found: list[Hint] = []
     for remedy in matching:
-        hint = remedy.hint
+        hint = remedy.hint_for(context)
         if remedy.tier == best and hint not in result.hints and hint not in found:
             found.append(hint)
     return found

@@ -50,6 +50,8 @@ def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any
         "interrupted": report.interrupted,
         "certificate_verification": not report.verification_disabled,
         "provider": _provider(report),
+        "environment": _environment(report),
+        "software": _software(report),
         "checks": [_check(result) for result in report.results],
     }
     if transcript:
@@ -104,6 +106,33 @@ def _provider(report: Report) -> dict[str, Any] | None:
     clue = report.provider_clue
     recognised_by = {"clue": clue.clue.value, "seen": clue.seen} if clue is not None else None
     return {"id": provider.id, "name": provider.name, "recognised_by": recognised_by}
+
+
+def _software(report: Report) -> dict[str, Any] | None:
+    """The recognised server software: its id, name and version (``null`` when the server
+    did not show it), and what gave it away (``"greeting: ESMTP Exim 4.96"``)."""
+    software = report.software
+    if software is None:
+        return None
+    return {
+        "id": software.id,
+        "name": software.name,
+        "version": software.version,
+        "recognised_by": software.evidence,
+    }
+
+
+def _environment(report: Report) -> dict[str, Any] | None:
+    """The cloud or hosting provider this machine runs on: its id, name and what gave it
+    away (``"DMI product_name"``); ``null`` when it was not recognised."""
+    environment = report.environment
+    if environment is None:
+        return None
+    return {
+        "id": environment.provider_id,
+        "name": environment.name,
+        "evidence": environment.evidence,
+    }
 
 
 def _hint(hint: Hint) -> dict[str, Any]:

@@ -175,6 +175,12 @@ def _heading(report: Report) -> str:
         clue = report.provider_clue
         heading += f"\nProvider: {provider.name}"
         heading += f" ({shown(clue.describe())})" if clue is not None else ""
+    if report.software is not None:
+        software = report.software
+        heading += f"\nServer software: {shown(software.describe())}"
+        heading += f" (recognised by {shown(software.evidence)})"
+    if report.environment is not None:
+        heading += f"\nRunning on: {shown(report.environment.describe())}"
     if report.verification_disabled:
         heading += "\nWARNING: certificate verification is OFF (--insecure)"
     return heading

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from smtpdoctor.model.credentials import Credentials, Secret, check_token_text
+from smtpdoctor.model.environment import Environment
 from smtpdoctor.model.words import (
     DEFAULT_PORT,
     DEFAULT_SLOW_GREETING,
@@ -145,6 +146,10 @@ class RunConfig:
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     """The ports and TLS modes the port matrix tries when no port was given (STARTTLS or
     implicit TLS each)."""
+    environment: Environment | None = None
+    """The cloud or hosting provider this machine runs on, when recognised (planning reads it
+    from local files, :mod:`smtpdoctor.discovery.environment`); the port matrix and the
+    ``tcp`` check say when it blocks the port that timed out.  None: not known."""
 
     def __post_init__(self) -> None:
         _refuse_control_characters(self.host, "host name")

@@ -153,19 +153,26 @@ def test_a_certificate_for_another_name_fails_listing_the_names_it_has(
     assert "The certificate is for another name" in hint_titles(result)
 
 
-def test_a_certificate_from_an_untrusted_ca_fails_as_unknown_issuer(
+def test_a_leaf_sent_alone_from_an_untrusted_issuer_is_probably_an_incomplete_chain(
     make_server: MakeServer, run_check: RunCheck, stranger_ca: ThrowawayPKI
 ) -> None:
+    """Most servers that send only their leaf, issued by a CA this machine does not trust,
+    forgot the intermediate; a private CA signing server certificates itself comes second."""
     _, report = run_refused(make_server, run_check, make_pki(), stranger_ca.ca_pem)
 
     result = row(report, "certificate")
     assert result.status is Status.FAIL
-    assert result.outcome.finding == "certificate.unknown-issuer"
+    assert result.outcome.finding == "certificate.incomplete-chain"
     assert result.summary == (
-        "certificate refused: issued by smtpdoctor throwaway CA (smtpdoctor), "
-        "a CA this machine does not trust"
+        "certificate refused: incomplete chain, probably: the server sends only its own "
+        "certificate, issued by smtpdoctor throwaway CA (smtpdoctor), which this machine does "
+        "not trust — the server probably does not send its intermediate certificate (or "
+        "smtpdoctor throwaway CA (smtpdoctor) is a private CA: then --ca-file)"
     )
-    assert "The issuer is not trusted here" in hint_titles(result)
+    assert hint_titles(result) == ["The server does not send its intermediate certificate"]
+    steps = result.hints[0].steps
+    assert "full chain" in steps[0]
+    assert "--ca-file" in steps[1]
 
 
 def test_a_certificate_not_yet_valid_fails_saying_from_when(
@@ -187,7 +194,7 @@ REFUSED_CASES: dict[str, RefusedCase] = {
     "self-signed": lambda stranger: (make_pki(self_signed=True), stranger.ca_pem),
     "expired": lambda _: _trusted(make_pki(not_after=days_from_now(-3))),
     "hostname-mismatch": lambda _: _trusted(make_pki(hostnames=["other.example"], ip_addresses=[])),
-    "unknown-issuer": lambda stranger: (make_pki(), stranger.ca_pem),
+    "incomplete-chain": lambda stranger: (make_pki(), stranger.ca_pem),
 }
 
 

@@ -94,8 +94,9 @@ def test_no_cipher_in_common_names_the_alert_in_words_and_advises(
     steps = " ".join(failed.hints[0].steps)
     assert "openssl s_client -connect" in steps
     assert "-starttls smtp" in steps
-    assert "tls_medium_cipherlist" in steps
-    assert "tls_require_ciphers" in steps
+    # the test server's software is unknown: no product's settings are named
+    assert "tls_medium_cipherlist" not in steps
+    assert "tls_require_ciphers" not in steps
 
 
 # -- a client certificate -----------------------------------------------------------------------
@@ -126,7 +127,7 @@ def test_a_tls_1_2_server_that_demands_a_client_certificate_is_named(
         "client certificate, which smtpdoctor does not present (TLS alert handshake_failure)"
     )
     assert hint_titles(failed) == ["The server requires a client certificate"]
-    assert "smtpd_tls_req_ccert" in " ".join(failed.hints[0].steps)
+    assert "smtpd_tls_req_ccert" not in " ".join(failed.hints[0].steps)  # unknown software
 
 
 def test_a_tls_1_3_server_that_demands_a_client_certificate_is_named_after_starttls(
@@ -278,8 +279,9 @@ def test_a_server_older_than_this_clients_minimum_is_outdated(
     assert failed.outcome.details["old_side"] == "server"
     assert hint_titles(failed) == ["The server's TLS is outdated"]
     steps = " ".join(failed.hints[0].steps)
-    assert "smtpd_tls_mandatory_protocols" in steps
-    assert "SCHANNEL" in steps
+    assert "RFC 8996" in steps
+    assert "smtpd_tls_mandatory_protocols" not in steps  # unknown software: generic advice
+    assert "SCHANNEL" not in steps
 
 
 # -- a connection dropped mid-handshake ----------------------------------------------------------

@@ -1,11 +1,14 @@
-"""Writes ``docs/providers.md`` from the provider table, so the page can never drift from the
-data: ``.venv/bin/python tests/providers/providersdoc.py``."""
+"""Writes ``docs/providers.md`` from the provider table (and, last, the table of clouds: where
+smtpdoctor runs), so the page can never drift from the data:
+``.venv/bin/python tests/providers/providersdoc.py``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from smtpdoctor.discovery.environment import CLOUDS, Cloud, policy_groups
 from smtpdoctor.discovery.providers import PROVIDERS, Kind, Provider
+from smtpdoctor.model.environment import policy_sentence
 from smtpdoctor.render.providers import endpoints, login
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "providers.md"
@@ -48,6 +51,7 @@ def render() -> str:
             if len(regions) > 1:
                 parts.append(f"### {region}\n")
             parts.extend(_entry(p) for p in members if p.region == region)
+    parts.append(environment_section())
     return "\n".join(parts)
 
 
@@ -71,6 +75,46 @@ def _entry(provider: Provider) -> str:
     checked = provider.checked.isoformat() if provider.checked else "?"
     lines.append(f"- Checked {checked}; sources:")
     lines += [f"  - <{url}> ({', '.join(facts)})" for url, facts in by_url.items()]
+    return "\n".join(lines) + "\n"
+
+
+ENVIRONMENT_INTRO = """\
+## Where smtpdoctor runs
+
+While planning, smtpdoctor reads this machine's firmware identification (`/sys/class/dmi/id/*`,
+`/sys/hypervisor/uuid`) without network traffic and recognises the clouds below; the report's
+heading names the one it runs on, and a port that times out there and that the cloud is known
+to block is named so (`tcp.blocked-by-<id>`).  A policy known only from an uncertain
+secondary source is marked *unconfirmed*; one that could not be sourced is left out.
+"""
+
+
+def environment_section() -> str:
+    """The section, one entry per cloud."""
+    return "\n".join([ENVIRONMENT_INTRO, *(_cloud_entry(cloud) for cloud in CLOUDS)])
+
+
+def _cloud_entry(cloud: Cloud) -> str:
+    lines = [f"#### {cloud.name} (`{cloud.id}`)\n"]
+    markers = "; ".join(
+        f"{marker.evidence} {'starts with' if marker.prefix else 'is'} `{marker.value}`"
+        for marker in cloud.markers
+    )
+    lines.append(f"- Recognised when: {markers}")
+    for group in policy_groups(cloud.policies):
+        lines.append(f"- Outbound: {policy_sentence(cloud.name, group)}. {group[0].advice}")
+    lines += [f"- Note: {note}" for note in dict.fromkeys(p.note for p in cloud.policies) if note]
+    if cloud.note:
+        lines.append(f"- Note: {cloud.note}")
+    if cloud.policies:
+        checked = min(policy.checked for policy in cloud.policies).isoformat()
+        lines.append(f"- Checked {checked}; sources:")
+        sources = dict.fromkeys(s for policy in cloud.policies for s in policy.sources)
+        lines += [f"  - <{url}> (outbound policy)" for url in sources]
+    else:
+        lines.append("- Sources:")
+    identification = dict.fromkeys(marker.source for marker in cloud.markers)
+    lines += [f"  - <{url}> (identification)" for url in identification]
     return "\n".join(lines) + "\n"
 
 

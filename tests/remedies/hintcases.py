@@ -22,6 +22,7 @@ from smtpdoctor.model.words import TLSMode
 from smtpdoctor.protocol import Reply, ReplyParser
 from smtpdoctor.remedies import HintContext, Remedy, hints_for
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE
+from smtpdoctor.software import Observation, recognise
 
 #: The fixtures of ``tests/conftest.py``, typed (``tests/checks/checkkit.py`` is not importable
 #: from this directory).
@@ -117,6 +118,10 @@ class FindingCase:
     expected: tuple[str, ...]
     host: str = "mail.example.test"
     user: str = USER
+    banner: str | None = None
+    """The greeting text, when the case depends on the server software it names."""
+    encrypted: bool = False
+    """Whether the connection was encrypted when the finding was made."""
 
     @property
     def check(self) -> str:
@@ -136,7 +141,9 @@ def parse(data: bytes) -> Reply:
     return reply
 
 
-def context_for(host: str, banner: str | None, user: str) -> HintContext:
+def context_for(
+    host: str, banner: str | None, user: str, *, encrypted: bool = False
+) -> HintContext:
     provider = detect_provider(host=host, banner=banner, username=user)
     return HintContext(
         host=host,
@@ -144,7 +151,13 @@ def context_for(host: str, banner: str | None, user: str) -> HintContext:
         tls_mode=TLSMode.STARTTLS,
         provider=provider.id if provider else None,
         banner=banner,
+        software=recognise(Observation(greeting=(banner,) if banner else ())),
+        encrypted=encrypted,
     )
+
+
+def finding_context(case: FindingCase) -> HintContext:
+    return context_for(case.host, case.banner, case.user, encrypted=case.encrypted)
 
 
 def reply_result(case: ReplyCase) -> CheckResult:
@@ -165,7 +178,7 @@ def hints_of(case: ReplyCase | FindingCase) -> list[Hint]:
         return hints_for(
             reply_result(case), KNOWLEDGE_BASE, context_for(case.host, case.banner, case.user)
         )
-    return hints_for(finding_result(case), KNOWLEDGE_BASE, context_for(case.host, None, case.user))
+    return hints_for(finding_result(case), KNOWLEDGE_BASE, finding_context(case))
 
 
 def remedies_answering(case: ReplyCase | FindingCase) -> list[Remedy]:
@@ -175,7 +188,7 @@ def remedies_answering(case: ReplyCase | FindingCase) -> list[Remedy]:
         context = context_for(case.host, case.banner, case.user)
     else:
         result = finding_result(case)
-        context = context_for(case.host, None, case.user)
+        context = finding_context(case)
     matching = [r for r in KNOWLEDGE_BASE if r.match.matches(result, context)]
     best = min((r.tier for r in matching), default=None)
     return [r for r in matching if r.tier == best]
@@ -1049,6 +1062,22 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("tcp.dns-temporary", ("Your DNS resolver did not answer",)),
     FindingCase("tcp.refused", ("Nothing listens on that port",)),
     FindingCase("tcp.timeout-port-25", ("Outgoing port 25 is probably blocked on your side",)),
+    FindingCase("tcp.blocked-by-aws", ("Amazon EC2 throttles outgoing port 25",)),
+    FindingCase("tcp.blocked-by-gce", ("Google Compute Engine blocks outgoing port 25",)),
+    FindingCase("tcp.blocked-by-azure", ("Microsoft Azure blocks outgoing port 25",)),
+    FindingCase("tcp.blocked-by-digitalocean", ("DigitalOcean blocks outgoing port 25",)),
+    FindingCase(
+        "tcp.blocked-by-linode",
+        ("Linode (Akamai Cloud) blocks outgoing ports 25, 465 and 587",),
+    ),
+    FindingCase(
+        "tcp.blocked-by-hetzner",
+        ("Hetzner Cloud is reported to block outgoing ports 25 and 465",),
+    ),
+    FindingCase(
+        "tcp.blocked-by-oracle",
+        ("Oracle Cloud Infrastructure is reported to block outgoing port 25",),
+    ),
     FindingCase("tcp.timeout", ("A firewall drops the connection",)),
     FindingCase("tcp.unreachable", ("The network cannot reach the server",)),
     FindingCase("tcp.no-network", ("This machine is not connected to that network",)),
@@ -1105,6 +1134,15 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("certificate.weak-key", ("Replace the certificate's key",)),
     FindingCase("certificate.weak-signature", ("Replace the SHA-1 certificate",)),
     FindingCase("auth.not-offered", ("The server offers no login here",)),
+    FindingCase(
+        "auth.not-offered",
+        ("The server offers no login here, not even after STARTTLS",),
+        encrypted=True,
+    ),
+    FindingCase("posture.auth-before-starttls", ("Offer AUTH only after STARTTLS",)),
+    FindingCase("posture.plaintext-auth", ("Passwords can be sent in clear here",)),
+    FindingCase("posture.ehlo-refused", ("Something between you and the server blocks EHLO",)),
+    FindingCase("send.relay-denied", ("The server does not relay for this client",)),
     FindingCase("auth.no-common-mechanism", ("No login method in common",)),
     FindingCase("auth.unexpected-challenge", ("The server keeps challenging",)),
     FindingCase("auth.bad-challenge", ("The server's challenge makes no sense",)),

@@ -17,8 +17,9 @@ from smtpdoctor.discovery.providers import (
     provider_by_id,
 )
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies import Match, Remedy, Section, Tier
+from smtpdoctor.remedies import Advice, Match, Remedy, Section, Tier
 from smtpdoctor.remedies.knowledge import KNOWLEDGE_BASE, SECTIONS
+from smtpdoctor.software import PRODUCTS
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "hints.md"
 
@@ -26,6 +27,7 @@ TIER_WORDS = {
     Tier.PROVIDER_REPLY: "this provider's own reply",
     Tier.REPLY: "this exact reply",
     Tier.PROVIDER: "any such reply from this provider",
+    Tier.SITUATION: "this finding, in this situation",
     Tier.FINDING: "this finding",
     Tier.STATUS_CODE: "this status code, in general",
     Tier.STATUS_SUBJECT: "this class of status codes, in general",
@@ -60,10 +62,17 @@ hint, grouped by provider and then by topic, with what triggers it.
   1. a provider's own reply (reply and provider both match);
   2. an exact reply, whoever sends it;
   3. any such reply from a provider (e.g. any refused login at Yahoo);
-  4. a finding of a check, whatever the server;
-  5. what one status code means in general (RFC 3463 `X.7.8`, or `421`);
-  6. what a class of status codes means (`X.7`: security or policy);
-  7. what a class of reply codes means (`4yz`: try again later).
+  4. a finding in a situation the run knows more about (no AUTH even after STARTTLS);
+  5. a finding of a check, whatever the server;
+  6. what one status code means in general (RFC 3463 `X.7.8`, or `421`);
+  7. what a class of status codes means (`X.7`: security or policy);
+  8. what a class of reply codes means (`4yz`: try again later).
+
+* **The server software** (Postfix, Exim, Haraka, Exchange …; see
+  [checks.md](checks.md#the-server-software)) decides which settings a hint names: a hint's
+  own steps are the same for every server, and the steps for the recognised software's
+  settings follow them (*For Exim:* below). With unknown software, only the hint's own
+  steps are shown.
 
 * Plugins add their own hints through the `smtpdoctor_hints(result, context)` hook
   (see [plugins/hooks.md](plugins/hooks.md)); they are appended after these.
@@ -137,10 +146,20 @@ def _hint(hint: Hint, remedies: list[Remedy]) -> list[str]:
         elif remedy.example:
             lines += [f"*Seen as:* {remedy.example}", ""]
     lines += [f"- {step}" for step in hint.steps]
+    advice = [advice for remedy in remedies for advice in remedy.advice]
+    if advice:
+        lines += ["", "For the server software it applies to (shown only to that software):", ""]
+        lines += [_advice(one) for one in dict.fromkeys(advice)]
     if hint.url:
         lines += ["", f"More: <{hint.url}>"]
     lines.append("")
     return lines
+
+
+def _advice(advice: Advice) -> str:
+    names = " / ".join(PRODUCTS[software].name for software in advice.software)
+    steps = " ".join(advice.steps)
+    return f"- *For {names}:* {steps} (source: {'; '.join(advice.sources)})"
 
 
 def _conditions(match: Match) -> str:
@@ -161,6 +180,8 @@ def _conditions(match: Match) -> str:
         ids = (match.provider,) if isinstance(match.provider, str) else match.provider
         names = [provider.name for provider in map(provider_by_id, ids) if provider is not None]
         said.append("provider " + " or ".join(names))
+    if match.encrypted is not None:
+        said.append("on an encrypted connection" if match.encrypted else "in clear")
     return ", ".join(said) or "always"
 
 

@@ -8,6 +8,7 @@ from smtpdoctor.core import runner
 from smtpdoctor.core.plugins import make_plugin_manager
 from smtpdoctor.model.credentials import Credentials, Secret
 from smtpdoctor.model.results import CheckResult, Hint, Status
+from smtpdoctor.model.software import Software
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.remedies import HintContext
 from smtpdoctor.render.json import report_to_dict
@@ -138,4 +139,5 @@ def test_hint_plugins_receive_the_context_with_the_provider(scripted: StartScrip
         provider="gmail",
         banner="smtp.gmail.com ESMTP a640c23a62f3a-a7f2a4c0a8fsm1 - gsmtp",
         ehlo_domain="smtp.gmail.com",
+        software=Software("Google (Gmail) front end", None, "greeting: gsmtp", "google"),
     )

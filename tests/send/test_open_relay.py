@@ -90,24 +90,22 @@ def test_an_outside_recipient_taken_without_a_login_is_an_open_relay(
     assert report.exit_code is ExitCode.CRITICAL
 
 
-def test_the_hint_says_how_to_close_the_relay_in_postfix_exim_and_exchange(
+def test_the_hint_says_how_to_close_the_relay_without_naming_settings_of_unknown_software(
     make_server: MakeServer, run_check: RunCheck
 ) -> None:
+    """The test server's software is unknown: the hint is generic (per-software settings are
+    in tests/software/test_advice.py)."""
     server = make_server(hostname=SERVER)
 
     report = send_without_login(run_check, server, USER, OUTSIDE)
 
     [hint] = [hint for hint in row(report, "send").hints if hint.title == HINT]
     steps = " ".join(hint.steps)
-    assert (
-        "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, "
-        "reject_unauth_destination" in steps
-    )
-    assert "a client in mynetworks relays without a login" in steps
-    assert "'hostlist relay_from_hosts'" in steps
-    assert "'accept hosts = +relay_from_hosts'" in steps
-    assert "ms-Exch-SMTP-Accept-Any-Recipient" in steps
-    assert "Anonymous users" in steps
+    assert "Relay only for clients that logged in and for your own hosts" in steps
+    assert "blocklists" in steps
+    assert "smtpd_relay_restrictions" not in steps
+    assert "relay_from_hosts" not in steps
+    assert "ms-Exch-SMTP-Accept-Any-Recipient" not in steps
 
 
 def test_a_refusal_of_the_message_after_an_outside_recipient_was_accepted_is_still_an_open_relay(

@@ -196,6 +196,9 @@ def test_the_ports_row_lists_every_probe_and_the_choice(make_server: MakeServer)
     assert row.outcome.details["working"] == (f"{submission.port}/starttls",)
     assert row.outcome.details["recommended"] == f"{submission.port}/starttls"
     assert len(row.outcome.details["probes"]) == 2  # type: ignore[arg-type]
+    # where each probe that connected went, as the tcp row says it for the check
+    assert row.outcome.details["addresses"] == (f"{submission.port}/starttls: 127.0.0.1 (IPv4)",)
+    assert row.outcome.details["path"] == "direct"
 
 
 # -- the recommendation, as a rule ------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from smtpdoctor.checks.tcp import CLOUD_BLOCKED
+from smtpdoctor.discovery.environment import CLOUDS, blocked_port_hint
 from smtpdoctor.model.results import Hint
+from smtpdoctor.remedies.knowledge import servers
 from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 _PORTS = (
@@ -85,6 +88,16 @@ SECTIONS: tuple[Section, ...] = (
                 ),
                 Tier.FINDING,
                 "connection refused (RST)",
+            ),
+            *(
+                Remedy(
+                    Match(finding=CLOUD_BLOCKED[cloud.id]),
+                    blocked_port_hint(cloud.name, cloud.policies),
+                    Tier.FINDING,
+                    f"connecting to port {cloud.policies[0].port} times out on {cloud.name}",
+                )
+                for cloud in CLOUDS
+                if cloud.id in CLOUD_BLOCKED
             ),
             Remedy(
                 Match(finding="tcp.timeout-port-25"),
@@ -316,25 +329,22 @@ SECTIONS: tuple[Section, ...] = (
                 Hint(
                     "The server holds back its greeting (a tarpit)",
                     (
-                        "A late 220 is usually deliberate, to wear out spam bots: Postfix "
-                        "postscreen (postscreen_greet_wait, 6 s by default), or 'sleep N' in "
-                        "smtpd_client_restrictions with smtpd_delay_reject = no; in Exim a "
-                        "'delay = 10s' in the connect ACL (acl_smtp_connect); Sendmail's "
-                        "greet_pause feature.",
+                        "A late 220 is usually deliberate, to wear out spam bots: a delay "
+                        "before the greeting, for every client or for those the server does "
+                        "not know yet.",
                         "Mail clients and apps give up: Nodemailer waits 30 s for the greeting, "
                         "monitoring checks such as check_smtp 10 s, smtpdoctor --timeout (10 s "
                         "by default). RFC 5321 asks clients to wait 5 minutes; many do not.",
                         "Keep the delay off the ports people and apps submit on (587, 465): "
-                        "postscreen belongs on port 25 only; exempt your own networks "
-                        "(permit_mynetworks before sleep, postscreen_access_list).",
+                        "it belongs on port 25 only; exempt your own networks.",
                         "If nobody meant it: the server may wait for a reverse-DNS lookup of "
-                        "this client's address (Postfix smtpd_peername_lookup, Exim "
-                        "host_lookup) or be overloaded. --slow-greeting SECONDS sets when "
-                        "smtpdoctor calls a greeting late.",
+                        "this client's address, or be overloaded. --slow-greeting SECONDS sets "
+                        "when smtpdoctor calls a greeting late.",
                     ),
                 ),
                 Tier.FINDING,
                 "220 mail.example.com ESMTP after 6.0 s",
+                servers.TARPITS,
             ),
             Remedy(
                 Match(finding="greeting.other-protocol"),

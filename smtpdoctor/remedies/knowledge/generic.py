@@ -5,7 +5,8 @@ specific hint for the same result replaces them."""
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
-from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
+from smtpdoctor.remedies.knowledge import servers
+from smtpdoctor.remedies.matcher import Advice, Match, Remedy, Section, Tier
 
 RFC3463 = "https://www.rfc-editor.org/rfc/rfc3463"
 ENHANCED_CODES = "https://www.iana.org/assignments/smtp-enhanced-status-codes"
@@ -13,9 +14,11 @@ RFC4954 = "https://www.rfc-editor.org/rfc/rfc4954"
 RFC5321 = "https://www.rfc-editor.org/rfc/rfc5321"
 
 
-def _code(code: str, hint: Hint, example: str | None = None) -> Remedy:
+def _code(
+    code: str, hint: Hint, example: str | None = None, advice: tuple[Advice, ...] = ()
+) -> Remedy:
     """What one enhanced status code means, in either class (``"X.7.8"``)."""
-    return Remedy(Match(enhanced=code), hint, Tier.STATUS_CODE, example)
+    return Remedy(Match(enhanced=code), hint, Tier.STATUS_CODE, example, advice)
 
 
 def _subject(code: str, hint: Hint, example: str | None = None) -> Remedy:
@@ -69,6 +72,7 @@ _codes = (
             ENHANCED_CODES,
         ),
         "552 5.3.4 Message size exceeds fixed maximum message size",
+        servers.SIZE_LIMITS,
     ),
     _code(
         "X.4.1",

@@ -4,6 +4,7 @@ knows — logged-in users and its own networks."""
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
+from smtpdoctor.remedies.knowledge import servers
 from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 SECTIONS: tuple[Section, ...] = (
@@ -16,22 +17,10 @@ SECTIONS: tuple[Section, ...] = (
                 Hint(
                     "Close the open relay: relay only for logged-in users and your networks",
                     (
-                        "Postfix: smtpd_relay_restrictions = permit_mynetworks, "
-                        "permit_sasl_authenticated, reject_unauth_destination — in main.cf and "
-                        "in any -o override of this port's service in master.cf — then "
-                        "postfix reload.",
-                        "Postfix: a client in mynetworks relays without a login. Keep "
-                        "mynetworks to your own hosts (postconf mynetworks); if this machine "
-                        "is in it, the server is open to this client only, as designed for "
-                        "your own apps — test again from an address outside it.",
-                        "Exim: keep 'hostlist relay_from_hosts' to your own addresses; in "
-                        "acl_check_rcpt only 'accept hosts = +relay_from_hosts' and 'accept "
-                        "authenticated = *' may come before 'require message = relay not "
-                        "permitted' with 'domains = +local_domains : +relay_to_domains'.",
-                        "Exchange: on the receive connector that allows Anonymous users, "
-                        "remove the ms-Exch-SMTP-Accept-Any-Recipient permission from NT "
-                        "AUTHORITY\\ANONYMOUS LOGON (Remove-ADPermission); give anonymous relay "
-                        "its own connector, limited to your apps' addresses (RemoteIPRanges).",
+                        "Relay only for clients that logged in and for your own hosts; take "
+                        "mail from everyone else only for your own domains.",
+                        "A server that trusts this machine's address relays for it by design "
+                        "(your own apps): test again from an address outside your networks.",
                         "Then look up your server's addresses on blocklists (Spamhaus and "
                         "others): open relays are found and abused within hours.",
                         "smtpdoctor calls a recipient outside when its domain is neither the "
@@ -43,6 +32,23 @@ SECTIONS: tuple[Section, ...] = (
                 ),
                 Tier.FINDING,
                 "250 2.1.5 Ok to RCPT TO:<someone@outside.example> without a login",
+                servers.RELAY_RULES,
+            ),
+            Remedy(
+                Match(check="send", finding="send.relay-denied"),
+                Hint(
+                    "The server does not relay for this client",
+                    (
+                        "A server passes mail on to other domains only for users who logged "
+                        "in (and its own networks); to its own domains it takes mail from "
+                        "anyone. Log in with --user, or send to an address the server hosts.",
+                        "If you run the server and a logged-in user is refused too, the relay "
+                        "rules do not let logged-in users through.",
+                    ),
+                ),
+                Tier.FINDING,
+                "554 5.7.1 <someone@outside.example>: Relay access denied",
+                servers.RELAY_RULES,
             ),
         ),
     ),

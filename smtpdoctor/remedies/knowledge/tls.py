@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smtpdoctor.model.results import Hint
+from smtpdoctor.remedies.knowledge import servers
 from smtpdoctor.remedies.matcher import Match, Remedy, Section, Tier
 
 #: How a person reproduces the handshake by hand.
@@ -73,6 +74,7 @@ SECTIONS: tuple[Section, ...] = (
                 ),
                 Tier.FINDING,
                 "EHLO lists no STARTTLS",
+                servers.OFFER_TLS,
             ),
             Remedy(
                 Match(finding="tls.starttls-refused"),
@@ -95,20 +97,11 @@ SECTIONS: tuple[Section, ...] = (
                         "(RFC 8996).",
                         f"Check: {S_CLIENT} -tls1_2 fails against such a server, and so does "
                         "-tls1_3.",
-                        "Postfix: smtpd_tls_protocols = >=TLSv1.2 and "
-                        "smtpd_tls_mandatory_protocols = >=TLSv1.2 (Postfix 3.6 and later; "
-                        "before: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1), built with an OpenSSL that "
-                        "has TLS 1.2.",
-                        "Exim: openssl_options must not disable TLS 1.2 (+no_tlsv1_2); with "
-                        "GnuTLS, tls_require_ciphers is the priority string that must allow it.",
-                        "Exchange: enable TLS 1.2 in SCHANNEL — under HKLM\\SYSTEM\\"
-                        "CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols"
-                        "\\TLS 1.2\\Server set Enabled = 1 and DisabledByDefault = 0, then "
-                        "restart (Microsoft: Exchange Server TLS configuration best practices).",
                     ),
                 ),
                 Tier.FINDING,
                 "only TLS 1.0 or 1.1 negotiated, or the server refused TLS 1.2 and 1.3",
+                servers.TLS_VERSIONS,
             ),
             Remedy(
                 Match(finding="tls.protocol-version"),
@@ -121,12 +114,13 @@ SECTIONS: tuple[Section, ...] = (
                         "configuration (openssl version -d shows its folder) or by an old "
                         "OpenSSL.",
                         f"Check: {S_CLIENT} -tls1_3 should succeed where -tls1_2 fails.",
-                        "If you run the server and must serve TLS 1.2 clients too: Postfix "
-                        "smtpd_tls_mandatory_protocols = >=TLSv1.2 (not >=TLSv1.3).",
+                        "If you run the server and must serve TLS 1.2 clients too, let it "
+                        "accept TLS 1.2 as well as 1.3.",
                     ),
                 ),
                 Tier.FINDING,
                 "protocol_version alert while this client offered only TLS 1.2",
+                servers.TLS_VERSIONS,
             ),
             Remedy(
                 Match(finding="tls.no-common-cipher"),
@@ -139,18 +133,11 @@ SECTIONS: tuple[Section, ...] = (
                         f"Check: {S_CLIENT} -tls1_2, then with -tls1_3, then with -cipher "
                         "'ECDHE+AESGCM' to try one family (on port 465 leave out -starttls "
                         "smtp).",
-                        "Postfix: set smtpd_tls_ciphers and smtpd_tls_mandatory_ciphers back to "
-                        "medium (or high) instead of a custom list, check smtpd_tls_exclude_"
-                        "ciphers and tls_medium_cipherlist; its log says 'no shared cipher'.",
-                        "Exim: tls_require_ciphers (an OpenSSL cipher list, or the GnuTLS "
-                        "priority string) must include the ECDHE AES-GCM suites.",
-                        "Exchange: its ciphers are Windows' SCHANNEL cipher suites; enable "
-                        "TLS 1.2 with the ECDHE AES-GCM suites (Microsoft: Exchange Server TLS "
-                        "configuration best practices).",
                     ),
                 ),
                 Tier.FINDING,
                 "handshake_failure or insufficient_security right after the ClientHello",
+                servers.CIPHERS,
             ),
             Remedy(
                 Match(finding="tls.client-certificate-required"),
@@ -163,16 +150,12 @@ SECTIONS: tuple[Section, ...] = (
                         "password.",
                         f"Check: {S_CLIENT} lists 'Acceptable client certificate CA names' "
                         "when the server asks for one.",
-                        "Postfix: smtpd_tls_req_ccert = yes makes it a requirement (and "
-                        "smtpd_tls_ask_ccert asks for one): turn it off for the submission "
-                        "service in master.cf (-o smtpd_tls_req_ccert=no).",
-                        "Exim: hosts in tls_verify_hosts must present a verified certificate; "
-                        "tls_try_verify_hosts asks without requiring one.",
                     ),
                 ),
                 Tier.FINDING,
                 "certificate_required, bad_certificate, unknown_ca, or handshake_failure after "
                 "the server's CertificateRequest",
+                servers.CLIENT_CERTIFICATES,
             ),
             Remedy(
                 Match(finding="tls.server-internal-error"),
@@ -183,15 +166,12 @@ SECTIONS: tuple[Section, ...] = (
                         "typically a certificate or key file it cannot read, a key that does "
                         "not match its certificate, or a failing certificate lookup.  Nothing "
                         "on the client side fixes it.",
-                        "Tell the server's admin: the server's log names the failure (Postfix: "
-                        "'TLS library problem' lines in the mail log).",
-                        "Postfix: check that smtpd_tls_chain_files (or smtpd_tls_cert_file and "
-                        "smtpd_tls_key_file) name readable files whose key matches the "
-                        "certificate; postfix check reports what it can see.",
+                        "Tell the server's admin: the server's log names the failure.",
                     ),
                 ),
                 Tier.FINDING,
                 "internal_error alert",
+                servers.TLS_FILES,
             ),
             Remedy(
                 Match(finding="tls.reset"),
@@ -205,13 +185,13 @@ SECTIONS: tuple[Section, ...] = (
                         "TLS on this port.",
                         f"Check: {S_CLIENT}, then with -tls1_2 and -tls1_3 separately (on port "
                         "465 leave out -starttls smtp).",
-                        "On the server, read the log at the time of the test: Postfix writes "
-                        "'lost connection after STARTTLS' next to a 'TLS library problem' line "
-                        "with the reason.",
+                        "On the server, read the log at the time of the test: it names the "
+                        "reason next to the lost connection.",
                     ),
                 ),
                 Tier.FINDING,
                 "connection closed or reset during the handshake",
+                servers.TLS_FILES,
             ),
             Remedy(
                 Match(finding="tls.handshake-failed"),
@@ -309,11 +289,13 @@ SECTIONS: tuple[Section, ...] = (
                     (
                         "Configure the full chain: the server's certificate followed by the "
                         "intermediate(s) — with Let's Encrypt, fullchain.pem, not cert.pem.",
-                        "Postfix: smtpd_tls_chain_files = key.pem, fullchain.pem.",
+                        "Only if the issuer is a private CA that signs server certificates "
+                        "itself (no intermediate), trust it here with --ca-file instead.",
                     ),
                 ),
                 Tier.FINDING,
                 "only the leaf is sent and its issuer is not trusted here",
+                servers.FULL_CHAIN,
             ),
             Remedy(
                 Match(finding="certificate.not-yet-valid"),
@@ -344,6 +326,70 @@ SECTIONS: tuple[Section, ...] = (
                 ),
                 Tier.FINDING,
                 "signed with SHA-1 or MD5",
+            ),
+        ),
+    ),
+    Section(
+        "Logging in only over TLS",
+        (),
+        (
+            Remedy(
+                Match(finding="posture.auth-before-starttls"),
+                Hint(
+                    "Offer AUTH only after STARTTLS",
+                    (
+                        "The unencrypted EHLO already lists AUTH: a client that does not insist "
+                        "on TLS — or an attacker who strips STARTTLS from the reply — sends the "
+                        "password in clear.",
+                        "Announce AUTH only once the connection is encrypted, or move clients "
+                        "to port 465 (TLS from the first byte).",
+                    ),
+                ),
+                Tier.FINDING,
+                "the unencrypted EHLO reply lists STARTTLS and AUTH PLAIN LOGIN",
+                servers.AUTH_AFTER_TLS,
+            ),
+            Remedy(
+                Match(finding="posture.plaintext-auth"),
+                Hint(
+                    "Passwords can be sent in clear here",
+                    (
+                        "The server offers PLAIN or LOGIN on a connection that is never "
+                        "encrypted: enable STARTTLS (or implicit TLS on 465) and offer AUTH "
+                        "only over it.",
+                    ),
+                ),
+                Tier.FINDING,
+                "EHLO lists AUTH PLAIN LOGIN, and no STARTTLS",
+                servers.OFFER_TLS + servers.AUTH_AFTER_TLS,
+            ),
+            Remedy(
+                Match(finding="posture.ehlo-refused"),
+                Hint(
+                    "Something between you and the server blocks EHLO",
+                    (
+                        "A firewall's SMTP inspection (Cisco ASA 'fixup smtp', ESMTP "
+                        "inspection) refuses EHLO, so STARTTLS can never be offered: turn that "
+                        "inspection off, or use port 465 with --tls implicit.",
+                    ),
+                ),
+                Tier.FINDING,
+                "500 to EHLO, 250 to HELO, on a STARTTLS port",
+            ),
+            Remedy(
+                Match(finding="auth.not-offered", encrypted=True),
+                Hint(
+                    "The server offers no login here, not even after STARTTLS",
+                    (
+                        "smtpdoctor looked at the EHLO reply inside TLS: AUTH is not there "
+                        "either, so this port or service does not take logins.",
+                        "Check the port: mail clients submit on 587 or 465; port 25 of an MX "
+                        "usually takes no logins.",
+                    ),
+                ),
+                Tier.SITUATION,
+                "EHLO after STARTTLS lists no AUTH",
+                servers.ENABLE_AUTH,
             ),
         ),
     ),
