@@ -83,7 +83,7 @@ class TCPConnect(Check):
     def run(self, ctx: CheckContext) -> Outcome:
         host, port = ctx.config.host, ctx.config.port
         try:
-            connected = ctx.session.connect()
+            connected = ctx.session.connect(settle_other_family=True)
         except ResolutionError as exc:
             if exc.kind == "nxdomain":
                 return _no_such_name(ctx, exc)

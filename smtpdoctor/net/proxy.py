@@ -170,12 +170,17 @@ class _HandshakeSocket(socket.socket):
 
     def _http_head(self) -> bytes:
         """The answer's status line and headers, read a byte at a time to the blank line
-        (a few dozen bytes; what follows is the server's); only the status line when it is
-        no HTTP at all, so that it can be named at once."""
+        (a few dozen bytes; what follows is the server's); an answer that does not begin
+        with ``HTTP/`` is a :class:`ProxyFailure` at its fifth byte."""
         head = bytearray()
         while not head.endswith((b"\r\n\r\n", b"\n\n")):  # bare LFs from a sloppy proxy too
-            if head.endswith(b"\n") and not head.startswith(b"HTTP/"):
-                break
+            if len(head) >= 5 and not head.startswith(b"HTTP/"):
+                # python-socks would take "anything 200" for a tunnel: no HTTP, no tunnel
+                first = bytes(head).decode("ascii", "replace")
+                raise ProxyFailure(
+                    f"the proxy does not answer as an HTTP proxy (its answer begins {first!r})",
+                    kind="proxy-error",
+                )
             if len(head) >= MAX_HTTP_HEAD:
                 raise ProxyFailure(
                     f"the proxy's answer to CONNECT is longer than {MAX_HTTP_HEAD} bytes",

@@ -173,8 +173,13 @@ class Session:
         """Where the verifying TLS context of this session's handshakes comes from."""
         return self._trust_store
 
-    def connect(self) -> Connected:
-        """Open the TCP connection (closing any previous one)."""
+    def connect(self, *, settle_other_family: bool = False) -> Connected:
+        """Open the TCP connection (closing any previous one).
+
+        :param settle_other_family: find out whether the other IP version's attempts still
+            pending when one connected would have answered (a path that drops packets);
+            see :meth:`Transport.connect`.  The wait is not counted in the connect time.
+        """
         self._drop()
         start = self._clock()
         self._transport = Transport.connect(
@@ -185,6 +190,7 @@ class Session:
             family=self.config.family,
             source_address=self.config.source_address,
             proxy=self.config.proxy,
+            settle_other_family=settle_other_family,
         )
         self._client = SMTPClient()
         self.connections += 1

@@ -384,6 +384,7 @@ class Transport:
         family: int | None = None,
         source_address: str | None = None,
         proxy: ProxySpec | None = None,
+        settle_other_family: bool = False,
     ) -> Transport:
         """Resolve and connect, trying addresses Happy-Eyeballs style until one answers.
 
@@ -398,6 +399,11 @@ class Transport:
 
         ``proxy``: connect through it instead (:meth:`_through`); ``source_address`` then
         applies to the connection to the proxy, ``family`` to the server's addresses.
+
+        ``settle_other_family``: once connected, give the other IP version's attempts still
+        pending up to :data:`OTHER_FAMILY_SETTLE` seconds from their start to answer, and
+        report them in :attr:`failed_attempts` when they fail or stay silent — for a
+        diagnosis of the path; a probe that only needs a connection leaves it off.
         """
         if proxy is not None:
             return cls._through(
@@ -425,7 +431,7 @@ class Transport:
             addresses,
             deadline_at=deadline_at,
             source_address=source_address,
-            settle=OTHER_FAMILY_SETTLE,
+            settle=OTHER_FAMILY_SETTLE if settle_other_family else 0.0,
         )
         with contextlib.suppress(OSError):  # a reset socket may refuse options
             race.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -861,9 +867,13 @@ def _settle(
 ) -> tuple[tuple[ConnectAttempt, ...], float]:
     """Wait on ``others`` (attempts of the IP version that lost, still pending) until
     ``settle`` seconds after their start; the attempts that failed or stayed silent, and the
-    seconds spent waiting.  The sockets stay registered and open: the caller closes them."""
+    seconds spent waiting.  Every other socket is unregistered from ``selector`` first (a
+    connected one would wake it at once, for nothing); all stay open: the caller closes them."""
     if not others or settle <= 0:
         return (), 0.0
+    for key in list(selector.get_map().values()):  # only the losers' answers wake us
+        if key.fileobj not in others:
+            selector.unregister(key.fileobj)
     began = time.monotonic()
     until = min(deadline_at, max(started[a] for a in others.values()) + settle)
     outcome: list[ConnectAttempt] = []
@@ -871,10 +881,9 @@ def _settle(
     while waiting and (left := until - time.monotonic()) > 0:
         for key, _ in selector.select(left):
             sock = key.fileobj
-            if sock not in waiting:
-                continue
             assert isinstance(sock, socket.socket)
             address = waiting.pop(sock)
+            selector.unregister(sock)
             code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code not in (0, errno.ECONNRESET):
                 kind, detail = _describe_errno(code)

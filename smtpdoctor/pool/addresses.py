@@ -51,8 +51,10 @@ def addresses_of(config: RunConfig) -> tuple[Address, ...]:
         others = ", ".join(str(ip) for ip in found) or "none"
         why = (
             f"the source address {config.source_address} is IPv{version}"
-            if config.source_address is not None
+            if config.source_address is not None and config.proxy is None
             else f"the run is limited to IPv{version} (-{version})"
+            if config.family is not None
+            else "a SOCKS4 proxy carries IPv4 addresses only"
         )
         raise NoAddresses(
             f"{config.host} has no IPv{version} address (it has: {others}), and {why}"
@@ -70,7 +72,11 @@ def is_address_literal(host: str) -> bool:
 
 
 def _version(config: RunConfig) -> int | None:
-    """The one IP version the run may connect over, if it is limited to one."""
+    """The one IP version the run may connect over, if it is limited to one: through a
+    proxy, ``-4``/``-6`` or IPv4 for SOCKS4 (``--source-address`` then applies to the
+    connection to the proxy, not to the server's address)."""
+    if config.proxy is not None:
+        return config.family or (None if config.proxy.carries_ipv6 else 4)
     if config.source_address is not None:
         return ipaddress.ip_address(config.source_address).version
     return config.family

@@ -87,6 +87,10 @@ def _why_unreached(tcp: CheckResult | None) -> str:
     finding = tcp.outcome.finding or ""
     if finding.startswith("tcp.dns-"):
         return "DNS failed"
+    if finding.startswith("tcp.blocked-by-"):  # a time-out this machine's cloud explains
+        return "timed out (blocked here)"
+    if finding.startswith("tcp.proxy-"):
+        return "proxy: " + finding.removeprefix("tcp.proxy-").replace("-", " ")
     return _UNREACHED.get(finding, "failed")
 
 

@@ -51,12 +51,19 @@ def survey(
     :param hints: adds the knowledge base's and plugins' hints to the comparison's WARN and
         FAIL rows; without it they have none.
     :param clock: the monotonic clock the survey's deadline is measured with.
-    :raises ConfigError: ``config`` sends a test message (one message goes to one server).
+    :raises ConfigError: ``config`` sends a test message (one message goes to one server),
+        or goes through a ``socks5h`` proxy (which resolves the name itself).
     """
     if config.send is not None:
         raise ConfigError(
             "--all-addresses sends no test message: a message goes to one server, not to "
             "every address of a name (drop --send-to, or send without --all-addresses)"
+        )
+    if config.proxy is not None and config.proxy.resolves_remotely:
+        raise ConfigError(
+            "--all-addresses cannot go through a socks5h:// proxy: the proxy resolves the "
+            "name and chooses the address; use socks5:// to resolve it here and check every "
+            "address through the proxy"
         )
     limits = limits or PoolLimits()
     started, started_at = clock(), datetime.now(UTC)

@@ -123,9 +123,11 @@ def parse_proxy(url: str) -> ProxySpec:
             "write the proxy as a URL, e.g. socks5://proxy.example:1080 or "
             "http://proxy.example:3128"
         )
-    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    userinfo, at, _ = authority.rpartition("@")
-    if at and ":" in userinfo:  # before anything else: no message may show the password
+    # Before anything else, since no message may show a password: a password may hold "/",
+    # "?" or "#" too, so the login is whatever precedes the last "@" (with a path that
+    # contains "@", an error of the safe side).
+    userinfo, at, _ = rest.rpartition("@")
+    if at and ":" in userinfo:
         raise ConfigError(f"the proxy URL contains a password: {_LOGIN_ADVICE}")
     if not text.isprintable():
         raise ConfigError("the proxy URL contains control characters")

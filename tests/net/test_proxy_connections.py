@@ -369,11 +369,20 @@ def test_an_http_proxy_given_as_socks5_is_said_to_be_another_kind(run_check: Run
     assert "The proxy failed" in hint_titles(tcp)
 
 
-def test_an_smtp_server_given_as_an_http_proxy_is_named_at_once(run_check: RunCheck) -> None:
-    def greets(peer: Any) -> None:
-        peer.send(b"220 mail.example.test ESMTP\r\n")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"220 mail.example.test ESMTP\r\n",  # an SMTP server given as the proxy
+        b"foo 200 bar\r\n\r\n",  # "200" in the right place, but no HTTP
+    ],
+)
+def test_an_answer_that_is_no_http_is_named_at_once_and_opens_no_tunnel(
+    answer: bytes, run_check: RunCheck
+) -> None:
+    def answers(peer: Any) -> None:
+        peer.send(answer)
 
-    proxy = scripted_proxy(greets)
+    proxy = scripted_proxy(answers)
     try:
         report = run_check(("127.0.0.1", 587), proxy=parse_proxy(f"http://127.0.0.1:{proxy.port}"))
     finally:
@@ -381,7 +390,8 @@ def test_an_smtp_server_given_as_an_http_proxy_is_named_at_once(run_check: RunCh
 
     tcp = row(report, "tcp")
     assert tcp.outcome.finding == "tcp.proxy-error"
-    assert "does not answer as a http proxy" in tcp.summary
+    assert "the proxy does not answer as an HTTP proxy (its answer begins " in tcp.summary
+    assert row(report, "greeting").status is Status.SKIP
 
 
 def test_the_proxy_words_are_escaped_and_stripped_of_the_login(run_check: RunCheck) -> None:

@@ -30,6 +30,7 @@ from smtpdoctor.pool.survey import DEADLINE_PASSED, INTERRUPTED, survey
 from smtpdoctor.render.pool import render_pool_json, render_pool_nagios, render_pool_table
 from smtpdoctor.settings.config import RunConfig
 
+from tests.net.proxykit import Pproxy
 from tests.pool.poolkit import HOST_NAME, PASSWORD, SHORT_DAYS, SILENT, PoolLab
 
 
@@ -418,3 +419,28 @@ def test_ctrl_c_in_one_member_ends_the_survey_there(lab: PoolLab, doctor: Doctor
         ("127.0.0.4", INTERRUPTED),
     ]
     assert pool.interrupted and pool.exit_status == 130
+
+
+def test_through_a_socks4_proxy_only_the_ipv4_members_are_checked_each_through_it(
+    lab: PoolLab, doctor: Doctor
+) -> None:
+    proxy = Pproxy()
+    proxy.start()
+    try:
+        pool = doctor.survey(doctor.plan(lab.request("dual.pool.test", proxy=proxy.url("socks4"))))
+    finally:
+        proxy.stop()
+
+    assert [m.address for m in pool.members] == ["127.0.0.2", "127.0.0.7"]  # SOCKS4: no IPv6
+    for member in pool.members:
+        tcp = member.report.result("tcp")
+        assert tcp is not None and tcp.outcome.details["path"] == "proxy"
+
+
+def test_a_survey_through_a_proxy_that_resolves_names_itself_is_refused_in_words(
+    lab: PoolLab, doctor: Doctor
+) -> None:
+    plan = doctor.plan(lab.request("dual.pool.test", proxy="socks5h://127.0.0.1:1080"))
+
+    with pytest.raises(ConfigError, match="--all-addresses cannot go through a socks5h:// proxy"):
+        doctor.survey(plan)

@@ -80,7 +80,7 @@ CLOUDS: tuple[Cloud, ...] = (
             PortPolicy(
                 25,
                 PortState.BLOCKED,
-                "The block is never lifted: use 587 or 465 (Google Cloud allows them) to your "
+                "Use 587 or 465 instead (Google Cloud allows them) to your "
                 "mail provider, or a relay service.",
                 (GITLAB_GKE, NYLAS_CLOUD),
                 CHECKED,
