@@ -3,7 +3,6 @@ be on, and where each fact comes from and when it was checked.  Nothing is sent 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -26,13 +25,10 @@ def providers(
     """List the mail providers, sending services and hosting companies smtpdoctor knows,
     with every fact's source and the day it was checked."""
     from smtpdoctor.api.providers import find_providers
+    from smtpdoctor.render.providers import render_providers, render_providers_json
 
     found = find_providers(name)
     if output_format is ListFormat.json:
-        from smtpdoctor.render.providers import provider_data
-
-        typer.echo(json.dumps({"providers": [provider_data(p) for p in found]}, indent=2))
-        return
-    from smtpdoctor.render.providers import render_providers
-
-    typer.echo(render_providers(found, terminal_width()))
+        typer.echo(render_providers_json(found))
+    else:
+        typer.echo(render_providers(found, terminal_width()))

@@ -69,6 +69,13 @@ def provider_rows(providers: Sequence[Provider]) -> list[list[str]]:
 HEADERS = ("Provider", "Kind", "Submission", "Login", "Switches", "Checked")
 
 
+def render_providers_json(providers: Sequence[Provider]) -> str:
+    """The JSON document: ``{"providers": [...]}``, every fact with its source and date."""
+    import json
+
+    return json.dumps({"providers": [provider_data(p) for p in providers]}, indent=2)
+
+
 def render_providers(providers: Sequence[Provider], width: int) -> str:
     """The table for people, fitted to ``width`` columns."""
     from smtpdoctor.render.table import fit_table
