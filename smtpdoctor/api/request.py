@@ -82,6 +82,19 @@ class SecretSources:
     ask: Ask | None = field(default=None, repr=False, compare=False)
     """Asks a person for a password (a hidden prompt); None when nobody can be asked."""
 
+    @classmethod
+    def proxy_only(cls, password_file: Path | None, environ: Mapping[str, str]) -> SecretSources:
+        """For a run that logs in nowhere but may log in to a proxy (``scan``): the proxy
+        password from ``password_file`` or ``$SMTPDOCTOR_PROXY_PASSWORD`` in ``environ``, and
+        no other secret of the environment."""
+        from smtpdoctor.secrets.passwords import PROXY_PASSWORD_ENV
+
+        value = environ.get(PROXY_PASSWORD_ENV)
+        return cls(
+            proxy_password_file=password_file,
+            environ={PROXY_PASSWORD_ENV: value} if value else {},
+        )
+
     def known(self) -> tuple[str, ...]:
         """The secrets known without reading a file or asking anyone — the values given here
         and the secret environment variables — revealed, for a redactor: an error before the

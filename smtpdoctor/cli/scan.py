@@ -35,7 +35,6 @@ from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, ExitCode, TLSMode
 
 if TYPE_CHECKING:
-    from smtpdoctor.api import SecretSources
     from smtpdoctor.scan import BadLine, ScanResult, ScanTally, Shard
 
 EPILOG = (
@@ -171,7 +170,7 @@ def scan(
 ) -> None:
     """Check many mail servers: bounded concurrency, one connection per server at a time,
     results as JSON Lines as they finish, a summary at the end."""
-    from smtpdoctor.api import Doctor, Request, failure_of, parse_options
+    from smtpdoctor.api import Doctor, Request, SecretSources, failure_of, parse_options
     from smtpdoctor.api.planning import check_ca_file, read_proxy
     from smtpdoctor.model.words import ConfigError
     from smtpdoctor.render.table import wrapped
@@ -199,7 +198,7 @@ def scan(
             family=address_family(ipv4=ipv4, ipv6=ipv6),
             source_address=source_address,
             proxy=proxy,
-            secrets=_proxy_secrets(proxy_password_file),
+            secrets=SecretSources.proxy_only(proxy_password_file, os.environ),
             tls=tls,
             helo_name=helo_name,
             timeout=timeout,
@@ -268,18 +267,6 @@ def scan(
     summary = wrapped(summary, terminal_width(), indent="  ")
     typer.echo(summary, err=output is None)
     raise typer.Exit(int(tally.exit_code_with(unreadable_lines=len(target_list.bad_lines))))
-
-
-def _proxy_secrets(password_file: Path | None) -> SecretSources:
-    """Where the proxy password comes from: ``password_file``, else
-    ``$SMTPDOCTOR_PROXY_PASSWORD`` — and no other secret of the environment, for a scan logs
-    in nowhere."""
-    from smtpdoctor.api import SecretSources
-    from smtpdoctor.secrets.passwords import PROXY_PASSWORD_ENV
-
-    value = os.environ.get(PROXY_PASSWORD_ENV)
-    environ = {PROXY_PASSWORD_ENV: value} if value else {}
-    return SecretSources(proxy_password_file=password_file, environ=environ)
 
 
 def _read_lines(source: str) -> list[str]:

@@ -297,3 +297,12 @@ def test_the_plan_carries_the_proxy_with_its_password_into_the_run_config() -> N
     )
     assert PROXY_PASSWORD not in repr(planned)
     assert base64.b64encode(f"alice:{PROXY_PASSWORD}".encode()).decode() not in repr(planned)
+
+
+def test_a_run_that_logs_in_nowhere_takes_only_the_proxy_password_from_the_environment() -> None:
+    environ = {"SMTPDOCTOR_PROXY_PASSWORD": PROXY_PASSWORD, "SMTPDOCTOR_PASSWORD": "mailbox"}
+
+    sources = SecretSources.proxy_only(None, environ)
+
+    assert sources.known() == (PROXY_PASSWORD,)
+    assert sources.environ == {"SMTPDOCTOR_PROXY_PASSWORD": PROXY_PASSWORD}
