@@ -207,6 +207,10 @@ class Request:
     ``$SMTPDOCTOR_PROXY_PASSWORD``).  Every connection of the run goes through it: SMTP, the
     port matrix, IMAP.  None connects directly; proxy variables such as ``ALL_PROXY`` are
     never read."""
+    all_addresses: bool = False
+    """Check every A/AAAA address of the server's name and compare them
+    (``--all-addresses``): run the plan with :meth:`Doctor.survey`.  No test message, and
+    not through a ``socks5h`` proxy (which chooses the address itself)."""
     probes: tuple[Endpoint, ...] = DEFAULT_PROBES
     send: TestMessage | None = None
     verify: MailboxCheck | None = None
@@ -232,6 +236,10 @@ class Request:
         check_source_address(self.source_address, self.family)
         if self.proxy is not None:
             check_proxy_family(parse_proxy(self.proxy), self.family)
+        if self.all_addresses:
+            from smtpdoctor.pool.survey import check_survey
+
+            check_survey(self.send is not None, self.proxy)
         if self.verify is not None and self.send is None:
             raise ConfigError("--verify-imap needs a test message: add --send-to ADDRESS")
         if self.purpose is Purpose.SEND and self.send is None:

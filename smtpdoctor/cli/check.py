@@ -266,6 +266,7 @@ def check(
             family=address_family(ipv4=ipv4, ipv6=ipv6),
             source_address=source_address,
             proxy=proxy,
+            all_addresses=all_addresses,
             probes=tuple(parse_probe(text) for text in probe_port or ()) or DEFAULT_PROBES,
             send=TestMessage(send_to, mail_from) if send_to is not None else None,
             verify=MailboxCheck(imap_host, imap_user, verify_timeout) if verify_imap else None,
@@ -279,6 +280,5 @@ def check(
             output_format=output_format,
             transcript=transcript,
             output=output,
-            survey=all_addresses,
         )
     )

@@ -69,9 +69,12 @@ def execute(
     show: Callable[[Doctor, Report], str] | None = None,
     prepare: Callable[[], Doctor] | None = None,
     output: Path | None = None,
-    survey: bool = False,
 ) -> int:
     """Run one diagnosis for a command and print it; the exit code.
+
+    A request for every address of the server's name (``Request.all_addresses``) is run by
+    :meth:`~smtpdoctor.api.Doctor.survey` instead of ``run`` and shown by
+    :func:`~smtpdoctor.render.pool.render_pool` (builtin formats only).
 
     :param make_request: builds the request from the options (it may ask a person for
         values); a :class:`~smtpdoctor.model.words.ConfigError` it raises is a usage error.
@@ -86,9 +89,7 @@ def execute(
         by default the Doctor is made for the request (:meth:`Doctor.for_request`).
     :param output: write the text to this file, atomically, instead of standard output
         (``--output``); failing to is exit code 3.
-    :param survey: check every address of the server's name and compare them
-        (``--all-addresses``): :meth:`~smtpdoctor.api.Doctor.survey` instead of ``run``,
-        shown by :func:`~smtpdoctor.render.pool.render_pool` (builtin formats only).
+
     :returns: the report's exit status (130 when Ctrl-C ended the run), or 3 when it could
         not run or the output could not be written.
     """
@@ -107,7 +108,7 @@ def execute(
         if doctor is None:
             doctor = Doctor.for_request(request)
         doctor.require_format(output_format)
-        if survey:
+        if request.all_addresses:
             from smtpdoctor.render.pool import require_pool_format
 
             require_pool_format(output_format)
@@ -116,7 +117,7 @@ def execute(
         if announce is not None:
             announce(plan)
         options = RenderOptions(color=use_color(), width=terminal_width(), transcript=transcript)
-        if survey:
+        if request.all_addresses:
             from smtpdoctor.render.pool import render_pool
 
             pool = doctor.survey(plan)

@@ -54,17 +54,7 @@ def survey(
     :raises ConfigError: ``config`` sends a test message (one message goes to one server),
         or goes through a ``socks5h`` proxy (which resolves the name itself).
     """
-    if config.send is not None:
-        raise ConfigError(
-            "--all-addresses sends no test message: a message goes to one server, not to "
-            "every address of a name (drop --send-to, or send without --all-addresses)"
-        )
-    if config.proxy is not None and config.proxy.resolves_remotely:
-        raise ConfigError(
-            "--all-addresses cannot go through a socks5h:// proxy: the proxy resolves the "
-            "name and chooses the address; use socks5:// to resolve it here and check every "
-            "address through the proxy"
-        )
+    check_survey(config.send is not None, config.proxy.display if config.proxy else None)
     limits = limits or PoolLimits()
     started, started_at = clock(), datetime.now(UTC)
     deadline_at = started + limits.deadline_for(config.deadline)
@@ -107,6 +97,23 @@ def survey(
         addresses=len(found),
         interrupted=any(m.report.interrupted for m in members),
     )
+
+
+def check_survey(sends: bool, proxy: str | None) -> None:
+    """Raise :class:`ConfigError` when a survey cannot be made: it would send a test message
+    (one message goes to one server), or go through a ``socks5h`` proxy ``proxy`` (a URL),
+    which resolves the name and chooses the address itself."""
+    if sends:
+        raise ConfigError(
+            "--all-addresses sends no test message: a message goes to one server, not to "
+            "every address of a name (drop --send-to, or send without --all-addresses)"
+        )
+    if proxy is not None and proxy.lower().startswith("socks5h://"):
+        raise ConfigError(
+            "--all-addresses cannot go through a socks5h:// proxy: the proxy resolves the "
+            "name and chooses the address; use socks5:// to resolve it here and check every "
+            "address through the proxy"
+        )
 
 
 def _check_all(

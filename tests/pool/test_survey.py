@@ -444,3 +444,17 @@ def test_a_survey_through_a_proxy_that_resolves_names_itself_is_refused_in_words
 
     with pytest.raises(ConfigError, match="--all-addresses cannot go through a socks5h:// proxy"):
         doctor.survey(plan)
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ({"send": TestMessage("bob@example.test")}, "--all-addresses sends no test message"),
+        ({"proxy": "socks5h://127.0.0.1:1080"}, "cannot go through a socks5h:// proxy"),
+    ],
+)
+def test_a_request_for_a_survey_that_cannot_be_made_is_refused_before_any_plan(
+    settings: dict[str, object], said: str
+) -> None:
+    with pytest.raises(ConfigError, match=said):
+        Request("pool.test:587", all_addresses=True, **settings)  # type: ignore[arg-type]
