@@ -86,7 +86,10 @@ class Certificate(Check):
         problems = _validity_problems(info, now, config.host)
         if refusal is not None:
             details["verification"] = f"failed: {refusal}"
-            problems += _trust_problems(info, refusal, len(tls.peer_chain), problems)
+            cas_given = config.ca_file is not None or config.ca_data is not None
+            problems += _trust_problems(
+                info, refusal, len(tls.peer_chain), problems, cas_given=cas_given
+            )
         problems += _strength_problems(info)
         if refusal is None:
             problems += _expiry_problems(info, now, config)
@@ -132,9 +135,17 @@ def _validity_problems(info: CertificateInfo, now: datetime, host: str) -> list[
 
 
 def _trust_problems(
-    info: CertificateInfo, refusal: str, chain_length: int, found: list[Problem]
+    info: CertificateInfo,
+    refusal: str,
+    chain_length: int,
+    found: list[Problem],
+    *,
+    cas_given: bool = False,
 ) -> list[Problem]:
-    """Why verification refused, when the validity problems do not already say it."""
+    """Why verification refused, when the validity problems do not already say it.
+
+    ``cas_given``: the run trusts CAs of its own (``--ca-file``); a leaf sent alone whose
+    issuer is none of them then almost always lacks its intermediate."""
     if info.self_signed:
         return [Problem(Status.FAIL, "certificate.self-signed", "self-signed")]
     if "self-signed certificate in certificate chain" in refusal:
@@ -155,10 +166,11 @@ def _trust_problems(
                     f"intermediate that issued it ({_short(info.issuer)})",
                 )
             ]
-        if chain_length == 1:
-            # A leaf sent alone whose issuer this machine does not trust: almost always a
-            # forgotten intermediate; a private CA that signs server certificates itself is
-            # the rarer case.
+        if chain_length == 1 and cas_given:
+            # A leaf sent alone, issued by none of the CAs the user gave: almost always a
+            # forgotten intermediate below them; another private CA is the rarer case.  (With
+            # no CA given, a private CA that signs server certificates itself is as likely:
+            # unknown-issuer below, which names both.)
             return [
                 Problem(
                     Status.FAIL,
@@ -169,11 +181,17 @@ def _trust_problems(
                     f"{_short(info.issuer)} is a private CA: then --ca-file)",
                 )
             ]
+        alone = (
+            " (the server sends only this certificate: if that CA is an intermediate, the "
+            "server does not send it)"
+            if chain_length == 1
+            else ""
+        )
         return [
             Problem(
                 Status.FAIL,
                 "certificate.unknown-issuer",
-                f"issued by {_short(info.issuer)}, a CA this machine does not trust",
+                f"issued by {_short(info.issuer)}, a CA this machine does not trust{alone}",
             )
         ]
     if found:  # expiry or host name already explain the refusal

@@ -323,12 +323,16 @@ def classify(stage: str, reply: Reply, *, relay_refused: bool | None = None) -> 
         return "send.size-exceeded"
     if enhanced == "5.2.252" or _SENDER_NOT_ALLOWED.search(text) or stage == "MAIL":
         return "send.sender-refused"
+    if stage == "RCPT" and enhanced in ("5.1.1", "5.1.10"):
+        # "bad destination mailbox", whatever the words: Postfix's "User unknown in relay
+        # recipient table" names relaying but refuses an address of its own domains
+        return "send.recipient-unknown"
     if relay_refused is None:
         relay_refused = refuses_relaying(text, None, outside=False)
     if relay_refused or (stage == "RCPT" and enhanced == "5.7.1"):
         return "send.relay-denied"
     if stage == "RCPT":
-        if enhanced in ("5.1.1", "5.1.10") or _UNKNOWN_RECIPIENT.search(text):
+        if _UNKNOWN_RECIPIENT.search(text):
             return "send.recipient-unknown"
         return "send.recipient-refused"
     return "send.message-refused"
@@ -357,12 +361,16 @@ def _rcpt_refused(
     outside the server's domains.  A relay refusal to a client that did not log in, from a
     server that offers AUTH, says to log in first."""
     session = ctx.session
-    software = server_software(session, ctx.results, also=reply)
+    # known from what the server said before this reply: the reply that is being read must
+    # not also be what names the software it is read by
+    software = server_software(session, ctx.results)
     outside = _outside_without_login(ctx, request) is not None
     relay_refused = refuses_relaying(reply.text, software, outside=outside)
     outcome = _refused("RCPT", reply, request, details, relay_refused=relay_refused)
     offered = session.capabilities.auth_mechanisms if session.capabilities else ()
     if outcome.finding != "send.relay-denied" or session.authenticated or not offered:
+        return outcome
+    if not outside:  # refused for the server's own domain: logging in is not the answer
         return outcome
     return replace(outcome, hints=(*outcome.hints, _log_in_first(offered)))
 

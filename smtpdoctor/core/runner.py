@@ -91,7 +91,10 @@ def run(
             result = _with_hints(
                 redactor.result(_run_one(check, context, results)),
                 manager,
-                lambda: hint_context(config, session, results, recognised),
+                # the row's own reply counts too: it may be what names the software
+                lambda row: hint_context(
+                    config, session, {**results, row.check_id: row}, recognised
+                ),
             )
             results[check.id] = result
             for failure in notify_result(manager, result):
@@ -225,18 +228,20 @@ def _as_declared(check: type[Check], outcome: Outcome) -> Outcome:
 
 
 def _with_hints(
-    result: CheckResult, manager: pluggy.PluginManager, context: Callable[[], HintContext]
+    result: CheckResult,
+    manager: pluggy.PluginManager,
+    context: Callable[[CheckResult], HintContext],
 ) -> CheckResult:
     """Add the hints of the knowledge base and of plugins to a WARN, FAIL or ERROR result;
-    ``context()`` tells them the server and its provider (built only for such results: a
-    passing run never pays for provider detection more than once).
+    ``context(result)`` tells them the server, its software and its provider (built only for
+    such results: a passing run never pays for provider detection more than once).
 
     Each implementation is called on its own, in pluggy's order (the builtin knowledge base
     first, unless a plugin is ``tryfirst``), so a broken hint plugin costs only its own hints.
     """
     if not result.status.is_problem:
         return result
-    arguments = {"result": result, "context": context()}
+    arguments = {"result": result, "context": context(result)}
     extra: list[Hint] = []
     for answer in call_each(manager.hook.smtpdoctor_hints, lambda _: arguments):
         hints = cast("list[Hint] | None", answer.value)

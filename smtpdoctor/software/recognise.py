@@ -12,6 +12,12 @@ from smtpdoctor.software.signs import SIGNS, Place, Sign
 
 #: The longest piece of server text quoted as evidence.
 EVIDENCE_CHARACTERS = 80
+#: How much of what the server said the signs are looked for in: the first lines of the
+#: greeting and the start of each line or reply.  A sign is a few words near the start;
+#: bounding the text bounds the matching, whatever a hostile server sends.
+GREETING_LINES = 4
+TEXT_CHARACTERS = 256
+TEXTS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +37,19 @@ class Observation:
     def texts(self, place: Place) -> Iterable[str]:
         """The texts a sign of ``place`` is looked for in."""
         if place is Place.GREETING:
-            return (" ".join(line.strip() for line in self.greeting),) if self.greeting else ()
+            lines = self.greeting[:GREETING_LINES]
+            return (" ".join(_start(line) for line in lines),) if lines else ()
         if place is Place.EXTENSION:
-            return self.extensions
-        if place is Place.EHLO:
-            return self.ehlo
-        return self.replies
+            texts = self.extensions
+        elif place is Place.EHLO:
+            texts = self.ehlo
+        else:
+            texts = self.replies
+        return tuple(_start(text) for text in texts[:TEXTS])
+
+
+def _start(text: str) -> str:
+    return text.strip()[:TEXT_CHARACTERS]
 
 
 def recognise(observation: Observation) -> Software | None:

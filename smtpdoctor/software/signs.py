@@ -121,9 +121,11 @@ SIGNS: tuple[Sign, ...] = (
     _sign(
         EXCHANGE,
         Place.GREETING,
-        r"\bMicrosoft ESMTP MAIL Service\b(?:,? Version: (\d+\.\d+\.\d+\.\d+))?",
+        r"\bMicrosoft ESMTP MAIL Service(?= ready at\b)",
         "the default banner of an Exchange receive connector, '220 <server> Microsoft ESMTP "
-        "MAIL Service ready at <date>' (Microsoft Learn: Set-ReceiveConnector -Banner)",
+        "MAIL Service ready at <date>' (Microsoft Learn: Set-ReceiveConnector -Banner); the "
+        "form with ', Version: N' is the IIS SMTP service of Windows (Microsoft KB 254560), "
+        "which is no Exchange and is left unrecognised",
     ),
     _sign(
         DOVECOT,
@@ -181,7 +183,9 @@ SIGNS: tuple[Sign, ...] = (
     _sign(
         POSTFIX,
         Place.REPLY,
-        r"\bRelay access denied\b",
+        # Postfix's exact form, in its case: Exchange Online's "TenantAttribution; Relay
+        # Access Denied" must not match
+        r"<[^>]*>: (?-i:Relay access denied)$",
         "Postfix's reject_unauth_destination, '554 5.7.1 <ADDR>: Relay access denied' "
         "(postconf(5): reject_unauth_destination; smtpd_check.c)",
     ),

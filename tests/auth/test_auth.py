@@ -107,7 +107,7 @@ def test_credentials_for_a_server_that_offers_no_auth_fail_as_not_offered(
     assert result.outcome.finding == "auth.not-offered"
     assert result.summary == "the server offers no AUTH, so it cannot log you in here"
     # smtpdoctor looked after STARTTLS: no sending the user to look there
-    assert hint_titles(result) == ["The server offers no login here, not even after STARTTLS"]
+    assert hint_titles(result) == ["The server offers no login here, not even inside TLS"]
 
 
 def test_no_auth_and_no_credentials_on_a_non_submission_port_is_just_information(

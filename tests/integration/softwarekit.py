@@ -58,6 +58,13 @@ def advice(result: CheckResult) -> str:
     return " ".join(" ".join((hint.title, *hint.steps)) for hint in result.hints)
 
 
-def leaks(report: Report, secret: str) -> bool:
-    """Whether ``secret`` shows anywhere in the report's JSON, transcript included."""
-    return secret in render_json(report, transcript=True)
+def leaks(report: Report, secret: str, user: str = "") -> bool:
+    """Whether ``secret`` shows anywhere in the report's JSON, transcript included — as it
+    is, or in the base64 forms AUTH LOGIN (the password alone) and AUTH PLAIN (with the
+    ``user``) send it in."""
+    import base64
+
+    shown = render_json(report, transcript=True)
+    forms = {secret, base64.b64encode(secret.encode()).decode()}
+    forms.add(base64.b64encode(f"\0{user}\0{secret}".encode()).decode())
+    return any(form in shown for form in forms)

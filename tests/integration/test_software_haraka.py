@@ -49,7 +49,7 @@ def test_submission_with_starttls_and_a_login_works_and_names_haraka(
     assert row(report, "certificate").status is Status.PASS
     assert report.software is not None
     assert (report.software.name, report.software.version) == ("Haraka", "3.3.4")
-    assert not leaks(report, haraka["password"])
+    assert not leaks(report, haraka["password"], haraka["user"])
 
 
 def test_auth_offered_before_starttls_is_warned_with_harakas_cause(

@@ -1136,7 +1136,7 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("auth.not-offered", ("The server offers no login here",)),
     FindingCase(
         "auth.not-offered",
-        ("The server offers no login here, not even after STARTTLS",),
+        ("The server offers no login here, not even inside TLS",),
         encrypted=True,
     ),
     FindingCase("posture.auth-before-starttls", ("Offer AUTH only after STARTTLS",)),

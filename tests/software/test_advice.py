@@ -127,7 +127,7 @@ def test_no_auth_after_starttls_does_not_send_you_looking_after_starttls() -> No
     after_tls = words(hints("auth.not-offered", software("exim"), encrypted=True))
     in_clear = words(hints("auth.not-offered", None))
 
-    assert "not even after STARTTLS" in after_tls
+    assert "not even inside TLS" in after_tls
     assert "whether AUTH appears only after STARTTLS" not in after_tls
     assert "Exim: an authenticator" in after_tls
     assert "whether AUTH appears only after STARTTLS" in in_clear

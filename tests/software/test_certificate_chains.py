@@ -65,3 +65,24 @@ def test_a_full_chain_ending_in_an_untrusted_root_is_an_unknown_issuer(
     assert result.status is Status.FAIL
     assert result.outcome.finding == "certificate.unknown-issuer"
     assert hint_titles(result) == ["The issuer is not trusted here"]
+
+
+def test_a_leaf_a_private_ca_issued_directly_sent_alone_without_any_ca_given_is_an_unknown_issuer(
+    make_server: Callable[..., Any], run_check: Callable[..., Report]
+) -> None:
+    private = trustme.CA()
+    leaf = private.issue_cert("127.0.0.1", "localhost")
+    pki = ThrowawayPKI(
+        ca_pem=private.cert_pem.bytes().decode(),
+        cert_pem=leaf.cert_chain_pems[0].bytes().decode(),
+        key_pem=leaf.private_key_pem.bytes().decode(),
+    )
+
+    report = run_check(make_server(pki=pki), ca_data=None)
+
+    result = row(report, "certificate")
+    assert result.status is Status.FAIL
+    assert result.outcome.finding == "certificate.unknown-issuer"  # not "fix your chain"
+    assert "a CA this machine does not trust (the server sends only this certificate" in (
+        result.summary
+    )

@@ -14,6 +14,8 @@ from smtpdoctor.model.words import TLSMode
 from smtpdoctor.render.json import render_json
 from smtpdoctor.render.table import render_table
 from smtpdoctor.software import Observation, recognise
+from smtpdoctor.software.recognise import TEXT_CHARACTERS
+from smtpdoctor.software.signs import Place
 
 from tests.software.conftest import Replay
 from tests.software.fixtures import RECORDINGS, Recording
@@ -193,3 +195,41 @@ def test_cpanel_hosts_get_exims_advice_too() -> None:
 )
 def test_a_bare_esmtp_greeting_names_no_software(greeting: str) -> None:
     assert recognise(Observation(greeting=(greeting,))) is None
+
+
+def test_only_the_start_of_what_a_hostile_server_says_is_searched_for_signs() -> None:
+    flood = tuple("ESMTP Exim 1.1 " * 266 for _ in range(128))  # 128 lines of ~4000 bytes
+    observation = Observation(greeting=flood, replies=flood, ehlo=flood, extensions=flood)
+
+    for place in Place:
+        texts = tuple(observation.texts(place))
+        assert sum(len(text) for text in texts) <= 64 * (TEXT_CHARACTERS + 1)
+    software = recognise(observation)
+    assert software is not None and (software.name, software.version) == ("Exim", "1.1")
+
+
+@pytest.mark.parametrize(
+    ("observation", "software_id"),
+    [
+        (
+            Observation(replies=("5.7.64 TenantAttribution; Relay Access Denied [X.prod]",)),
+            "exchange-online",
+        ),
+        (Observation(replies=("5.7.1 <someone@outside.example>: Relay access denied",)), "postfix"),
+        (  # the IIS SMTP service of Windows: no Exchange, and nothing else this tool knows
+            Observation(
+                greeting=(
+                    "relay.corp.test Microsoft ESMTP MAIL Service, Version: 10.0.17763.1697 "
+                    "ready at  Thu, 3 Dec 2026 08:00:00 +0000",
+                )
+            ),
+            None,
+        ),
+    ],
+)
+def test_words_that_look_alike_name_the_software_that_says_them_or_none(
+    observation: Observation, software_id: str | None
+) -> None:
+    software = recognise(observation)
+
+    assert (software.id if software is not None else None) == software_id

@@ -4,6 +4,7 @@ client that did not log in to a server that offers AUTH is told to log in first.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -122,3 +123,55 @@ def test_qmails_rcpthosts_refusal_is_a_relay_refusal(replay: Replay) -> None:
     send = report.result("send")
     assert send is not None
     assert send.outcome.finding == "send.relay-denied"
+
+
+#: A greeting that names no software.
+PLAIN_GREETING = wire(220, "mail.example.test ESMTP")
+
+
+def test_opensmtpds_words_from_a_server_not_known_as_opensmtpd_are_no_relay_refusal(
+    replay: Replay,
+) -> None:
+    unknown = replace(OPENSMTPD, greeting=PLAIN_GREETING)
+
+    report = replay(unknown, to=OUTSIDE, refusal=wire(550, f"Invalid recipient: <{OUTSIDE}>"))
+
+    send = report.result("send")
+    assert send is not None
+    assert send.outcome.finding == "send.recipient-unknown"
+
+
+def test_postfixs_unknown_user_in_the_relay_recipient_table_is_an_unknown_recipient(
+    replay: Replay,
+) -> None:
+    recipient = "nobody@example.test"  # the server's own domain
+    refusal = wire(
+        550,
+        f"5.1.1 <{recipient}>: Recipient address rejected: User unknown in relay recipient table",
+    )
+
+    report = replay(replace(HARAKA, greeting=PLAIN_GREETING), to=recipient, refusal=refusal)
+
+    send = report.result("send")
+    assert send is not None
+    assert send.outcome.finding == "send.recipient-unknown"
+    assert LOG_IN_FIRST not in [hint.title for hint in send.hints]
+
+
+def test_a_refusal_that_names_the_software_brings_that_softwares_advice_to_its_own_row(
+    replay: Replay,
+) -> None:
+    refusal = wire(554, f"5.7.1 <{OUTSIDE}>: Relay access denied")
+
+    report = replay(
+        replace(EXIM, greeting=PLAIN_GREETING, ehlo=wire(250, "mail.example.test")),
+        to=OUTSIDE,
+        refusal=refusal,
+    )
+
+    send = report.result("send")
+    assert send is not None
+    assert send.outcome.finding == "send.relay-denied"
+    assert report.software is not None and report.software.id == "postfix"
+    steps = " ".join(step for hint in send.hints for step in hint.steps)
+    assert "smtpd_relay_restrictions" in steps

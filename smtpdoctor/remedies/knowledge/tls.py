@@ -379,7 +379,7 @@ SECTIONS: tuple[Section, ...] = (
             Remedy(
                 Match(finding="auth.not-offered", encrypted=True),
                 Hint(
-                    "The server offers no login here, not even after STARTTLS",
+                    "The server offers no login here, not even inside TLS",
                     (
                         "smtpdoctor looked at the EHLO reply inside TLS: AUTH is not there "
                         "either, so this port or service does not take logins.",
