@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from smtpdoctor.model.software import Software
 from smtpdoctor.software.names import HARAKA, OPENSMTPD
@@ -47,10 +48,12 @@ RELAY_REFUSED = re.compile(r"relay|isn't in my list of allowed rcpthosts", re.IG
 #: refused; Haraka answers "550 I cannot deliver mail for <ADDR>" when no plugin accepts it
 #: (connection.js rcpt_respond) — rcpt_to.in_host_list accepts only its own domains from
 #: clients that did not log in.
-RELAY_REFUSED_AS: dict[str, re.Pattern[str]] = {
-    OPENSMTPD: re.compile(r"^Invalid recipient\b", re.IGNORECASE),
-    HARAKA: re.compile(r"^I cannot deliver mail for\b", re.IGNORECASE),
-}
+RELAY_REFUSED_AS: Mapping[str, re.Pattern[str]] = MappingProxyType(
+    {
+        OPENSMTPD: re.compile(r"^Invalid recipient\b", re.IGNORECASE),
+        HARAKA: re.compile(r"^I cannot deliver mail for\b", re.IGNORECASE),
+    }
+)
 #: Second-level labels that countries use like top-level domains (``co.uk``, ``com.au``).
 _SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "ltd", "net", "ne", "or", "org", "plc"})
 

@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from smtpdoctor.discovery.providers import (
     PROVIDERS,
-    USERNAME_ADDRESS,
-    USERNAME_LOCAL_PART,
     Provider,
     Recognition,
     recognised_by_mail_domain,
@@ -231,7 +229,7 @@ def target_row(located: Located, config: RunConfig) -> CheckResult:
         hints = (
             Hint(
                 f"{provider.name}: how to log in",
-                (f"User name: {_username_rule(provider)}.", f"Password: {provider.auth_note}."),
+                (f"User name: {provider.username_in_words}.", f"Password: {provider.auth_note}."),
                 provider.docs_url,
             ),
         )
@@ -493,16 +491,6 @@ def _username(typed: Typed, provider: Provider | None) -> str | None:
     return provider.username_for(address)
 
 
-def _username_rule(provider: Provider) -> str:
-    if provider.username == USERNAME_ADDRESS:
-        return "the full address"
-    if provider.username == USERNAME_LOCAL_PART:
-        return "the part of the address before the @"
-    if any(char.isspace() for char in provider.username):
-        return provider.username
-    return f"the literal word {provider.username}"
-
-
 def _summary(located: Located, config: RunConfig) -> str:
     typed, kind = located.typed, located.kind
     if kind is Kind.SERVER and located.source is Source.PROVIDER:
@@ -551,9 +539,9 @@ def _login(located: Located, config: RunConfig) -> str:
     if credentials is not None and credentials.username != located.username:
         return f"user name: {credentials.username} (from --user)"
     if located.username is None:
-        rule = _username_rule(located.provider) if located.provider else "not known"
+        rule = located.provider.username_in_words if located.provider else "not known"
         return f"user name: {rule} (give it with --user)"
-    rule = _username_rule(located.provider) if located.provider else "the full address"
+    rule = located.provider.username_in_words if located.provider else "the full address"
     said = f"user name: {located.username} ({rule})"
     if credentials is None:
         said += " — no password given, so no login is tried"

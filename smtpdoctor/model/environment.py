@@ -78,7 +78,11 @@ def ports_words(ports: tuple[int, ...] | list[int]) -> str:
 def policy_sentence(name: str, policies: tuple[PortPolicy, ...]) -> str:
     """What ``name`` does to the ports of ``policies`` (which share a state and whether they
     are confirmed): ``Google Compute Engine blocks outgoing port 25``; ``Hetzner Cloud is
-    reported to block outgoing ports 25 and 465 (unconfirmed)``."""
+    reported to block outgoing ports 25 and 465 (unconfirmed)``.
+
+    :raises ValueError: ``policies`` is empty (there is nothing to say)."""
+    if not policies:
+        raise ValueError(f"no port policy of {name} to put in words")
     first = policies[0]
     ports = ports_words([policy.port for policy in policies])
     if first.confirmed:

@@ -165,6 +165,18 @@ class Provider:
             return address.rpartition("@")[0] or None
         return None if any(c.isspace() for c in self.username) else self.username
 
+    @property
+    def username_in_words(self) -> str:
+        """What the user name is, for a sentence: ``the full address``, ``the part of the
+        address before the @``, ``the literal word apikey``, or the words of :attr:`username`."""
+        if self.username == USERNAME_ADDRESS:
+            return "the full address"
+        if self.username == USERNAME_LOCAL_PART:
+            return "the part of the address before the @"
+        if any(char.isspace() for char in self.username):
+            return self.username
+        return f"the literal word {self.username}"
+
     def facts(self) -> tuple[Fact, ...]:
         """The kinds of fact this entry states — each needs at least one source."""
         stated = {

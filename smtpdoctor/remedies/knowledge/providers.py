@@ -23,8 +23,6 @@ from types import MappingProxyType
 
 from smtpdoctor.discovery.providers import (
     PROVIDERS,
-    USERNAME_ADDRESS,
-    USERNAME_LOCAL_PART,
     Credential,
     Provider,
     Refusal,
@@ -60,16 +58,6 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _username_words(provider: Provider) -> str:
-    if provider.username == USERNAME_ADDRESS:
-        return "the full address"
-    if provider.username == USERNAME_LOCAL_PART:
-        return "the part of the address before the @"
-    if any(char.isspace() for char in provider.username):
-        return provider.username
-    return f"the literal word {provider.username}"
-
-
 def _hint(provider: Provider, refusal: Refusal | None = None) -> Hint:
     """What to do at ``provider``: after ``refusal`` (a reply it is known to send), or after
     any refused login."""
@@ -92,7 +80,7 @@ def _hint(provider: Provider, refusal: Refusal | None = None) -> Hint:
     credential = _CREDENTIAL_WORDS.get(provider.credential)
     if credential is not None:
         steps.append(credential)
-    steps.append(f"User name: {_username_words(provider)}; password: {provider.auth_note}.")
+    steps.append(f"User name: {provider.username_in_words}; password: {provider.auth_note}.")
     pages = (*(switch.url for switch in provider.switches), provider.docs_url)
     url = next((page for page in pages if page and page.startswith("https://")), None)
     return Hint(title, tuple(steps), url)
