@@ -232,10 +232,7 @@ class Request:
         if self.port is not None and not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is out of range (1-65535)")
         check_slow_greeting(self.slow_greeting)
-        check_family(self.family)
-        check_source_address(self.source_address, self.family)
-        if self.proxy is not None:
-            check_proxy_family(parse_proxy(self.proxy), self.family)
+        check_path(self.family, self.source_address, self.proxy)
         if self.all_addresses:
             from smtpdoctor.pool.survey import check_survey
 
@@ -244,6 +241,20 @@ class Request:
             raise ConfigError("--verify-imap needs a test message: add --send-to ADDRESS")
         if self.purpose is Purpose.SEND and self.send is None:
             raise ConfigError("a send needs a message: give its recipient")
+
+
+def check_path(family: int | None, source_address: str | None, proxy: str | None) -> None:
+    """Raise :class:`~smtpdoctor.model.words.ConfigError` unless the path settings of a
+    request hold together: ``family`` 4, 6 or None, a ``source_address`` of that IP
+    version, a ``proxy`` URL without a password that can carry that version.
+
+    :class:`Request` checks them when it is made; a front door that must refuse them before
+    it can make one (``send`` asks its questions first) calls this.
+    """
+    check_family(family)
+    check_source_address(source_address, family)
+    if proxy is not None:
+        check_proxy_family(parse_proxy(proxy), family)
 
 
 def parse_options(values: tuple[str, ...] | list[str]) -> Mapping[str, str]:

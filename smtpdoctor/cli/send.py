@@ -167,18 +167,11 @@ def send(
     def prepare() -> Doctor:
         """Refuse a bad target and load the plugins before anything is asked."""
         from smtpdoctor.api import Doctor, with_port
-        from smtpdoctor.settings.config import (
-            address_family,
-            check_source_address,
-            parse_target,
-        )
-        from smtpdoctor.settings.proxy import check_proxy_family, parse_proxy
+        from smtpdoctor.api.request import check_path
+        from smtpdoctor.settings.config import address_family, parse_target
 
         parse_target(with_port(target, port))
-        family = address_family(ipv4=ipv4, ipv6=ipv6)
-        check_source_address(source_address, family)
-        if proxy is not None:
-            check_proxy_family(parse_proxy(proxy), family)
+        check_path(address_family(ipv4=ipv4, ipv6=ipv6), source_address, proxy)
         verifies = not insecure and tls is not TLSMode.NONE
         return Doctor.for_settings(plugins, verifies_certificates=verifies, ca_file=ca_file)
 
