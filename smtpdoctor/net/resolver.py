@@ -23,10 +23,12 @@ from functools import partial
 from typing import Generic, TypeVar
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.name
 import dns.nameserver
 import dns.rcode
+import dns.rdata
 import dns.rdtypes.ANY.MX
 import dns.rdtypes.IN.SRV
 import dns.resolver
@@ -121,14 +123,48 @@ class Lookup(Generic[R]):
         return f"{self.rdtype} {self.name}: {what}"
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The whole answer to one question, for callers that read the records themselves
+    (:mod:`smtpdoctor.domain`): the rdata as dnspython parsed it, whether the resolver
+    vouched for it with DNSSEC, or why there is none, in words."""
+
+    name: str
+    rdtype: str
+    records: tuple[dns.rdata.Rdata, ...] = ()
+    failure: DNSFailure | None = None
+    explanation: str = ""
+    authenticated: bool = False
+    """The resolver set the AD bit: it validated the answer with DNSSEC (only a validating
+    resolver the client trusts — ``--dns-server`` on loopback or a trusted path — means it).
+    Also true of an authenticated denial (NXDOMAIN, no answer)."""
+    canonical_name: str = ""
+    """The name the records belong to after following CNAMEs (``name`` when there were none);
+    without the trailing dot."""
+
+    @property
+    def found(self) -> bool:
+        """Whether the look-up returned records."""
+        return self.failure is None
+
+    def describe(self) -> str:
+        """One line: ``TXT example.com: "v=spf1 -all"`` or ``TXT example.com: <why not>``."""
+        what = ", ".join(r.to_text() for r in self.records) if self.found else self.explanation
+        return f"{self.rdtype} {self.name}: {what}"
+
+
 class DNSClient:
     """Asks DNS; one client may serve look-ups from several threads at once.
 
     ``servers`` empty means the system's configuration (``/etc/resolv.conf``); each query
-    waits at most ``timeout`` seconds, and never past the deadline it is given.
+    waits at most ``timeout`` seconds, and never past the deadline it is given.  With
+    ``dnssec`` every query sets the DO and AD bits, so a validating resolver says whether it
+    validated the answer (:attr:`Answer.authenticated`).
     """
 
-    def __init__(self, servers: Sequence[NameServer] = (), *, timeout: float) -> None:
+    def __init__(
+        self, servers: Sequence[NameServer] = (), *, timeout: float, dnssec: bool = False
+    ) -> None:
         self._timeout = timeout
         self._servers = tuple(servers)
         self._resolver: dns.resolver.Resolver | None = None
@@ -144,6 +180,9 @@ class DNSClient:
                     for server in self._servers
                 ]
             resolver.cache = None
+            if dnssec:
+                resolver.use_edns(0, dns.flags.DO, 1232)
+                resolver.flags = dns.flags.RD | dns.flags.AD
             self._resolver = resolver
 
     @classmethod
@@ -226,15 +265,17 @@ class DNSClient:
         lookup, answer = self._ask(name, rdtype, deadline_at)
         return _with_records(lookup, [rdata.to_text() for rdata in answer])
 
-    def _ask(
-        self, name: str, rdtype: str, deadline_at: float
-    ) -> tuple[Lookup[object], list[dns.rdata.Rdata]]:
-        """Ask one question; the records, or a Lookup saying why there are none."""
+    def query(self, name: str, rdtype: str, *, deadline_at: float) -> Answer:
+        """Ask one question and return everything the answer says; never raises.
 
-        def failed(
-            failure: DNSFailure, explanation: str
-        ) -> tuple[Lookup[object], list[dns.rdata.Rdata]]:
-            return Lookup(name, rdtype, failure=failure, explanation=explanation), []
+        A failure is an :class:`Answer` with :attr:`~Answer.failure` set and the reason in
+        words; an empty answer (NOERROR, no records) is :attr:`DNSFailure.NO_ANSWER`.
+        """
+
+        def failed(failure: DNSFailure, explanation: str, authenticated: bool = False) -> Answer:
+            return Answer(
+                name, rdtype, failure=failure, explanation=explanation, authenticated=authenticated
+            )
 
         if self._resolver is None:
             return failed(DNSFailure.NO_RESOLVER, self._setup_error)
@@ -244,24 +285,39 @@ class DNSClient:
         try:
             qname = dns.name.from_text(name)
             answer = self._resolver.resolve(qname, rdtype, lifetime=wait, search=False)
-        except dns.resolver.NXDOMAIN:
-            return failed(DNSFailure.NXDOMAIN, "no such name (NXDOMAIN)")
-        except dns.resolver.NoAnswer:
-            return failed(DNSFailure.NO_ANSWER, f"the name exists but has no {rdtype} records")
+        except dns.resolver.NXDOMAIN as exc:
+            return failed(DNSFailure.NXDOMAIN, "no such name (NXDOMAIN)", _denial_signed(exc))
+        except dns.resolver.NoAnswer as exc:
+            return failed(
+                DNSFailure.NO_ANSWER,
+                f"the name exists but has no {rdtype} records",
+                _denial_signed(exc),
+            )
         except dns.exception.Timeout:
             return failed(DNSFailure.TIMEOUT, f"no answer from {self.servers} within {wait:.3g} s")
         except dns.resolver.NoNameservers as exc:
-            return failed(
-                DNSFailure.SERVFAIL,
-                f"{self.servers} could not answer ({_rcodes(exc)})",
-            )
+            return failed(DNSFailure.SERVFAIL, f"{self.servers} could not answer ({_rcodes(exc)})")
         except (dns.name.NameTooLong, dns.name.LabelTooLong, dns.name.EmptyLabel) as exc:
             return failed(DNSFailure.INVALID, f"not a valid DNS name ({exc})")
         except (dns.exception.SyntaxError, UnicodeError) as exc:
             return failed(DNSFailure.INVALID, f"not a valid DNS name ({exc})")
         except dns.exception.DNSException as exc:
             return failed(DNSFailure.ERROR, f"the DNS look-up failed ({exc})")
-        return Lookup(name, rdtype), list(answer)
+        return Answer(
+            name,
+            rdtype,
+            tuple(answer),
+            authenticated=bool(answer.response.flags & dns.flags.AD),
+            canonical_name=_host(answer.canonical_name) or ".",
+        )
+
+    def _ask(
+        self, name: str, rdtype: str, deadline_at: float
+    ) -> tuple[Lookup[object], list[dns.rdata.Rdata]]:
+        """Ask one question; the records, or a Lookup saying why there are none."""
+        answer = self.query(name, rdtype, deadline_at=deadline_at)
+        lookup: Lookup[object] = Lookup(name, rdtype, (), answer.failure, answer.explanation)
+        return lookup, list(answer.records)
 
 
 #: How many of a domain's mail exchangers :func:`mail_exchangers` resolves to addresses.
@@ -296,15 +352,22 @@ def mail_exchangers(client: DNSClient, domain: str, *, deadline_at: float) -> Ma
     return MailExchangers(mx, tuple(gather(*calls)) if calls else ())
 
 
+#: The most threads :func:`gather` runs at once: enough to ask a domain's questions side by
+#: side, few enough that a long list of names cannot start hundreds of threads.
+MAX_GATHER_THREADS = 8
+
+
 def gather(*calls: Callable[[], T]) -> list[T]:
-    """Run ``calls`` at once in threads and return their results in order.
+    """Run ``calls`` at once in threads (at most :data:`MAX_GATHER_THREADS`) and return their
+    results in order.
 
     Each call must bound its own time (every look-up here does); this only runs them side by
     side, so several questions cost the time of the slowest, not the sum.
     """
     if len(calls) == 1:
         return [calls[0]()]
-    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="smtpdoctor-dns") as pool:
+    workers = min(len(calls), MAX_GATHER_THREADS)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpdoctor-dns") as pool:
         futures = [pool.submit(call) for call in calls]
         return [future.result() for future in futures]
 
@@ -332,6 +395,15 @@ def _rcodes(exc: dns.resolver.NoNameservers) -> str:
         else:
             answers.append(str(error[3]))
     return ", ".join(dict.fromkeys(answers)) or "no usable answer"
+
+
+def _denial_signed(exc: dns.exception.DNSException) -> bool:
+    """Whether the response behind an NXDOMAIN or NoAnswer carried the AD bit."""
+    response = exc.kwargs.get("response")
+    if response is None:
+        responses = exc.kwargs.get("responses") or {}
+        response = next(iter(responses.values()), None)
+    return isinstance(response, dns.message.Message) and bool(response.flags & dns.flags.AD)
 
 
 def _host(name: dns.name.Name) -> str:
