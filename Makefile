@@ -34,12 +34,14 @@ unit: $(STAMP)
 # Needs root and apt-get (Debian): installs Postfix + Dovecot (and the proxies Dante and
 # tinyproxy) on first use, fetches Exim from Debian's package files (not installed) and
 # Haraka from npm, starts them on loopback, runs tests/integration against them, and stops
-# them again.
+# them again. integration/dnssec.sh installs unbound and ldnsutils: the DANE test signs its
+# zones and runs its own unbound.
 integration: $(STAMP)  ## send through a real Postfix and find the mail with a real Dovecot; real Exim and Haraka
 	integration/mailserver.sh start
 	integration/proxies.sh start
 	integration/exim.sh start
 	integration/haraka.sh start
+	integration/dnssec.sh install
 	status=0; SMTPDOCTOR_INTEGRATION=1 $(BIN)/pytest -m integration tests/integration \
 		|| status=$$?; integration/haraka.sh stop; integration/exim.sh stop; \
 		integration/proxies.sh stop; integration/mailserver.sh stop; exit $$status

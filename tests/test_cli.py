@@ -271,7 +271,9 @@ def test_help_lists_every_command_in_order_with_its_summary(
 
     rows = capsys.readouterr().out.split("Commands:")[1].strip().splitlines()
     names = [row.split()[0] for row in rows if not row.startswith("   ")]
-    expected = ["check", "demo", "send", "scan", "serve", "plugins", "checks", "providers"]
+    expected = [
+        "check", "demo", "send", "domain", "scan", "serve", "plugins", "checks", "providers"
+    ]  # fmt: skip
     assert names == list(COMMANDS) == expected
     assert "Check a mail server for sending" in rows[0]
 

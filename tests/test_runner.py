@@ -357,6 +357,7 @@ def test_builtin_checks_are_registered_through_the_public_hook() -> None:
         "smtpdoctor.checks.posture",
         "smtpdoctor.checks.send",
         "smtpdoctor.checks.delivery",
+        "smtpdoctor.checks.authentication",
     }
 
 
@@ -367,8 +368,8 @@ def test_a_plugin_of_one_plugin_manager_does_not_leak_into_another() -> None:
     plain = make_plugin_manager(load_entry_points=False)
 
     assert "banner-host" not in runner.collect_checks(plain)
-    assert len(runner.collect_checks(plain)) == 9
-    assert len(runner.collect_checks(with_plugin)) == 10
+    assert len(runner.collect_checks(plain)) == 10
+    assert len(runner.collect_checks(with_plugin)) == 11
 
 
 def test_a_greeting_cut_short_by_the_run_deadline_says_so(

@@ -438,7 +438,12 @@ def test_an_imap_servers_folder_name_and_verdict_header_reach_every_format_escap
             wait=5.0,
             tls=IMAPSecurity.IMPLICIT,
         )
-        report = run_check(smtp_server, send=SendRequest(USER, USER), verify=settings)
+        report = run_check(
+            smtp_server,
+            send=SendRequest(USER, USER),
+            verify=settings,
+            disabled=frozenset({"authentication"}),  # it would ask DNS about the sender
+        )
     finally:
         next(running, None)
 

@@ -40,6 +40,7 @@ class Doctor:
         self,
         plugins: PluginSelection | None = None,
         *,
+        extra_builtins: Sequence[str] = (),
         extra_plugins: Iterable[ModuleType | object] = (),
         trust_stores: TrustStores | None = None,
     ) -> None:
@@ -48,6 +49,8 @@ class Doctor:
         :param plugins: what to load besides the builtins: modules and files, names to leave
             out, whether installed plugins (entry points) load.  By default installed plugins
             load and nothing else.
+        :param extra_builtins: more builtin modules, loaded and called as the builtins are
+            (``smtpdoctor domain`` adds its domain checks).
         :param extra_plugins: plugin modules or objects to register after all others.
         :param trust_stores: the CA trust stores to use (and share); by default its own.
         :raises PluginLoadError: a plugin cannot be loaded (named, with its file or
@@ -58,6 +61,7 @@ class Doctor:
 
         selection = plugins or PluginSelection()
         self.manager: PluginManager = make_plugin_manager(
+            extra_builtins=extra_builtins,
             extra_plugins=extra_plugins,
             plugins=selection.plugins,
             disabled=selection.disabled,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smtpdoctor.checks.send import SENT
-from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck, StashKey
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
 from smtpdoctor.settings.config import RunConfig
@@ -18,6 +18,9 @@ from smtpdoctor.settings.config import RunConfig
 if TYPE_CHECKING:  # imaplib and the email parser load only when a run verifies delivery
     from smtpdoctor.delivery.imap import Found
     from smtpdoctor.settings.sending import IMAPSettings
+
+#: Set by ``delivery`` when the message was found: where, and the message itself.
+DELIVERED: StashKey[Found] = StashKey("delivered-message")
 
 
 class Delivery(Check):
@@ -102,6 +105,7 @@ class Delivery(Check):
                 hints=(_NOT_FOUND,),
             )
         ctx.session.note(f"IMAP: found in {found.folder} after {found.latency:.1f} s")
+        ctx.stash[DELIVERED] = found
         return _found(found, details)
 
 

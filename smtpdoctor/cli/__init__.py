@@ -43,6 +43,12 @@ COMMANDS: dict[str, CommandSpec] = {
     "send": CommandSpec(
         "smtpdoctor.cli.send", "send", "Send one message, logging in first", has_epilog=True
     ),
+    "domain": CommandSpec(
+        "smtpdoctor.cli.domain",
+        "domain",
+        "Audit a domain's mail security and deliverability",
+        has_epilog=True,
+    ),
     "scan": CommandSpec("smtpdoctor.cli.scan", "scan", "Check many mail servers", has_epilog=True),
     "serve": CommandSpec(
         "smtpdoctor.cli.serve",

@@ -6,8 +6,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, TypeVar
 
 import typer
 
@@ -35,7 +37,8 @@ from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, ExitCode, TLSMode
 
 if TYPE_CHECKING:
-    from smtpdoctor.scan import BadLine, ScanResult, ScanTally, Shard
+    from smtpdoctor.core.plugins import PluginSelection
+    from smtpdoctor.scan import BadLine, ScanTally, Shard
 
 EPILOG = (
     "Examples:\n\n"
@@ -43,6 +46,7 @@ EPILOG = (
     "  printf 'alice@example.com\\nsmtp.example.net:465\\n' | smtpdoctor scan -\n\n"
     "  smtpdoctor scan mx-hosts.txt --output results.jsonl --resume   (after an interruption)\n\n"
     "  smtpdoctor scan all.txt --shard 4 --output part.jsonl   (K from $JOB_COMPLETION_INDEX)\n\n"
+    "  smtpdoctor scan --domains domains.txt --no-smtp --output audit.jsonl   (domain audits)\n\n"
     "Exit codes: 0 every target OK, 1 warnings, 2 a target failed, 3 a target could not be "
     "checked. A line of the input that is not a target makes it 3, unless a target failed: "
     "then it stays 2."
@@ -55,6 +59,7 @@ _MIN_BAR = 10
 
 
 def scan(
+    ctx: typer.Context,
     targets_file: Annotated[
         str,
         typer.Argument(
@@ -167,6 +172,23 @@ def scan(
             rich_help_panel=OUTPUT,
         ),
     ] = None,
+    domains: Annotated[
+        bool,
+        typer.Option(
+            "--domains",
+            help="Each line is a mail domain to audit as `smtpdoctor domain` does (MX, port "
+            "25, MTA-STS, TLS-RPT, DANE, SPF, DMARC); records follow the domain JSON shape.",
+            rich_help_panel=SCAN,
+        ),
+    ] = False,
+    no_smtp: Annotated[
+        bool,
+        typer.Option(
+            "--no-smtp",
+            help="With --domains: do not connect to the MX servers on port 25.",
+            rich_help_panel=SCAN,
+        ),
+    ] = False,
 ) -> None:
     """Check many mail servers: bounded concurrency, one connection per server at a time,
     results as JSON Lines as they finish, a summary at the end."""
@@ -189,6 +211,49 @@ def scan(
     if resume and output is None:
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")
     selection = plugin_selection(plugin, disable)
+    if domains:
+        server_only = {
+            "port": "--port",
+            "tls": "--tls",
+            "insecure": "--insecure",
+            "proxy": "--proxy",
+            "proxy_password_file": "--proxy-password-file",
+            "slow_greeting": "--slow-greeting",
+            "per_address": "--per-address",
+            "retries": "--retries",
+            "retry_delay": "--retry-delay",
+            "shard": "--shard",
+            "option": "--option",
+        }
+        refused = {flag: _given(ctx, name) for name, flag in server_only.items()}
+        given = [name for name, was_given in refused.items() if was_given]
+        if given:
+            fail_usage(
+                f"{', '.join(given)} cannot be used with --domains: a domain audit probes "
+                "each MX on port 25 with STARTTLS, directly, verifying certificates, one "
+                "connection per MX"
+            )
+        _scan_domains(
+            targets_file,
+            _DomainScanSettings(
+                dns_servers=tuple(dns_server or ()),
+                timeout=timeout,
+                deadline=deadline,
+                smtp=not no_smtp,
+                helo_name=helo_name,
+                ca_file=ca_file,
+                ipv4=ipv4,
+                ipv6=ipv6,
+                source_address=source_address,
+                concurrency=concurrency,
+                output=output,
+                resume=resume,
+                progress=progress,
+            ),
+            selection,
+        )
+    if no_smtp:
+        fail_usage("--no-smtp needs --domains: a server scan is all SMTP")
     try:
         chosen = Shard.parse(shard, os.environ) if shard is not None else Shard()
         template = Request(
@@ -231,22 +296,156 @@ def scan(
     except Exception as exc:  # noqa: BLE001 - a broken plugin: in words, before any connection
         fail_usage(failure_of(exc).message)
 
+    tally, elapsed = _stream(
+        lambda record: Scanner(options, pipeline_runner(doctor)).run(todo, record),
+        ScanTally.add,
+        total=len(todo),
+        noun="target",
+        output=output,
+        resume=resume,
+        progress=progress,
+    )
+    summary = _summary(tally, elapsed, concurrency, skipped, target_list.bad_lines, chosen)
+    summary = wrapped(summary, terminal_width(), indent="  ")
+    typer.echo(summary, err=output is None)
+    raise typer.Exit(int(tally.exit_code_with(unreadable_lines=len(target_list.bad_lines))))
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` was given (on the command line or in its environment
+    variable), not left at its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+@dataclass(frozen=True, slots=True)
+class _DomainScanSettings:
+    """The options of ``scan --domains``, as given."""
+
+    dns_servers: tuple[str, ...]
+    timeout: float
+    deadline: float
+    smtp: bool
+    helo_name: str | None
+    ca_file: Path | None
+    ipv4: bool
+    ipv6: bool
+    source_address: str | None
+    concurrency: int
+    output: Path | None
+    resume: bool
+    progress: bool | None
+
+
+def _scan_domains(
+    targets_file: str, settings: _DomainScanSettings, selection: PluginSelection
+) -> NoReturn:
+    """``scan --domains``: audit every domain of the list, stream the records, summarise."""
+    from smtpdoctor.api import failure_of
+    from smtpdoctor.domain import DomainDoctor, DomainRequest
+    from smtpdoctor.model.words import ConfigError
+    from smtpdoctor.render.table import wrapped
+    from smtpdoctor.scan import Shard, completed_targets
+    from smtpdoctor.scan.domains import (
+        DOMAIN_RECORD_SCHEMA,
+        count_domain,
+        parse_domains,
+        scan_domains,
+    )
+    from smtpdoctor.settings.config import NameServer, address_family
+
+    try:
+        template = DomainRequest(
+            "template.invalid",
+            dns_servers=tuple(NameServer.parse(text) for text in settings.dns_servers),
+            timeout=settings.timeout,
+            deadline=settings.deadline,
+            smtp=settings.smtp,
+            helo_name=settings.helo_name,
+            ca_file=settings.ca_file,
+            family=address_family(ipv4=settings.ipv4, ipv6=settings.ipv6),
+            source_address=settings.source_address,
+        )
+    except ConfigError as exc:
+        fail_usage(str(exc))
+    domain_list = parse_domains(_read_lines(targets_file))
+    for bad in domain_list.bad_lines:
+        typer.echo(f"smtpdoctor: line {bad.number} skipped: {bad.reason}", err=True)
+    output = settings.output
+    done = (
+        completed_targets(_read_lines(str(output)), DOMAIN_RECORD_SCHEMA)
+        if settings.resume and output
+        else set()
+    )
+    todo = [domain for domain in domain_list.domains if domain not in done]
+    try:
+        doctor = DomainDoctor(selection)
+    except Exception as exc:  # noqa: BLE001 - a broken plugin: in words, before any audit
+        fail_usage(failure_of(exc).message)
+    tally, elapsed = _stream(
+        lambda record: scan_domains(
+            doctor, template, todo, record, concurrency=settings.concurrency
+        ),
+        count_domain,
+        total=len(todo),
+        noun="domain",
+        output=output,
+        resume=settings.resume,
+        progress=settings.progress,
+    )
+    skipped = len(domain_list.domains) - len(todo)
+    summary = _summary(
+        tally,
+        elapsed,
+        settings.concurrency,
+        skipped,
+        domain_list.bad_lines,
+        Shard(),
+    )
+    typer.echo(wrapped(summary, terminal_width(), indent="  "), err=output is None)
+    raise typer.Exit(int(tally.exit_code_with(unreadable_lines=len(domain_list.bad_lines))))
+
+
+class _Record(Protocol):
+    """What a scan streams: one finished target, as a JSON Lines record."""
+
+    def to_record(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=_Record)
+
+
+def _stream(
+    run: Callable[[Callable[[R], None]], None],
+    count: Callable[[ScanTally, R], None],
+    *,
+    total: int,
+    noun: str,
+    output: Path | None,
+    resume: bool,
+    progress: bool | None,
+) -> tuple[ScanTally, float]:
+    """Run a scan (``run`` calls back with each finished target), writing each record as
+    one JSON line as it comes, counting it, and drawing the progress bar; the tally and the
+    seconds it took.  Ctrl-C ends the command with 130 and says where the records are."""
+    from smtpdoctor.scan import ScanTally
+
     sink = _open_output(output, resume=resume)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    bar = _ProgressBar(len(todo), sys.stderr, terminal_width()) if show_progress else None
+    bar = _ProgressBar(total, sys.stderr, terminal_width()) if show_progress else None
     tally = ScanTally()
     started = time.monotonic()
 
-    def record(result: ScanResult) -> None:
+    def record(result: R) -> None:
         sink.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
         sink.flush()
-        tally.add(result)
+        count(tally, result)
         if bar is not None:
             bar.update(tally)
 
     interrupted = False
     try:
-        Scanner(options, pipeline_runner(doctor)).run(todo, record)
+        run(record)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -257,16 +456,12 @@ def scan(
     if interrupted:
         where = f"{output}: add --resume to continue" if output else "standard output"
         typer.echo(
-            f"smtpdoctor: interrupted after {tally.total} of {plural(len(todo), 'target')}; "
-            f"each finished one is in {where}",
+            f"smtpdoctor: interrupted after {tally.total} of {plural(total, noun)}; each "
+            f"finished one is in {where}",
             err=True,
         )
         raise typer.Exit(ExitCode.INTERRUPTED)
-    elapsed = time.monotonic() - started
-    summary = _summary(tally, elapsed, concurrency, skipped, target_list.bad_lines, chosen)
-    summary = wrapped(summary, terminal_width(), indent="  ")
-    typer.echo(summary, err=output is None)
-    raise typer.Exit(int(tally.exit_code_with(unreadable_lines=len(target_list.bad_lines))))
+    return tally, time.monotonic() - started
 
 
 def _read_lines(source: str) -> list[str]:

@@ -10,7 +10,8 @@ hook wrappers are refused.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from smtpdoctor.core.hooks import PROJECT, hookimpl, hookspec
 
@@ -25,6 +26,7 @@ __all__ = [
     "hookspec",
     "smtpdoctor_hints",
     "smtpdoctor_register_checks",
+    "smtpdoctor_register_domain_checks",
     "smtpdoctor_register_renderers",
     "smtpdoctor_result",
 ]
@@ -80,4 +82,20 @@ def smtpdoctor_result(result: CheckResult) -> None:
     raised here is noted in the transcript and the run goes on.
 
     :param result: the finished result of one check.
+    """
+
+
+@hookspec
+def smtpdoctor_register_domain_checks(register: Callable[[type[Any]], None]) -> None:
+    """Register domain checks: sections of ``smtpdoctor domain DOMAIN``.
+
+    Called once per audit, for each plugin in pluggy's order (the builtins — ``mx``, ``smtp``,
+    ``mta-sts``, ``tls-rpt``, ``dane``, ``spf``, ``dmarc``, ``dkim``, ``bulk-senders`` —
+    first).  Call ``register`` with each :class:`~smtpdoctor.domain.DomainCheck` subclass;
+    a malformed or duplicate id stops the audit with exit code 3 and a message naming the
+    plugin.
+
+    :param register: adds one domain check class to the audit
+        (``smtpdoctor.domain.RegisterDomainCheck``; typed loosely here because the engine
+        sits below the domain audit and does not import it).
     """

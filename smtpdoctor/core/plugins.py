@@ -52,6 +52,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "smtpdoctor.checks.auth",
     "smtpdoctor.checks.send",
     "smtpdoctor.checks.delivery",
+    "smtpdoctor.checks.authentication",
     "smtpdoctor.checks.posture",
     "smtpdoctor.remedies",
     "smtpdoctor.render",
@@ -287,6 +288,7 @@ class PluginManager(pluggy.PluginManager):
 
 def make_plugin_manager(
     *,
+    extra_builtins: Sequence[str] = (),
     extra_plugins: Iterable[ModuleType | object] = (),
     plugins: Iterable[str] = (),
     disabled: Iterable[str] = (),
@@ -294,6 +296,8 @@ def make_plugin_manager(
 ) -> PluginManager:
     """A fresh, validated :class:`PluginManager` for one run.
 
+    :param extra_builtins: more builtin modules, registered (and called) after
+        :data:`BUILTIN_PLUGINS` as builtins are — the domain checks of ``smtpdoctor domain``.
     :param extra_plugins: plugin modules or objects to register after all others.
     :param plugins: module names or ``.py`` file paths to load (``--plugin``).
     :param disabled: plugin names not to load and check ids not to run (``--disable``);
@@ -309,7 +313,7 @@ def make_plugin_manager(
     for name in disabled:
         manager.set_blocked(name)
     builtins: list[tuple[ModuleType, PluginSource]] = []
-    for name in BUILTIN_PLUGINS:
+    for name in (*BUILTIN_PLUGINS, *extra_builtins):
         module = importlib.import_module(name)
         source = PluginSource(
             name, PluginKind.BUILTIN, plugin_origin(module), "smtpdoctor", __version__

@@ -48,8 +48,11 @@ from smtpdoctor.settings.sending import IMAPSecurity, IMAPSettings
 FIRST_INTERVAL = 0.5
 BACKOFF = 1.6
 MAX_INTERVAL = 5.0
-#: The most bytes one IMAP literal may have: we fetch a few header fields, never a body.
+#: The most bytes one IMAP literal may have: a few header fields, or the found message.
 MAX_LITERAL = 256 * 1024
+#: The largest found message kept whole (for its DKIM signatures); the fetch asks for one
+#: byte more, so a message that fills it is known to be too large.
+MAX_MESSAGE = MAX_LITERAL - 1
 JUNK_NAMES = frozenset({"junk", "spam", "junk e-mail", "junk email", "bulk", "bulk mail"})
 TOKEN_HEADER = "X-Smtpdoctor-Token"  # noqa: S105 - a header name
 _HEADERS_FETCHED = f"({TOKEN_HEADER.upper()} AUTHENTICATION-RESULTS)"
@@ -83,6 +86,11 @@ class Found:
     """Every ``Authentication-Results`` header, topmost first, unfolded."""
     searches: int
     """How many polling rounds it took."""
+    message: bytes | None = None
+    """The whole message as delivered, headers and body, for checking its authentication;
+    None when it is larger than :data:`MAX_MESSAGE` or could not be fetched."""
+    message_problem: str = ""
+    """Why :attr:`message` is None, in words (empty when it is not)."""
 
 
 #: Told the IMAP server's address and IP version (4 or 6) once connected.
@@ -165,6 +173,9 @@ def find_message(
                             latency=clock() - accepted_at,
                             authentication_results=mailbox.authentication_results,
                             searches=searches,
+                            message=mailbox.message,
+                            # the server's words, which may echo the mailbox password
+                            message_problem=_redacted(mailbox.message_problem, settings),
                         )
                 remaining = give_up_at - clock()
                 if remaining <= 0:
@@ -328,6 +339,8 @@ class _Mailbox:
         self._give_up_at = give_up_at
         self._clock = clock
         self.authentication_results: tuple[str, ...] = ()
+        self.message: bytes | None = None
+        self.message_problem = ""
 
     def bound(self) -> None:
         """Give the next command the step timeout, cut short by the end of the wait (but at
@@ -352,8 +365,9 @@ class _Mailbox:
         return found
 
     def contains(self, folder: str, token: str) -> bool:
-        """Whether ``folder`` holds the message with ``token`` (its headers are kept); False
-        for a folder whose name the server listed in raw UTF-8."""
+        """Whether ``folder`` holds the message with ``token`` (its headers, and the whole
+        message when it is small enough, are kept); False for a folder whose name the server
+        listed in raw UTF-8."""
         self.bound()
         if not folder.isascii():
             # RFC 3501 names are modified UTF-7, always ASCII; raw UTF-8 needs UTF8=ACCEPT
@@ -373,8 +387,35 @@ class _Mailbox:
                     " ".join(str(value).split())
                     for value in headers.get_all("Authentication-Results") or ()
                 )
+                self._keep_message(number.decode("ascii", "replace"))
                 return True
         return False
+
+    def _keep_message(self, number: str) -> None:
+        """Fetch message ``number`` whole — at most :data:`MAX_MESSAGE` bytes, without
+        marking it seen — into :attr:`message`, or say in :attr:`message_problem` why not."""
+        self.bound()
+        try:
+            status, data = self._imap.fetch(number, f"(BODY.PEEK[]<0.{MAX_MESSAGE + 1}>)")
+        except imaplib.IMAP4.abort as exc:
+            # the message was found all the same: the connection is lost, the delivery is not
+            self.message_problem = f"the IMAP connection broke while sending it: {_text(exc)}"
+            return
+        except imaplib.IMAP4.error as exc:  # BAD: the search still found the message
+            self.message_problem = f"the IMAP server refused to send it: {_text(exc)}"
+            return
+        except OSError as exc:  # imaplib lets a read's timeout or reset through as it is
+            self.message_problem = (
+                f"the IMAP connection failed while sending it: {exc.strerror or exc}"
+            )
+            return
+        parts = [bytes(part[1]) for part in data if isinstance(part, tuple)]
+        if status != "OK" or not parts:
+            self.message_problem = "the IMAP server did not send it"
+        elif len(parts[0]) > MAX_MESSAGE:
+            self.message_problem = f"it is larger than {MAX_MESSAGE} bytes"
+        else:
+            self.message = parts[0]
 
     def _headers(self, number: str) -> Message | None:
         self.bound()

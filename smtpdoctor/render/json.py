@@ -52,18 +52,21 @@ def report_to_dict(report: Report, *, transcript: bool = False) -> dict[str, Any
         "provider": _provider(report),
         "environment": _environment(report),
         "software": _software(report),
-        "checks": [_check(result) for result in report.results],
+        "checks": [check_to_dict(result) for result in report.results],
     }
     if transcript:
         document["transcript"] = [_line(line) for line in report.transcript]
     return safe_data(document)
 
 
-def render_json_failure(message: str, *, kind: FailureKind, exit_code: int) -> str:
+def render_json_failure(
+    message: str, *, kind: FailureKind, exit_code: int, schema: str = SCHEMA
+) -> str:
     """The error document of a run that could not be carried out: why (``message``, on one
-    line), what kind of failure it was, and the exit code."""
+    line), what kind of failure it was, and the exit code — in the shape of ``schema``'s
+    documents (a report's by default; a domain audit's for ``smtpdoctor domain``)."""
     document = {
-        "schema": SCHEMA,
+        "schema": schema,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "smtpdoctor", "version": __version__},
         "exit_code": exit_code,
@@ -74,7 +77,8 @@ def render_json_failure(message: str, *, kind: FailureKind, exit_code: int) -> s
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _check(result: CheckResult) -> dict[str, Any]:
+def check_to_dict(result: CheckResult) -> dict[str, Any]:
+    """One row as JSON data: id, title, status, summary, finding, reply, details, hints."""
     outcome = result.outcome
     reply = None
     if outcome.reply_code is not None:

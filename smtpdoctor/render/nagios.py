@@ -15,7 +15,8 @@ from smtpdoctor.model.results import CheckResult, Report, Status
 from smtpdoctor.model.words import ExitCode
 from smtpdoctor.render.table import shown
 
-_STATES = {
+#: The Nagios state for each exit code (every ``--format nagios`` line).
+STATES = {
     ExitCode.OK: "OK",
     ExitCode.WARNING: "WARNING",
     ExitCode.CRITICAL: "CRITICAL",
@@ -27,7 +28,7 @@ _SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN)
 
 def render_nagios(report: Report) -> str:
     """The report as a monitoring-plugin status line, perfdata and long output."""
-    state = "UNKNOWN" if report.interrupted else _STATES[report.exit_code]
+    state = "UNKNOWN" if report.interrupted else STATES[report.exit_code]
     target = f"{_one_line(report.target.host)}:{report.target.port}"
     lines = [f"SMTP {state} - {target}: {_headline(report)} | {_perfdata(report)}"]
     lines += [

@@ -21,7 +21,8 @@ from smtpdoctor.pool import NotChecked, PoolMember, PoolReport
 from smtpdoctor.pool.facts import MemberFacts
 from smtpdoctor.protocol.safetext import safe_data
 from smtpdoctor.render.json import report_to_dict
-from smtpdoctor.render.table import fit_table, render_transcript, shown, wrapped
+from smtpdoctor.render.nagios import STATES
+from smtpdoctor.render.table import VERDICTS, fit_table, render_transcript, shown, wrapped
 
 __all__ = ["POOL_FORMATS", "pool_to_dict", "render_pool", "require_pool_format"]
 
@@ -29,18 +30,6 @@ SCHEMA = "https://smtpdoctor.dev/schema/pool"
 SCHEMA_VERSION = 1
 #: The formats a survey can be shown in.
 POOL_FORMATS = ("table", "json", "nagios", "prometheus")
-_VERDICTS = {
-    ExitCode.OK: "OK",
-    ExitCode.WARNING: "WARNING",
-    ExitCode.CRITICAL: "FAILED",
-    ExitCode.UNKNOWN: "UNKNOWN",
-}
-_STATES = {
-    ExitCode.OK: "OK",
-    ExitCode.WARNING: "WARNING",
-    ExitCode.CRITICAL: "CRITICAL",
-    ExitCode.UNKNOWN: "UNKNOWN",
-}
 _MEMBER_HEADERS = (
     "Address",
     "IPv",
@@ -135,7 +124,7 @@ def _member_row(member: PoolMember) -> list[str]:
         facts.tls_version.removeprefix("TLSv") if facts.tls_version is not None else "-",
         _certificate(facts),
         " ".join(facts.auth) if facts.auth else ("none" if facts.auth == () else "-"),
-        "\n".join([_VERDICTS[facts.verdict], *facts.problems]),
+        "\n".join([VERDICTS[facts.verdict], *facts.problems]),
     ]
 
 
@@ -179,7 +168,7 @@ def _not_checked(not_checked: tuple[NotChecked, ...]) -> str:
 
 def _verdict(pool: PoolReport) -> str:
     verdict = (
-        "INTERRUPTED (Ctrl-C), partial survey" if pool.interrupted else _VERDICTS[pool.exit_code]
+        "INTERRUPTED (Ctrl-C), partial survey" if pool.interrupted else VERDICTS[pool.exit_code]
     )
     differences = [row.outcome.finding for row in pool.problems if row.outcome.finding]
     found = f", {plural(len(differences), 'difference')} ({', '.join(differences)})"
@@ -276,7 +265,7 @@ def render_pool_nagios(pool: PoolReport) -> str:
     """One status line — the worst state, ``N members`` and what differs first — with
     perfdata (per member: its time and its certificate's days left), then the long output:
     every comparison row that is a problem and every member row that is not PASS."""
-    state = "UNKNOWN" if pool.interrupted else _STATES[pool.exit_code]
+    state = "UNKNOWN" if pool.interrupted else STATES[pool.exit_code]
     target = f"{_one_line(pool.host)}:{pool.port}"
     lines = [f"SMTP {state} - {target}: {_headline(pool)} | {_perfdata(pool)}"]
     lines += [

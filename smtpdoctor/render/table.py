@@ -28,7 +28,8 @@ _GAP = 2
 _HEADER_PADDING = 2
 #: Colour codes take no room on the screen.
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
-_VERDICTS = {
+#: The verdict line's first word for each exit code (table, pool and domain reports).
+VERDICTS = {
     ExitCode.OK: "OK",
     ExitCode.WARNING: "WARNING",
     ExitCode.CRITICAL: "FAILED",
@@ -42,10 +43,10 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
     rows = [
         [
             result.check_id,
-            _status(result.status, color),
+            status_label(result.status, color),
             _ms(result),
             shown(result.summary),
-            _what_to_do(result),
+            what_to_do(result),
         ]
         for result in report.results
     ]
@@ -194,11 +195,12 @@ def _verdict(report: Report) -> str:
         f"{counts[status]} {status.value}" for status in _TALLY_ORDER if status in counts
     )
     code = report.exit_code
-    verdict = "INTERRUPTED (Ctrl-C), partial report" if report.interrupted else _VERDICTS[code]
+    verdict = "INTERRUPTED (Ctrl-C), partial report" if report.interrupted else VERDICTS[code]
     return f"{verdict}: {tally} in {report.duration:.2f} s (exit code {report.exit_status})"
 
 
-def _status(status: Status, color: bool) -> str:
+def status_label(status: Status, color: bool) -> str:
+    """``PASS``, ``FAIL`` …, coloured when ``color``."""
     label = status.name
     return f"\x1b[{_COLORS[status]}m{label}\x1b[0m" if color else label
 
@@ -209,7 +211,8 @@ def _ms(result: CheckResult) -> str:
     return f"{result.duration * 1000:.0f} ms"
 
 
-def _what_to_do(result: CheckResult) -> str:
+def what_to_do(result: CheckResult) -> str:
+    """The result's hints as text: each title, its steps as ``- `` lines, its URL."""
     blocks: list[str] = []
     for hint in result.hints:
         lines = [shown(hint.title)]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpdoctor.model.results import Report
+from smtpdoctor.model.results import CheckResult, Report
 from smtpdoctor.model.words import ExitCode
 from smtpdoctor.protocol.safetext import safe_data
 from smtpdoctor.scan.targets import ScanTarget
@@ -71,9 +71,10 @@ def is_throttled(report: Report) -> bool:
     return False
 
 
-def completed_targets(records: Iterable[str]) -> set[str]:
-    """The targets already recorded in JSON Lines output (for ``--resume``).  Lines that are
-    not complete records — such as the last one of a scan that was killed mid-write — are
+def completed_targets(records: Iterable[str], schema: str = RECORD_SCHEMA) -> set[str]:
+    """The targets already recorded in JSON Lines output (for ``--resume``): records of
+    ``schema`` (a server scan's by default; ``scan --domains`` passes its own).  Lines that
+    are not complete records — such as the last one of a scan that was killed mid-write — are
     ignored, so their targets are checked again."""
     import json
 
@@ -83,7 +84,7 @@ def completed_targets(records: Iterable[str]) -> set[str]:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and record.get("schema") == RECORD_SCHEMA:
+        if isinstance(record, dict) and record.get("schema") == schema:
             target = record.get("target")
             if isinstance(target, str):
                 done.add(target)
@@ -107,13 +108,27 @@ class ScanTally:
 
     def add(self, result: ScanResult) -> None:
         """Count one finished target."""
-        self.by_status[result.exit_code] += 1
-        self.throttled += result.throttled
-        self.retried += result.attempts > 1
-        if result.report is None:
+        rows = result.report.results if result.report is not None else None
+        self.count(result.exit_code, rows, throttled=result.throttled, retried=result.attempts > 1)
+
+    def count(
+        self,
+        exit_code: ExitCode,
+        rows: Iterable[CheckResult] | None,
+        *,
+        throttled: bool = False,
+        retried: bool = False,
+    ) -> None:
+        """Count one finished target (a server, or a domain of ``scan --domains``): its
+        verdict and the findings of its problem rows; ``rows`` is ``None`` when it could not
+        be checked at all."""
+        self.by_status[exit_code] += 1
+        self.throttled += throttled
+        self.retried += retried
+        if rows is None:
             self.findings["scan.not-checked"] = self.findings.get("scan.not-checked", 0) + 1
             return
-        for check in result.report.results:
+        for check in rows:
             finding = check.outcome.finding
             if finding is not None and check.status.is_problem:
                 self.findings[finding] = self.findings.get(finding, 0) + 1

@@ -97,6 +97,7 @@ def test_a_message_sent_on_587_with_starttls_and_auth_is_found_over_imaps(
         credentials=login(mailserver),
         send=SendRequest(ALICE, BOB, subject="587 to 993"),
         verify=imap(mailserver, 993),
+        disabled=frozenset({"authentication"}),  # it would ask DNS about the sender's domain
     )
 
     assert row(report, "auth").status is Status.PASS
@@ -256,9 +257,11 @@ def test_smtpdoctor_send_on_the_command_line_sends_through_postfix(
         command, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
     )
 
-    assert done.returncode == 0, done.stdout + done.stderr
+    # this Postfix does not DKIM-sign: the authentication row warns, so the exit code is 1
+    assert done.returncode == 1, done.stdout + done.stderr
     assert "Was successful! 127.0.0.1 accepted the message for bob@smtpdoctor.test" in done.stdout
     assert "Delivered: delivered to INBOX within" in done.stdout
+    assert "the message carries no DKIM signature" in done.stdout
     assert password(mailserver, ALICE) not in done.stdout
 
 

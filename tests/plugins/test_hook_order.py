@@ -38,6 +38,13 @@ from smtpdoctor.__main__ import main
 from smtpdoctor.core import hookspecs
 from smtpdoctor.core.plugins import BUILTIN_PLUGINS, PluginLoadError, make_plugin_manager
 from smtpdoctor.core.registry import RegistrationError, collect_checks
+from smtpdoctor.domain import (
+    DOMAIN_BUILTINS,
+    DomainCheck,
+    DomainContext,
+    RegisterDomainCheck,
+    collect_domain_checks,
+)
 from smtpdoctor.model.results import Report
 from smtpdoctor.render import RegisterRenderer, RenderingError, collect_renderers
 from smtpdoctor.testing import USER, SMTPTestServer, run_pipeline
@@ -98,6 +105,27 @@ def registers_a_check(
             register(Named)
 
     return RegistersACheck(name, journal, fails=fails)
+
+
+def registers_a_domain_check(
+    name: str, journal: list[str], order: Order = None, *, fails: bool = False
+) -> Plugin:
+    """A plugin that registers a domain check whose id is its name."""
+
+    class Named(DomainCheck):
+        id = name
+        title = f"a domain check of {name}"
+
+        def run(self, ctx: DomainContext) -> list[Outcome]:
+            return []
+
+    class RegistersADomainCheck(Plugin):
+        @hookimpl(tryfirst=order == "tryfirst", trylast=order == "trylast")
+        def smtpdoctor_register_domain_checks(self, register: RegisterDomainCheck) -> None:
+            self.called()
+            register(Named)
+
+    return RegistersADomainCheck(name, journal, fails=fails)
 
 
 def registers_a_format(
@@ -166,6 +194,16 @@ def checks_registered(server: SMTPTestServer, plugins: list[Plugin]) -> list[str
     )
 
 
+def domain_checks_registered(server: SMTPTestServer, plugins: list[Plugin]) -> list[str]:
+    manager = make_plugin_manager(
+        extra_builtins=DOMAIN_BUILTINS, extra_plugins=plugins, load_entry_points=False
+    )
+    return in_order(
+        BUILTINS if entry.plugin in DOMAIN_BUILTINS else entry.check.id
+        for entry in collect_domain_checks(manager)
+    )
+
+
 def formats_registered(server: SMTPTestServer, plugins: list[Plugin]) -> list[str]:
     manager = make_plugin_manager(extra_plugins=plugins, load_entry_points=False)
     return in_order(
@@ -191,6 +229,12 @@ def results_observed(server: SMTPTestServer, plugins: list[Plugin]) -> list[str]
 def registering_checks_fails(server: SMTPTestServer, plugins: list[Plugin]) -> str:
     with pytest.raises(RegistrationError) as refused:
         checks_registered(server, plugins)
+    return str(refused.value)
+
+
+def registering_domain_checks_fails(server: SMTPTestServer, plugins: list[Plugin]) -> str:
+    with pytest.raises(RegistrationError) as refused:
+        domain_checks_registered(server, plugins)
     return str(refused.value)
 
 
@@ -241,6 +285,15 @@ HOOKS = [
         checks_registered,
         registering_checks_fails,
         "failed while registering its checks: RuntimeError: broken is broken",
+        builtins_implement_it=True,
+    ),
+    HookUnderTest(
+        "smtpdoctor_register_domain_checks",
+        registers_a_domain_check,
+        domain_checks_registered,
+        registering_domain_checks_fails,
+        "plugin 'broken' failed while registering its domain checks: RuntimeError: broken is "
+        "broken",
         builtins_implement_it=True,
     ),
     HookUnderTest(

@@ -188,7 +188,7 @@ def test_disabling_a_name_nobody_has_is_an_error(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert code == 3
     assert "cannot disable 'certifcate': no plugin or check has that name" in err
-    assert "(checks: auth, certificate, " in err
+    assert "(checks: auth, authentication, certificate, " in err
 
 
 def test_a_builtin_check_module_is_disabled_by_its_check_id(

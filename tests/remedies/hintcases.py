@@ -1157,6 +1157,24 @@ FINDING_CASES: tuple[FindingCase, ...] = (
     FindingCase("pool.auth-differs", ("Pool members offer different login methods",)),
     FindingCase("pool.verdicts-differ", ("Pool members answer alike but end differently",)),
     FindingCase("pool.no-addresses", ("The name has no address to check",)),
+    FindingCase(
+        "authentication.dmarc-fail", ("DMARC fails: neither DKIM nor SPF is aligned with From",)
+    ),
+    FindingCase(
+        "authentication.disagrees",
+        ("smtpdoctor and the receiving server disagree on authentication",),
+    ),
+    FindingCase(
+        "authentication.dns-failed",
+        ("A DNS question about the message's authentication failed",),
+    ),
+    FindingCase("authentication.dkim-missing", ("The message is not DKIM-signed",)),
+    FindingCase("authentication.dkim-fail", ("No DKIM signature of the message verifies",)),
+    FindingCase(
+        "authentication.spf-not-pass",
+        ("SPF does not pass for the address the message came from",),
+    ),
+    FindingCase("authentication.no-dmarc", ("The From domain has no usable DMARC record",)),
 )
 
 REPLY_CASES = AUTH_CASES + OTHER_REPLY_CASES

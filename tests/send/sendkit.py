@@ -225,7 +225,8 @@ _ARGUMENT = re.compile(rb'"((?:[^"\\]|\\.)*)"|(\S+)')
 
 class FakeIMAP(_Server):
     """A small IMAP4rev1 server: CAPABILITY, STARTTLS (or IMAPS), LOGIN, AUTHENTICATE PLAIN,
-    LIST, SELECT/EXAMINE, SEARCH SUBJECT, FETCH of header fields, NOOP, LOGOUT.
+    LIST, SELECT/EXAMINE, SEARCH SUBJECT, FETCH of header fields or of the whole message
+    (``BODY.PEEK[]``, whole or its first bytes), NOOP, LOGOUT.
 
     ``later`` holds ``(folder, message, selects)``: the message appears in the folder once
     the client has selected ``selects`` mailboxes, which is how "it arrives a little later"
@@ -329,6 +330,8 @@ class FakeIMAP(_Server):
             return self._select(arguments[0].decode())
         if name == "SEARCH":
             return self._search(selected, arguments)
+        if name == "FETCH" and b"HEADER.FIELDS" not in b" ".join(arguments):
+            return self._fetch_whole(selected, int(arguments[0]), b" ".join(arguments[1:]))
         if name == "FETCH":
             return self._fetch(selected, int(arguments[0]))
         if name == "LOGOUT":
@@ -382,6 +385,16 @@ class FakeIMAP(_Server):
         return head.encode() + b"{" + str(len(fields)).encode() + b"}\r\n" + fields + b")\r\n", (
             b"OK FETCH done"
         )
+
+    def _fetch_whole(self, selected: str | None, number: int, items: bytes) -> tuple[bytes, bytes]:
+        """``BODY.PEEK[]`` or ``BODY.PEEK[]<0.N>``: the whole message, or its first N bytes."""
+        assert selected is not None
+        message = self.folders[selected].messages[number - 1]
+        partial = re.search(rb"<0\.(\d+)>", items)
+        if partial is not None:
+            message = message[: int(partial.group(1))]
+        head = f"* {number} FETCH (BODY[]{'<0>' if partial else ''} {{{len(message)}}}\r\n"
+        return head.encode() + message + b")\r\n", b"OK FETCH done"
 
 
 def message_with(token: str, *, authentication_results: str | None = None) -> bytes:

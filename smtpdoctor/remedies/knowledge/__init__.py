@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from smtpdoctor.remedies.knowledge import (
     auth,
+    authentication,
     connection,
     esp,
     generic,
@@ -33,6 +34,7 @@ SECTIONS: tuple[Section, ...] = (
     *tls.SECTIONS,
     *auth.SECTIONS,
     *relaying.SECTIONS,
+    *authentication.SECTIONS,
     *pool.SECTIONS,
     *generic.SECTIONS,
 )

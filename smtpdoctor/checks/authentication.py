@@ -1,0 +1,262 @@
+"""``authentication``: prove how the delivered test message authenticates — DKIM, SPF and
+DMARC checked here — and set that beside the receiving side's own ``Authentication-Results``.
+
+Opt-in with ``--verify-imap``; runs after ``delivery`` found the message.  One row: PASS when
+DKIM, SPF and DMARC all pass and the receiver agrees; FAIL when DMARC fails under a
+quarantine or reject policy (WARN under ``p=none``); WARN when the two sides disagree, when
+the message is not signed or no signature verifies, when SPF does not pass, when the From
+domain has no usable DMARC record, or when DNS failed; INFO when the message could not be
+verified here (not fetched whole, or signed with Ed25519 and PyNaCl missing).  The work is
+:mod:`smtpdoctor.delivery.authentication`'s; the hints are the knowledge base's, which names
+the findings by the constants below.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from smtpdoctor.checks.delivery import DELIVERED
+from smtpdoctor.core.check import Check, CheckContext, RegisterCheck
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.model.results import DetailValue, Outcome, Status
+from smtpdoctor.settings.config import RunConfig
+
+if TYPE_CHECKING:  # dkimpy, dnspython and the email parser load only when a run verifies
+    from smtpdoctor.delivery.authentication import Evaluation
+
+#: No DKIM or SPF pass is aligned with the From domain.
+DMARC_FAIL = "authentication.dmarc-fail"
+#: smtpdoctor and the receiver's Authentication-Results differ on a method.
+DISAGREES = "authentication.disagrees"
+#: A key, SPF or DMARC look-up failed (timeout, SERVFAIL): ``temperror``.
+DNS_FAILED = "authentication.dns-failed"
+#: The message carries no DKIM-Signature.
+DKIM_MISSING = "authentication.dkim-missing"
+#: The message is signed, but no signature verifies.
+DKIM_FAIL = "authentication.dkim-fail"
+#: SPF does not pass for the recorded client address.
+SPF_NOT_PASS = "authentication.spf-not-pass"  # noqa: S105 - a finding id
+#: The From domain has no usable DMARC record.
+NO_DMARC = "authentication.no-dmarc"
+#: Nothing could be verified here: the message was not fetched whole, or its signatures are
+#: of a kind this installation cannot verify.
+NOT_VERIFIED = "authentication.not-verified"
+
+
+class Authentication(Check):
+    """Verify DKIM, SPF and DMARC of the delivered message and compare with the receiver."""
+
+    id = "authentication"
+    title = "Authentication of the delivered message"
+    requires = ("delivery",)
+    findings = (
+        DMARC_FAIL,
+        DISAGREES,
+        DNS_FAILED,
+        DKIM_MISSING,
+        DKIM_FAIL,
+        SPF_NOT_PASS,
+        NO_DMARC,
+        NOT_VERIFIED,
+    )
+
+    @classmethod
+    def applies(cls, config: RunConfig) -> bool:
+        return config.send is not None and config.verify is not None
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        from smtpdoctor.delivery.authentication import evaluate
+        from smtpdoctor.mailauth.dns import DomainDNS
+
+        request = ctx.config.send
+        assert request is not None  # applies() said so
+        found = ctx.stash[DELIVERED]  # "delivery" passed, so it is there
+        if found.message is None:
+            return Outcome(
+                Status.INFO,
+                f"not verified: the delivered message could not be fetched whole "
+                f"({found.message_problem})",
+                finding=NOT_VERIFIED,
+            )
+        config = ctx.config
+        # the session's clock is time.monotonic: the run's deadline on that clock
+        deadline_at = time.monotonic() - ctx.session.elapsed() + config.deadline
+        dns = DomainDNS(config.dns_servers, timeout=config.timeout, deadline_at=deadline_at)
+        verify = config.verify
+        assert verify is not None  # applies() said so
+        receiving = (verify.host, request.recipient.rpartition("@")[2])
+        evaluation = evaluate(found.message, dns=dns, sender=request.sender, receiving=receiving)
+        details = _details(evaluation)
+        details.update(
+            message_bytes=len(found.message), dns_servers=dns.servers, dns_queries=dns.queries
+        )
+        ctx.session.note(f"authentication: {evaluation.line()} ({dns.queries} DNS questions)")
+        return _verdict(evaluation, details)
+
+
+def _verdict(evaluation: Evaluation, details: dict[str, DetailValue]) -> Outcome:
+    """The row: the most important thing found, then both sides' verdicts."""
+    from smtpdoctor.delivery.authentication import METHODS
+
+    sides = f"smtpdoctor: {evaluation.line()}; {_receiver_line(evaluation)}"
+    dmarc = evaluation.dmarc
+    signatures = evaluation.signatures
+    domain = dmarc.from_domain or evaluation.spf.domain
+    if dmarc.result == "fail":
+        status = Status.FAIL if dmarc.enforced else Status.WARN
+        effect = (
+            "receivers that enforce it quarantine or reject the message"
+            if dmarc.enforced
+            else "receivers take no action under p=none, but report it"
+        )
+        return Outcome(
+            status,
+            f"DMARC fails for {domain} (p={dmarc.policy}: {effect}): {dmarc.explanation}. {sides}",
+            details=details,
+            finding=DMARC_FAIL,
+        )
+    if evaluation.disagreements:
+        said = "; ".join(f"{d} ({d.likely_cause}?)" for d in evaluation.disagreements)
+        return Outcome(
+            Status.WARN,
+            f"smtpdoctor and the receiver disagree — {said}. {sides}",
+            details=details,
+            finding=DISAGREES,
+        )
+    undecided = [method for method in METHODS if evaluation.ours(method) == "temperror"]
+    failures = evaluation.dns_failures()
+    if undecided and failures:
+        return Outcome(
+            Status.WARN,
+            f"{' and '.join(undecided).upper()} could not be checked: a DNS question failed "
+            f"({'; '.join(failures)}). {sides}",
+            details=details,
+            finding=DNS_FAILED,
+        )
+    if undecided:  # nothing failed but this installation: its signatures cannot be verified
+        said = "; ".join(str(verdict) for verdict in evaluation.unverifiable)
+        return Outcome(
+            Status.INFO,
+            f"{' and '.join(undecided).upper()} not verified here: {said} — install PyNaCl "
+            f"(pip install 'dkimpy[ed25519]'). {sides}",
+            details=details,
+            finding=NOT_VERIFIED,
+        )
+    if not signatures:
+        return Outcome(
+            Status.WARN,
+            f"the message carries no DKIM signature: the sending service does not sign mail "
+            f"from {domain}. {sides}",
+            details=details,
+            finding=DKIM_MISSING,
+        )
+    if evaluation.dkim != "pass":
+        return Outcome(
+            Status.WARN,
+            f"no DKIM signature verifies: {'; '.join(str(s) for s in signatures)}"
+            f"{_key_command(evaluation)}. {sides}",
+            details=details,
+            finding=DKIM_FAIL,
+        )
+    spf = evaluation.spf
+    if spf.result != "pass":
+        why = f": {spf.explanation}" if spf.explanation else ""
+        return Outcome(
+            Status.WARN,
+            f"SPF does not pass ({spf}){why}. {sides}",
+            details=details,
+            finding=SPF_NOT_PASS,
+        )
+    if dmarc.result != "pass":
+        return Outcome(
+            Status.WARN,
+            f"DMARC is {dmarc.result} for {domain}: {dmarc.explanation}. {sides}",
+            details=details,
+            finding=NO_DMARC,
+        )
+    headers = evaluation.headers
+    if headers.receiver is None:
+        agree = "(the receiver recorded no Authentication-Results)"
+    elif headers.receiver_recognised:
+        agree = "and the receiver agrees"
+    else:
+        agree = f"and the Authentication-Results by {headers.receiver.authserv_id} agree"
+    return Outcome(
+        Status.PASS,
+        f"DKIM, SPF and DMARC pass for {domain} {agree}: DKIM by "
+        f"{', '.join(str(s.tags) for s in signatures if s.result == 'pass')}, SPF for "
+        f"{spf.client.ip if spf.client else '?'}, DMARC aligned by "
+        f"{', '.join(dmarc.aligned_by)}",
+        details=details,
+    )
+
+
+def _key_command(evaluation: Evaluation) -> str:
+    """`` — check the key with: smtpdoctor domain D --dkim-selector S`` for the first
+    signature whose ``d=`` and ``s=`` are a valid domain and selector; empty for none."""
+    from smtpdoctor.delivery.authentication import key_to_check
+
+    for verdict in evaluation.signatures:
+        target = key_to_check(verdict.tags)
+        if target is not None:
+            domain, selector = target
+            return f" — check the key with: smtpdoctor domain {domain} --dkim-selector {selector}"
+    return ""
+
+
+def _receiver_line(evaluation: Evaluation) -> str:
+    """The receiver's verdicts, and whose they are: the authserv-id, and whether it is
+    recognisably the receiving side's."""
+    from smtpdoctor.delivery.authentication import METHODS
+
+    headers = evaluation.headers
+    receiver = headers.receiver
+    if receiver is None:
+        return "the receiver recorded no Authentication-Results"
+    said = " ".join(
+        f"{method}={receiver.verdict(method) or '(not recorded)'}" for method in METHODS
+    )
+    if headers.receiver_recognised:
+        return f"receiver {receiver.authserv_id}: {said}"
+    return (
+        f"the topmost Authentication-Results, by {receiver.authserv_id[:100]} (not recognisably "
+        f"the receiving side's: judge whether it is): {said}"
+    )
+
+
+def _details(evaluation: Evaluation) -> dict[str, DetailValue]:
+    spf = evaluation.spf
+    dmarc = evaluation.dmarc
+    receiver = evaluation.headers.receiver
+    return {
+        "from_domain": dmarc.from_domain,
+        "dkim": evaluation.dkim,
+        "dkim_signatures": tuple(str(signature) for signature in evaluation.signatures),
+        "dkim_selectors": evaluation.selectors,
+        "dkim_signature_fields": evaluation.headers.signature_fields,
+        "spf": spf.result,
+        "spf_domain": spf.domain,
+        "spf_client_ip": spf.client.ip if spf.client else None,
+        "spf_client_ip_from": spf.client.source if spf.client else None,
+        "spf_explanation": spf.explanation,
+        "spf_mechanism": spf.mechanism,
+        "dmarc": dmarc.result,
+        "dmarc_policy": dmarc.policy or None,
+        "dmarc_record": dmarc.record or None,
+        "dmarc_aligned_by": dmarc.aligned_by,
+        "dmarc_explanation": dmarc.explanation,
+        "receiver": receiver.authserv_id if receiver else None,
+        "receiver_recognised": evaluation.headers.receiver_recognised,
+        "receiver_dkim": receiver.verdict("dkim") if receiver else None,
+        "receiver_spf": receiver.verdict("spf") if receiver else None,
+        "receiver_dmarc": receiver.verdict("dmarc") if receiver else None,
+        "receiver_results": tuple(str(r) for r in receiver.results) if receiver else (),
+        "disagreements": tuple(str(d) for d in evaluation.disagreements),
+    }
+
+
+@hookimpl
+def smtpdoctor_register_checks(register: RegisterCheck) -> None:
+    """Register the ``authentication`` check."""
+    register(Authentication)

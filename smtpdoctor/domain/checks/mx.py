@@ -1,0 +1,695 @@
+"""``mx``: who takes the domain's mail — its MX records, their addresses, their reverse DNS.
+
+The MX records are read in preference order (RFC 5321 §5.1) and judged as a sender's MTA
+would: a null MX (``MX 0 .``, RFC 7505) says the domain takes no mail — ``MX 10 .`` is no
+null MX but a target nobody can use; no MX at all makes the domain's own A/AAAA the implicit
+MX; a target that is an alias (CNAME, RFC 2181 §10.3) or an IP address literal is an error
+some senders refuse.  Each MX host (the first ``--max-mx``, at once) is resolved to its
+addresses (whether DNSSEC vouches for them, and the name it is an alias of, go into the
+stash for DANE), and each address is checked for forward-confirmed reverse DNS with
+:func:`~smtpdoctor.mailauth.dns.forward_confirmed`.
+
+Everything read is bounded: at most :data:`MAX_MX_RECORDS` MX records, :data:`MAX_ADDRESSES`
+addresses per host and :data:`MAX_PTR_NAMES` PTR names per address.  The exchangers go into
+the stash (:data:`~smtpdoctor.domain.facts.EXCHANGERS`) for the ``smtp``, ``mta-sts`` and
+``dane`` checks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import dns.name
+import dns.rdtypes.ANY.CNAME
+import dns.rdtypes.ANY.MX
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
+
+from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
+from smtpdoctor.domain.facts import EXCHANGERS, Exchanger
+from smtpdoctor.mailauth.dns import Answer, DNSFailure, DNSQuestions, FCrDNS, forward_confirmed
+from smtpdoctor.model.domain import Finding
+from smtpdoctor.model.quantities import plural
+from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
+from smtpdoctor.net.resolver import gather
+
+#: The most MX records read (real domains have one to ten); the rest are ignored, and said so.
+MAX_MX_RECORDS = 32
+#: The most addresses of one MX host kept (and checked for reverse DNS).
+MAX_ADDRESSES = 16
+#: The most PTR names of one address checked for pointing back to it.
+MAX_PTR_NAMES = 4
+
+_RFC5321_MX = "https://www.rfc-editor.org/rfc/rfc5321#section-5.1"
+_RFC7505 = "https://www.rfc-editor.org/rfc/rfc7505"
+_RFC2181_ALIAS = "https://www.rfc-editor.org/rfc/rfc2181#section-10.3"
+_GMAIL_SENDERS = "https://support.google.com/a/answer/81126"
+
+MX_OK = Finding("mx.ok", Status.PASS, "MX records lead to hosts with addresses and reverse DNS")
+MX_RECORDS = Finding("mx.records", Status.INFO, "The domain's MX records")
+NULL_MX = Finding(
+    "mx.null",
+    Status.INFO,
+    "Null MX: the domain says it accepts no mail",
+    Hint(
+        "Nothing to do if the domain should receive no mail; otherwise replace the null MX",
+        (
+            "A null MX (`example.com. MX 0 .`) tells every sender to bounce mail at once "
+            "(RFC 7505).",
+            "To receive mail, delete it and publish the real exchangers: "
+            "`example.com. MX 10 mx1.example.com.`",
+        ),
+        _RFC7505,
+    ),
+)
+ROOT_TARGET = Finding(
+    "mx.root-target",
+    Status.WARN,
+    "An MX record points at the root name (.) with a preference other than 0",
+    Hint(
+        "Publish `MX 0 .` for a domain that takes no mail, or real MX hosts for one that does",
+        (
+            "A null MX is exactly preference 0 and the root name, `example.com. MX 0 .` "
+            "(RFC 7505 §3); `MX 10 .` is not one, but an MX record whose target no sender "
+            "can deliver to — some treat it as a null MX, others as an unusable host.",
+            "To take no mail: replace it with `example.com. MX 0 .`.",
+            "To receive mail: delete it and publish `example.com. MX 10 mx1.example.com.`",
+        ),
+        "https://www.rfc-editor.org/rfc/rfc7505#section-3",
+    ),
+)
+NULL_MX_MIXED = Finding(
+    "mx.null-mixed",
+    Status.FAIL,
+    "A null MX is published together with other MX records",
+    Hint(
+        "Publish either the null MX or real MX records, never both",
+        (
+            "RFC 7505 §3: a domain that advertises a null MX must not advertise any other "
+            "MX record; senders may treat the mix as an error.",
+            "To receive mail, delete `MX 0 .`; to receive none, delete the other MX records.",
+        ),
+        _RFC7505,
+    ),
+)
+IMPLICIT_MX = Finding(
+    "mx.implicit",
+    Status.WARN,
+    "No MX records: senders fall back to the domain's own address",
+    Hint(
+        "Publish MX records for the domain",
+        (
+            "Without MX records senders deliver to the domain's A/AAAA address (the "
+            "implicit MX, RFC 5321 §5.1), which is rarely a mail server on purpose.",
+            "Publish the hosts that receive mail: `example.com. MX 10 mx1.example.com.`",
+            "If the domain takes no mail, publish a null MX instead: `example.com. MX 0 .` "
+            "(RFC 7505).",
+        ),
+        _RFC5321_MX,
+    ),
+)
+NO_MAIL_HOST = Finding(
+    "mx.none",
+    Status.FAIL,
+    "No MX records and no address: the domain cannot receive mail",
+    Hint(
+        "Publish MX records, or a null MX if the domain takes no mail",
+        (
+            "Mail to the domain bounces: it has neither MX records nor an A/AAAA address "
+            "to fall back on (RFC 5321 §5.1).",
+            "To receive mail: `example.com. MX 10 mx1.example.com.`",
+            "To say plainly that it takes none: `example.com. MX 0 .` (RFC 7505).",
+        ),
+        _RFC5321_MX,
+    ),
+)
+DOMAIN_MISSING = Finding(
+    "mx.domain-missing",
+    Status.FAIL,
+    "The domain does not exist in DNS",
+    Hint(
+        "Check the spelling of the domain, and that it is registered and delegated",
+        (
+            "The DNS answered NXDOMAIN: there is no such name, so mail to it bounces.",
+            "Look at the delegation: `dig +trace NS example.com`.",
+        ),
+    ),
+)
+LOOKUP_FAILED = Finding(
+    "mx.lookup-failed",
+    Status.FAIL,
+    "The MX records could not be looked up",
+    Hint(
+        "Make the domain's DNS servers answer MX questions",
+        (
+            "Senders retry for a while, then bounce the mail, while the MX look-up fails.",
+            "Ask each authoritative server: `dig +norecurse MX example.com @ns1.example.com`.",
+            "A SERVFAIL often means broken DNSSEC: look at https://dnsviz.net/.",
+        ),
+    ),
+)
+IP_LITERAL = Finding(
+    "mx.ip-literal",
+    Status.FAIL,
+    "An MX record names an IP address instead of a host name",
+    Hint(
+        "Point the MX record at a host name that has the address",
+        (
+            "An MX target must be a domain name with A/AAAA records (RFC 5321 §5.1); "
+            "`MX 10 192.0.2.1.` is looked up as a name, which does not exist.",
+            "Publish `mx1.example.com. A 192.0.2.1` and `example.com. MX 10 mx1.example.com.`",
+        ),
+        _RFC5321_MX,
+    ),
+)
+ALIAS = Finding(
+    "mx.cname",
+    Status.WARN,
+    "An MX record points at an alias (CNAME)",
+    Hint(
+        "Point the MX record at the canonical host name",
+        (
+            "RFC 2181 §10.3 says the name in an MX record must not be an alias (RFC 5321 §5.1 "
+            "asks only that it resolve to an address); most senders follow the CNAME, some "
+            "refuse, and MTA-STS and DANE matching get harder.",
+            "Replace the alias in the MX record with the name the CNAME points to.",
+        ),
+        _RFC2181_ALIAS,
+    ),
+)
+NO_ADDRESS = Finding(
+    "mx.no-address",
+    Status.FAIL,
+    "No MX host has an address: the domain cannot receive mail",
+    Hint(
+        "Give the MX hosts A/AAAA records, or fix the MX records",
+        (
+            "Senders cannot reach any exchanger and bounce the mail.",
+            "Publish the address of each MX host: `mx1.example.com. A 192.0.2.1`.",
+            "Check for a typo in the MX target: `dig MX example.com` then `dig A <target>`.",
+        ),
+        _RFC5321_MX,
+    ),
+)
+HOST_WITHOUT_ADDRESS = Finding(
+    "mx.host-without-address",
+    Status.WARN,
+    "Some MX hosts have no address",
+    Hint(
+        "Give every MX host an A/AAAA record, or remove its MX record",
+        (
+            "Senders skip an MX host they cannot resolve, losing the redundancy it should "
+            "give, and may delay mail while they retry it.",
+            "Publish its address (`mx2.example.com. A 192.0.2.2`) or delete the MX record.",
+        ),
+        _RFC5321_MX,
+    ),
+)
+PTR_MISSING = Finding(
+    "mx.ptr-missing",
+    Status.WARN,
+    "An MX address has no reverse DNS (PTR) record",
+    Hint(
+        "Ask whoever owns the address (your hosting or ISP) to publish a PTR record",
+        (
+            "Reverse DNS is set by the owner of the address block, not in your zone: in the "
+            'hosting provider\'s panel ("reverse DNS", "PTR") or by a support request.',
+            "Point it at the MX host name, which must resolve back to the address "
+            "(forward-confirmed reverse DNS, FCrDNS).",
+            "The same server usually sends mail too, and Gmail and Yahoo require FCrDNS of "
+            "every sending address.",
+        ),
+        _GMAIL_SENDERS,
+    ),
+)
+PTR_MISMATCH = Finding(
+    "mx.ptr-mismatch",
+    Status.WARN,
+    "An MX address's PTR name does not resolve back to it",
+    Hint(
+        "Make the PTR name and its A/AAAA record agree (forward-confirmed reverse DNS)",
+        (
+            "The PTR record of the address names a host whose A/AAAA records do not "
+            "include that address.",
+            "Either change the PTR (at the address owner) to the MX host name, or publish "
+            "an A/AAAA record for the PTR name with this address.",
+            "Gmail and Yahoo require forward-confirmed reverse DNS of every sending address.",
+        ),
+        _GMAIL_SENDERS,
+    ),
+)
+NOT_ALL_RESOLVED = Finding(
+    "mx.not-all-resolved",
+    Status.INFO,
+    "Only the first MX hosts were resolved",
+    Hint(
+        "Raise --max-mx to look at every MX host",
+        ("The MX hosts after the first --max-mx (in preference order) were not looked up.",),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HostLookup:
+    """One MX host's addresses, or why it has none."""
+
+    host: str
+    preference: int
+    addresses: tuple[str, ...] = ()
+    """At most :data:`MAX_ADDRESSES`, IPv6 and IPv4 alternated."""
+    total_addresses: int = 0
+    """How many addresses DNS gave (more than :attr:`addresses` holds when cut)."""
+    failure: str = ""
+    """Why it has no address, in words."""
+    uncertain: bool = False
+    """It has no address because DNS did not answer (time-out, SERVFAIL …), not because
+    there is none."""
+    alias: str = ""
+    """The canonical name when the host is an alias (CNAME), else empty."""
+    authenticated: bool = False
+    """DNSSEC vouches for both address answers (the resolver set the AD bit on each)."""
+
+    def describe(self) -> str:
+        """``10 mx1.example.com (192.0.2.1)``; says how many addresses were left out."""
+        return f"{self.preference} {self.host} ({self.address_list() or 'no address'})"
+
+    def address_list(self) -> str:
+        """The addresses kept, and how many more DNS gave (not checked, not probed)."""
+        left = self.total_addresses - len(self.addresses)
+        more = f", and {left} more not checked (at most {MAX_ADDRESSES})" if left > 0 else ""
+        return ", ".join(self.addresses) + more
+
+
+class MX(DomainCheck):
+    """The domain's MX records, their hosts' addresses and reverse DNS."""
+
+    id = "mx"
+    title = "MX"
+    findings = (
+        MX_OK,
+        MX_RECORDS,
+        NULL_MX,
+        NULL_MX_MIXED,
+        ROOT_TARGET,
+        IMPLICIT_MX,
+        NO_MAIL_HOST,
+        DOMAIN_MISSING,
+        LOOKUP_FAILED,
+        IP_LITERAL,
+        ALIAS,
+        NO_ADDRESS,
+        HOST_WITHOUT_ADDRESS,
+        PTR_MISSING,
+        PTR_MISMATCH,
+        NOT_ALL_RESOLVED,
+    )
+
+    def run(self, ctx: DomainContext) -> Iterable[Outcome]:
+        ctx.stash[EXCHANGERS] = ()
+        answer = ctx.dns.query(ctx.domain, "MX")
+        if answer.failure is DNSFailure.NO_ANSWER:
+            return _implicit(ctx)
+        if answer.failure is DNSFailure.NXDOMAIN:
+            return [
+                DOMAIN_MISSING.outcome(
+                    f"{ctx.domain} does not exist: asked {ctx.dns.servers} for its MX records, "
+                    f"the answer was {answer.explanation}",
+                    {"domain": ctx.domain},
+                )
+            ]
+        if answer.failure is not None:
+            return [
+                LOOKUP_FAILED.outcome(
+                    f"asked {ctx.dns.servers} for the MX records of {ctx.domain}: "
+                    f"{answer.explanation}",
+                    {"domain": ctx.domain, "failure": answer.failure.value},
+                )
+            ]
+        return _with_records(ctx, answer)
+
+
+# -- the MX records --------------------------------------------------------------------------
+
+
+def _with_records(ctx: DomainContext, answer: Answer) -> list[Outcome]:
+    records = _mx_records(answer)
+    read = records[:MAX_MX_RECORDS]
+    null = [host for preference, host in read if not host and preference == 0]
+    rooted = [preference for preference, host in read if not host and preference != 0]
+    named = [(preference, host) for preference, host in read if host]
+    listed = tuple(f"{preference} {host or '.'}" for preference, host in read)
+    if null and not named and not rooted:
+        return [
+            NULL_MX.outcome(
+                f"{ctx.domain} publishes a null MX (MX 0 .): it accepts no mail (RFC 7505)",
+                {"mx": listed},
+            )
+        ]
+    rows: list[Outcome] = []
+    if null and named:
+        rows.append(
+            NULL_MX_MIXED.outcome(
+                f"{ctx.domain} publishes a null MX (MX 0 .) and "
+                f"{plural(len(named), 'other MX record')}: {', '.join(listed)}",
+                {"mx": listed},
+            )
+        )
+    if rooted:
+        rows.append(_root_target(ctx.domain, rooted, listed, named=bool(named)))
+    if not named:
+        return [
+            MX_RECORDS.outcome(f"MX of {ctx.domain}: {', '.join(listed)}", {"mx": listed}),
+            *rows,
+        ]
+    chosen, later = named[: ctx.request.max_exchangers], named[ctx.request.max_exchangers :]
+    literals = [(p, host) for p, host in chosen if _is_address(host)]
+    to_resolve = [(p, host) for p, host in chosen if not _is_address(host)]
+    calls = [partial(_resolve, ctx.dns, host, preference) for preference, host in to_resolve]
+    lookups = gather(*calls) if calls else []
+    if literals:
+        rows.append(
+            IP_LITERAL.outcome(
+                f"MX target {', '.join(host for _, host in literals)} is an IP address, not a host "
+                "name: senders look it up as a name and find nothing",
+                {"targets": tuple(host for _, host in literals)},
+            )
+        )
+    aliases = [lookup for lookup in lookups if lookup.alias]
+    if aliases:
+        rows.append(
+            ALIAS.outcome(
+                "MX target "
+                + ", ".join(
+                    f"{lookup.host} is an alias (CNAME) of {lookup.alias}" for lookup in aliases
+                ),
+                {"aliases": tuple(f"{lookup.host} -> {lookup.alias}" for lookup in aliases)},
+            )
+        )
+    not_looked_up = [host for _, host in later] + [
+        host or "." for _, host in records[MAX_MX_RECORDS:]
+    ]
+    unresolved = [lookup for lookup in lookups if not lookup.addresses]
+    if unresolved:
+        rows.append(_unresolved_row(unresolved, len(lookups), not_looked_up))
+    reverse = _reverse_all(ctx.dns, lookups)
+    rows += _reverse_rows(reverse)
+    if later:
+        rows.append(
+            NOT_ALL_RESOLVED.outcome(
+                f"{plural(len(named), 'MX host')}; only the first {len(chosen)} were looked up "
+                f"(--max-mx {ctx.request.max_exchangers}), not "
+                f"{', '.join(host for _, host in later)}",
+                {"not_resolved": tuple(host for _, host in later)},
+            )
+        )
+    if len(records) > MAX_MX_RECORDS:
+        rows.append(
+            NOT_ALL_RESOLVED.outcome(
+                f"{len(records)} MX records; only the first {MAX_MX_RECORDS} were read",
+                {"records": len(records), "read": MAX_MX_RECORDS},
+            )
+        )
+    ctx.stash[EXCHANGERS] = (
+        *_exchangers(chosen, lookups),
+        *(
+            Exchanger(host, preference, failure="not looked up (beyond --max-mx)")
+            for preference, host in later
+        ),
+    )
+    problems = any(row.status.is_problem for row in rows)
+    return [_summary(ctx, lookups, literals, reverse, problems=problems), *rows]
+
+
+def _mx_records(answer: Answer) -> list[tuple[int, str]]:
+    """``(preference, host)`` in preference order, each host once (at its lowest
+    preference); a target that is the root (``.``, as in the null MX) is ``""``."""
+    best: dict[str, int] = {}
+    for record in answer.records:
+        if isinstance(record, dns.rdtypes.ANY.MX.MX):
+            host = _name(record.exchange)
+            best[host] = min(record.preference, best.get(host, record.preference))
+    return sorted((preference, host) for host, preference in best.items())
+
+
+def _root_target(
+    domain: str, preferences: Sequence[int], listed: tuple[str, ...], *, named: bool
+) -> Outcome:
+    """An MX record ``N .`` with N other than 0: not a null MX (RFC 7505 §3), a target no
+    sender can use."""
+    records = ", ".join(f"MX {preference} ." for preference in preferences)
+    effect = (
+        "senders skip it and use the other MX records"
+        if named
+        else "it has no other MX record, so mail to it bounces, but not as a null MX says"
+    )
+    return ROOT_TARGET.outcome(
+        f"{domain} publishes {records}: a null MX has preference 0 (RFC 7505 §3), so this is "
+        f"an MX record whose target is the root name, which no sender can deliver to; {effect}",
+        {"mx": listed},
+    )
+
+
+def _unresolved_row(
+    unresolved: Sequence[HostLookup], looked_up: int, not_looked_up: Sequence[str]
+) -> Outcome:
+    """The MX hosts without an address: FAIL (the domain cannot receive mail) only when
+    every MX host was looked up and none has one."""
+    said = f"{plural(len(unresolved), 'MX host')} of {looked_up} without an address: " + "; ".join(
+        f"{lookup.host}: {lookup.failure}" for lookup in unresolved
+    )
+    details: dict[str, DetailValue] = {"hosts": tuple(lookup.host for lookup in unresolved)}
+    if len(unresolved) < looked_up:
+        return HOST_WITHOUT_ADDRESS.outcome(said, details)
+    if not_looked_up:
+        return HOST_WITHOUT_ADDRESS.outcome(
+            f"{said}; {plural(len(not_looked_up), 'other MX host')} not looked up "
+            f"({', '.join(not_looked_up)}): whether any can receive mail is not known",
+            {**details, "not_looked_up": tuple(not_looked_up)},
+        )
+    return NO_ADDRESS.outcome(said, details)
+
+
+def _summary(
+    ctx: DomainContext,
+    lookups: Sequence[HostLookup],
+    literals: Sequence[tuple[int, str]],
+    reverse: Sequence[tuple[str, FCrDNS]],
+    *,
+    problems: bool,
+) -> Outcome:
+    """The MX set in one row: PASS when nothing is wrong with it (``problems`` false)."""
+    described = [lookup.describe() for lookup in lookups] + [
+        f"{preference} {host} (an IP address)" for preference, host in literals
+    ]
+    details: dict[str, DetailValue] = {
+        "mx": tuple(described),
+        "fcrdns": tuple(
+            f"{item.address} <-> {item.confirmed[0]}" for _, item in reverse if item.confirmed
+        ),
+    }
+    if lookups and not problems:
+        return MX_OK.outcome(
+            f"{plural(len(lookups), 'MX host')}: {'; '.join(described)}; every address "
+            "checked has forward-confirmed reverse DNS",
+            details,
+        )
+    return MX_RECORDS.outcome(f"MX of {ctx.domain}: {'; '.join(described)}", details)
+
+
+def _exchangers(
+    chosen: Sequence[tuple[int, str]], lookups: Sequence[HostLookup]
+) -> tuple[Exchanger, ...]:
+    resolved = {lookup.host: lookup for lookup in lookups}
+    exchangers = []
+    for preference, host in chosen:
+        lookup = resolved.get(host)
+        if lookup is None:
+            exchangers.append(
+                Exchanger(host, preference, failure="an IP address literal, not a host name")
+            )
+        else:
+            exchangers.append(_exchanger(lookup))
+    return tuple(exchangers)
+
+
+def _exchanger(lookup: HostLookup) -> Exchanger:
+    return Exchanger(
+        lookup.host,
+        lookup.preference,
+        lookup.addresses,
+        lookup.failure,
+        addresses_authenticated=lookup.authenticated,
+        canonical_name=lookup.alias,
+    )
+
+
+# -- no MX at all: the implicit MX -----------------------------------------------------------
+
+
+def _implicit(ctx: DomainContext) -> list[Outcome]:
+    lookup = _resolve(ctx.dns, ctx.domain, 0, aliases=False)
+    if lookup.uncertain:
+        return [
+            LOOKUP_FAILED.outcome(
+                f"{ctx.domain} has no MX records, and the look-up of its own address (the "
+                f"implicit MX) failed: {lookup.failure}",
+                {"domain": ctx.domain},
+            )
+        ]
+    if not lookup.addresses:
+        return [
+            NO_MAIL_HOST.outcome(
+                f"{ctx.domain} has no MX records and no address to fall back on "
+                f"({lookup.failure}): mail to it bounces",
+                {"domain": ctx.domain},
+            )
+        ]
+    ctx.stash[EXCHANGERS] = (_exchanger(lookup),)
+    reverse = _reverse_all(ctx.dns, [lookup])
+    return [
+        IMPLICIT_MX.outcome(
+            f"{ctx.domain} has no MX records: senders deliver to its own address "
+            f"({lookup.address_list()}), the implicit MX of RFC 5321 §5.1",
+            {"addresses": lookup.addresses},
+        ),
+        *_reverse_rows(reverse),
+    ]
+
+
+# -- one host's addresses --------------------------------------------------------------------
+
+
+def _resolve(dns_: DNSQuestions, host: str, preference: int, *, aliases: bool = True) -> HostLookup:
+    """The host's A and AAAA records (and, with ``aliases``, whether it is a CNAME), asked
+    at once."""
+    kinds = ("AAAA", "A", "CNAME") if aliases else ("AAAA", "A")
+    answers = gather(*(partial(dns_.query, host, rdtype) for rdtype in kinds))
+    six, four = answers[0], answers[1]
+    found = _interleave(_texts(six), _texts(four))
+    alias = next(
+        (
+            a.canonical_name.lower()
+            for a in (six, four)
+            if a.found and a.canonical_name.lower() != host
+        ),
+        _cname_target(answers[2]) if aliases else "",
+    )
+    authenticated = six.authenticated and four.authenticated
+    if found:
+        return HostLookup(
+            host,
+            preference,
+            found[:MAX_ADDRESSES],
+            len(found),
+            alias=alias,
+            authenticated=authenticated,
+        )
+    troubled = [
+        a for a in (four, six) if a.failure not in (None, DNSFailure.NO_ANSWER, DNSFailure.NXDOMAIN)
+    ]
+    return HostLookup(
+        host,
+        preference,
+        failure=_no_address(six, four, troubled),
+        uncertain=bool(troubled) and DNSFailure.NXDOMAIN not in (six.failure, four.failure),
+        alias=alias,
+        authenticated=authenticated,
+    )
+
+
+def _texts(answer: Answer) -> list[str]:
+    """The addresses in an A or AAAA answer (anything else in it ignored)."""
+    return [
+        record.to_text()
+        for record in answer.records
+        if isinstance(record, dns.rdtypes.IN.A.A | dns.rdtypes.IN.AAAA.AAAA)
+    ]
+
+
+def _cname_target(answer: Answer) -> str:
+    for record in answer.records:
+        if isinstance(record, dns.rdtypes.ANY.CNAME.CNAME):
+            return _name(record.target)
+    return ""
+
+
+def _no_address(six: Answer, four: Answer, troubled: Sequence[Answer]) -> str:
+    """Why neither look-up gave an address, in words."""
+    if DNSFailure.NXDOMAIN in (six.failure, four.failure):
+        return "no such name (NXDOMAIN)"
+    if troubled:
+        return "; ".join(f"{a.rdtype}: {a.explanation}" for a in troubled)
+    return "the name exists but has no A or AAAA records"
+
+
+# -- reverse DNS -----------------------------------------------------------------------------
+
+
+def _reverse_all(dns_: DNSQuestions, lookups: Sequence[HostLookup]) -> list[tuple[str, FCrDNS]]:
+    """Forward-confirmed reverse DNS of every address, with the MX host it belongs to."""
+    pairs = [(lookup.host, address) for lookup in lookups for address in lookup.addresses]
+    calls = [
+        partial(forward_confirmed, dns_, address, max_names=MAX_PTR_NAMES) for _, address in pairs
+    ]
+    checked = gather(*calls) if calls else []
+    return [(host, item) for (host, _), item in zip(pairs, checked, strict=True)]
+
+
+def _reverse_rows(reverse: Sequence[tuple[str, FCrDNS]]) -> list[Outcome]:
+    rows = []
+    missing = [(host, item) for host, item in reverse if not item.names]
+    mismatched = [(host, item) for host, item in reverse if item.names and not item.confirmed]
+    if missing:
+        rows.append(
+            PTR_MISSING.outcome(
+                f"{plural(len(missing), 'MX address')} without reverse DNS: "
+                + "; ".join(f"{host}: {item.problem}" for host, item in missing),
+                {"addresses": tuple(item.address for _, item in missing)},
+            )
+        )
+    if mismatched:
+        rows.append(
+            PTR_MISMATCH.outcome(
+                f"{plural(len(mismatched), 'MX address')} whose PTR name does not resolve back "
+                "to it: " + "; ".join(f"{host}: {item.problem}" for host, item in mismatched),
+                {
+                    "addresses": tuple(item.address for _, item in mismatched),
+                    "ptr": tuple(name for _, item in mismatched for name in item.ptr_names),
+                },
+            )
+        )
+    return rows
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _name(name: dns.name.Name) -> str:
+    """A host name from a record: lower-case, no trailing dot, ``""`` for the root."""
+    return "" if name == dns.name.root else name.to_text(omit_final_dot=True).lower()
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _interleave(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
+    """IPv6 and IPv4 addresses alternated, IPv6 first (RFC 8305), each once."""
+    merged: list[str] = []
+    for index in range(max(len(first), len(second))):
+        merged.extend(group[index] for group in (first, second) if index < len(group))
+    return tuple(dict.fromkeys(merged))
+
+
+@hookimpl
+def smtpdoctor_register_domain_checks(register: RegisterDomainCheck) -> None:
+    """Register the ``mx`` domain check."""
+    register(MX)

@@ -1,0 +1,65 @@
+"""What one domain check finds and a later one needs, as typed stash entries.
+
+The ``mx`` check resolves the exchangers once; the ``smtp`` check probes each once on port 25;
+``mta-sts``, ``dane`` and the bulk-sender summary read those results instead of asking again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smtpdoctor.core.check import StashKey
+from smtpdoctor.model.results import Report
+
+
+@dataclass(frozen=True, slots=True)
+class Exchanger:
+    """One MX host of the domain, as the ``mx`` check resolved it."""
+
+    host: str
+    """The MX target, lower-case, without the trailing dot."""
+    preference: int
+    addresses: tuple[str, ...] = ()
+    """Its IPv6 and IPv4 addresses (empty when it has none, or the look-up failed)."""
+    failure: str = ""
+    """Why it has no address, in words (empty when it has some)."""
+    addresses_authenticated: bool = False
+    """The resolver set the AD bit on the address answers: DNSSEC vouches for them (DANE
+    applies to this host only then, RFC 7672 §2.2.2)."""
+    canonical_name: str = ""
+    """The name ``host`` is an alias (CNAME) of, when it is one; empty otherwise."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangerProbe:
+    """One MX host probed on port 25: the pipeline's report and the STARTTLS handshake's
+    certificate chain (for DANE)."""
+
+    host: str
+    report: Report | None
+    """The ``check`` pipeline run against ``host`` on port 25 (greeting, EHLO, STARTTLS,
+    certificate), or ``None`` when it was not run (see ``not_probed``)."""
+    peer_chain: tuple[bytes, ...] = ()
+    """The certificates the MX presented in its STARTTLS handshake, DER, leaf first; empty
+    without STARTTLS."""
+    address: str | None = None
+    """The address the chain came from."""
+    not_probed: str = ""
+    """Why the MX was not probed, in words (``--no-smtp``, the deadline passed …)."""
+    starttls: bool | None = None
+    """STARTTLS was offered and its handshake completed (``None``: not known — not probed,
+    or the session ended before STARTTLS)."""
+    certificate_valid: bool | None = None
+    """The certificate is valid for the MX name: trusted, in date, the name matches
+    (``None``: not known).  A certificate that expires soon is still valid."""
+    certificate_problem: str = ""
+    """Why the certificate is not valid, or why that is not known, in words."""
+
+
+#: Set by the ``mx`` check: the exchangers in preference order (empty: none, or a null MX).
+EXCHANGERS: StashKey[tuple[Exchanger, ...]] = StashKey("domain.exchangers")
+#: Set by the ``smtp`` check: one probe per exchanger, in the order of :data:`EXCHANGERS`.
+PROBES: StashKey[tuple[ExchangerProbe, ...]] = StashKey("domain.probes")
+#: Set by the ``dane`` check: some MX host has DNSSEC-authenticated, usable TLSA records —
+#: DANE is in place (``tls-rpt`` reads it).
+DANE_IN_PLACE: StashKey[bool] = StashKey("domain.dane-in-place")
