@@ -181,7 +181,7 @@ def _verdict(evaluation: Evaluation, details: dict[str, DetailValue]) -> Outcome
     elif headers.receiver_recognised:
         agree = "and the receiver agrees"
     else:
-        agree = f"and the Authentication-Results by {headers.receiver.authserv_id} agree"
+        agree = f"and the Authentication-Results {_by(headers.receiver.authserv_id)} agree"
     return Outcome(
         Status.PASS,
         f"DKIM, SPF and DMARC pass for {domain} {agree}: DKIM by "
@@ -220,9 +220,17 @@ def _receiver_line(evaluation: Evaluation) -> str:
     if headers.receiver_recognised:
         return f"receiver {receiver.authserv_id}: {said}"
     return (
-        f"the topmost Authentication-Results, by {receiver.authserv_id[:100]} (not recognisably "
+        f"the topmost Authentication-Results, {_by(receiver.authserv_id)} (not recognisably "
         f"the receiving side's: judge whether it is): {said}"
     )
+
+
+def _by(authserv_id: str) -> str:
+    """Who wrote an Authentication-Results field, for a sentence: ``by mx.example.com``, or
+    ``with no authserv-id (as Microsoft 365 writes them)``."""
+    if not authserv_id:
+        return "with no authserv-id (as Microsoft 365 writes them)"
+    return f"by {authserv_id[:100]}"
 
 
 def _details(evaluation: Evaluation) -> dict[str, DetailValue]:

@@ -146,10 +146,9 @@ class Disagreement:
     @property
     def likely_cause(self) -> str:
         """What usually makes the two sides differ on this method, in words.  smtpdoctor
-        refuses RSA keys under 1024 bits itself, so a key too small is never the cause."""
+        refuses RSA keys under 1024 bits and rsa-sha1 itself, so neither is the cause of a pass
+        here and a failure there."""
         if self.method == "dkim" and self.ours == "pass":
-            if self.algorithms and set(self.algorithms) == {"rsa-sha1"}:
-                return "the receiver refuses rsa-sha1 signatures (RFC 8301)"
             if self.algorithms and set(self.algorithms) == {"ed25519-sha256"}:
                 return "the receiver does not verify ed25519-sha256 signatures (RFC 8463)"
             return (
@@ -157,7 +156,11 @@ class Disagreement:
                 "everywhere, a DNS view it does not share)"
             )
         if self.method == "dkim":
-            return "the message was changed after the receiver checked it (a footer, a header)"
+            return (
+                "the message was changed after the receiver checked it (a footer, a header), "
+                "or it is signed with rsa-sha1, which smtpdoctor refuses (RFC 8301) and some "
+                "receivers still accept"
+            )
         if self.method == "spf":
             return "the receiver evaluated another client address, or sees other DNS records"
         return "DMARC follows DKIM and SPF: see where they differ"
@@ -378,6 +381,14 @@ def verify_signature(
     except Exception as exc:  # noqa: BLE001 - hostile input must not break the verifier's caller
         return SignatureVerdict(
             tags, "permerror", f"the verifier failed on it ({type(exc).__name__}: {_words(exc)})"
+        )
+    if verified and tags.algorithm.lower() == "rsa-sha1":
+        return SignatureVerdict(
+            tags,
+            "fail",
+            "it is signed with rsa-sha1, which verifiers must not accept (RFC 8301 §3.1): "
+            "sign with rsa-sha256",
+            _describe_key(lookup.text),
         )
     if verified:
         return SignatureVerdict(tags, "pass", key=_describe_key(lookup.text))

@@ -212,14 +212,22 @@ def header_fields(message: bytes) -> tuple[tuple[str, str], ...]:
 
 
 def parse_authentication_results(value: str) -> AuthenticationResults | None:
-    """One ``Authentication-Results`` field value, parsed (RFC 8601 §2.2); None when it has no
-    authserv-id.  Comments are dropped; a result that cannot be read is skipped and counted."""
+    """One ``Authentication-Results`` field value, parsed (RFC 8601 §2.2); None when it cannot
+    be read.  A field that starts with a result instead of an authserv-id (Microsoft 365 writes
+    them so) has the authserv-id ``""``.  Comments are dropped; a result that cannot be read
+    is skipped and counted."""
     text = _without_comments(value[:MAX_FIELD_CHARS])
     first, *rest = _split_outside_quotes(text, ";")
-    match = _AUTHSERV.match(first)
-    if match is None:
-        return None
-    authserv_id = _unquote(match.group(1))
+    if "=" in (first.split(None, 1) or [""])[0]:
+        # no authserv-id at all: Microsoft 365 starts the field with its first result
+        # ("spf=pass (sender IP is …) smtp.mailfrom=…; dkim=pass …")
+        authserv_id = ""
+        rest = [first, *rest]
+    else:
+        match = _AUTHSERV.match(first)
+        if match is None:
+            return None
+        authserv_id = _unquote(match.group(1))
     results: list[MethodResult] = []
     skipped = 0
     for part in rest:

@@ -25,14 +25,13 @@ import time
 from dataclasses import dataclass
 
 from smtpdoctor.model.words import ConfigError, TLSMode
-from smtpdoctor.net.session import Session
+from smtpdoctor.net.session import Session, helo_name
 from smtpdoctor.net.transport import (
     StepTimeout,
     TLSDetails,
     Transport,
     TransportError,
     client_context,
-    local_hostname,
 )
 from smtpdoctor.protocol import (
     Capabilities,
@@ -181,7 +180,7 @@ class _Probe:
         greeting = self._reply("the greeting")
         if greeting.code != 220:
             return self.untested(f"the greeting was {greeting.summary()}")
-        name = _ehlo_name(target.helo_name, transport.local_address)
+        name = helo_name(target.helo_name, transport.local_address)
         transport.sendall(Ehlo(name).encode(), deadline_at=self._step())
         ehlo = self._reply("the EHLO reply")
         if not ehlo.is_success:
@@ -294,17 +293,6 @@ class _Probe:
             if not data:
                 raise TransportError(f"the server closed the connection while sending {what}")
             self._parser.feed(data)
-
-
-def _ehlo_name(helo_name: str | None, local_address: str) -> str:
-    """``--helo-name``, else this machine's fully qualified name, else the address literal
-    (RFC 5321 §4.1.3) — as the ``check`` pipeline introduces itself."""
-    if helo_name:
-        return helo_name
-    name = local_hostname()
-    if "." in name and not name.startswith("localhost"):
-        return name
-    return f"[IPv6:{local_address}]" if ":" in local_address else f"[{local_address}]"
 
 
 def _family(address: str) -> int:

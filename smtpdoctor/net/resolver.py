@@ -299,7 +299,7 @@ class DNSClient:
             return failed(DNSFailure.SERVFAIL, f"{self.servers} could not answer ({_rcodes(exc)})")
         except (dns.name.NameTooLong, dns.name.LabelTooLong, dns.name.EmptyLabel) as exc:
             return failed(DNSFailure.INVALID, f"not a valid DNS name ({exc})")
-        except (dns.exception.SyntaxError, UnicodeError) as exc:
+        except (dns.exception.SyntaxError, dns.name.IDNAException, UnicodeError) as exc:
             return failed(DNSFailure.INVALID, f"not a valid DNS name ({exc})")
         except dns.exception.DNSException as exc:
             return failed(DNSFailure.ERROR, f"the DNS look-up failed ({exc})")

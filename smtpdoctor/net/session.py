@@ -77,6 +77,18 @@ class Connected:
     :attr:`family` 0, for which address it reached is not known here."""
 
 
+def helo_name(configured: str | None, local_address: str) -> str:
+    """The name a client introduces itself with: ``configured`` (``--helo-name``), else this
+    machine's fully qualified name, else the address literal of ``local_address``
+    (``[192.0.2.1]``, ``[IPv6:2001:db8::1]``, RFC 5321 §4.1.3)."""
+    if configured:
+        return configured
+    name = local_hostname()
+    if "." in name and not name.startswith("localhost"):
+        return name
+    return f"[IPv6:{local_address}]" if ":" in local_address else f"[{local_address}]"
+
+
 class Session:
     """The conversation with one server, shared by all checks of a run.
 
@@ -329,15 +341,11 @@ class Session:
     def helo_name(self) -> str:
         """The name we introduce ourselves with: ``--helo-name``, else this machine's
         fully qualified name, else our address literal (``[192.0.2.1]``, RFC 5321 §4.1.3)."""
-        if self.config.helo_name:
-            return self.config.helo_name
-        name = local_hostname()
-        if "." in name and not name.startswith("localhost"):
-            return name
-        if self._transport is None:
-            return "localhost"
-        address = self._transport.local_address
-        return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
+        if self._transport is None and not self.config.helo_name:
+            name = local_hostname()
+            return name if "." in name and not name.startswith("localhost") else "localhost"
+        address = self._transport.local_address if self._transport is not None else ""
+        return helo_name(self.config.helo_name, address)
 
     def start_tls(self, *, verify: bool) -> TLSDetails:
         """Run the TLS handshake now (after a ``220`` to STARTTLS, or at once for implicit TLS).

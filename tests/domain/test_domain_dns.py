@@ -121,8 +121,9 @@ def test_a_server_failure_names_the_server_and_its_answer(server: DNSServer) -> 
     assert answer.explanation == f"{server.address} could not answer (SERVFAIL)"
 
 
-def test_a_name_that_is_not_a_dns_name_is_invalid_in_words(server: DNSServer) -> None:
-    answer = resolver(server).query("a" * 64 + ".corp.test", "TXT")
+@pytest.mark.parametrize("name", ["a" * 64 + ".corp.test", "ex\ufffdample.corp.test"])
+def test_a_name_that_is_not_a_dns_name_is_invalid_in_words(server: DNSServer, name: str) -> None:
+    answer = resolver(server).query(name, "TXT")
 
     assert answer.failure is DNSFailure.INVALID
     assert answer.explanation.startswith("not a valid DNS name (")

@@ -565,6 +565,20 @@ def test_a_signature_whose_d_and_s_make_no_dns_name_is_permanent_and_asks_nobody
     assert asked == []
 
 
+def test_a_signature_made_with_rsa_sha1_fails_however_well_it_verifies(keys: Keys) -> None:
+    message = signed_message(keys, algorithm=b"rsa-sha1")
+    tags = read_delivered(message).signatures[0]
+
+    with DNSServer(zone(keys)) as dns_server:
+        dns_client = DomainDNS(
+            (dns_server.name_server,), timeout=2.0, deadline_at=time.monotonic() + 10
+        )
+        verdict = verify_signature(message, 0, tags, dns_client)
+
+    assert verdict.result == "fail"
+    assert "rsa-sha1, which verifiers must not accept (RFC 8301 §3.1)" in verdict.reason
+
+
 # -- what the row suggests, whose verdicts it reads ----------------------------------------------
 
 

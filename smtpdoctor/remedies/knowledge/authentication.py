@@ -63,16 +63,17 @@ SECTIONS: tuple[Section, ...] = (
                         "We pass DKIM, the receiver fails it: it fetched another key (a key "
                         "rotated, a DNS change not yet seen everywhere, a DNS view inside your "
                         "network it does not share) — compare dig TXT "
-                        "SELECTOR._domainkey.DOMAIN from outside your network; or it refuses "
-                        "the algorithm: rsa-sha1 (RFC 8301: sign with rsa-sha256) or "
-                        "ed25519-sha256, which many receivers do not verify (sign with RSA as "
+                        "SELECTOR._domainkey.DOMAIN from outside your network; or it does not "
+                        "verify ed25519-sha256, as many receivers do not (sign with RSA as "
                         "well).",
                         "If the row says the Authentication-Results read are not recognisably "
                         "the receiving side's, the verdicts may be an earlier hop's or the "
                         "sender's own: judge by the authserv-id (receiver in the details).",
                         "We fail DKIM, the receiver passes it: the message was changed after "
                         "the receiver checked it (a footer, a rewritten header, a scanner on "
-                        "the mailbox side); the receiver's verdict is the one that counted.",
+                        "the mailbox side) — the receiver's verdict is the one that counted; "
+                        "or it is signed with rsa-sha1, which RFC 8301 forbids and smtpdoctor "
+                        "refuses while some receivers still accept it: sign with rsa-sha256.",
                         "SPF differs: the receiver evaluated another address than the one "
                         "taken from the headers (spf_client_ip_from says which header), or "
                         "--dns-server shows a view of DNS the receiver does not have.",
