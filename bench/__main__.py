@@ -9,6 +9,8 @@
    same Postfix port, at 1, 10 and 50 probes at once.
 6. The soak: ``smtpdoctor serve`` for ``--soak-minutes`` at ``--soak-rate`` probes/s over good,
    failing and hostile targets, with a slowloris alongside.
+7. ``smtpdoctor domain`` beside checkdmarc against one loopback DNS server (127.0.0.153:53)
+   with a delay per question, one domain and a ``--domains`` fleet (skipped without checkdmarc).
 
 All traffic stays on 127.0.0.0/8; every command has a time limit.
 """
@@ -26,6 +28,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.domain import (
+    checkdmarc_available,
+    checkdmarc_venv,
+    checkdmarc_version,
+    fleet_table,
+    measure_fleet,
+    measure_single,
+    single_table,
+)
 from bench.matrix_cost import matrix_available, matrix_table, measure_matrix
 from bench.peer import Peer, aiosmtpd_peer, postfix_available, postfix_peer
 from bench.probe_endpoints import blackbox_version, measure_endpoints
@@ -61,10 +72,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--soak-minutes", type=float, default=30.0)
     parser.add_argument("--soak-rate", type=float, default=20.0, help="probes per second")
     parser.add_argument("--slow-clients", type=int, default=300, help="slowloris connections")
+    parser.add_argument("--domain-delays", default="0,20,50", help="DNS delays in ms")
+    parser.add_argument("--domain-rounds", type=int, default=7)
+    parser.add_argument("--domain-fleet", type=int, default=100, help="domains in the fleet")
+    parser.add_argument("--domain-fleet-delays", default="0,20", help="DNS delays in ms")
     parser.add_argument(
         "--skip",
         default="",
-        help="comma list of: transaction,startup,matrix,scale,endpoints,soak",
+        help="comma list of: transaction,startup,matrix,scale,endpoints,soak,domain",
     )
     parser.add_argument("--out", type=Path, help="also write the tables to this file")
     return parser.parse_args(argv)
@@ -200,6 +215,24 @@ def main(argv: list[str]) -> int:
                         f"Soak: {args.soak_minutes:g} minutes at {args.soak_rate:g} probes/s",
                         soak_table(result),
                     )
+    if "domain" not in skip:
+        if not checkdmarc_available():
+            emit(
+                "Domain audit beside checkdmarc",
+                f"Not measured: checkdmarc is not installed in {checkdmarc_venv()} "
+                "(bench/run.sh installs it; or set $SMTPDOCTOR_BENCH_CHECKDMARC to its venv).",
+            )
+        else:
+            delays = [ms / 1000 for ms in _floats(args.domain_delays)]
+            emit(
+                f"Domain audit beside {checkdmarc_version()}: one domain",
+                single_table(measure_single(delays, args.domain_rounds)),
+            )
+            fleet_delays = [ms / 1000 for ms in _floats(args.domain_fleet_delays)]
+            emit(
+                f"Domain audit beside checkdmarc: {args.domain_fleet} domains",
+                fleet_table(measure_fleet(args.domain_fleet, fleet_delays)),
+            )
     sections.append(
         f"Load average at the end: {os.getloadavg()[0]:.1f}; "
         f"the benchmark took {(time.monotonic() - started) / 60:.1f} minutes."

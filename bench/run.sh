@@ -31,6 +31,15 @@ echo "bench: installing smtpdoctor from this checkout into $RELEASE ..." >&2
 } >"${TMPDIR:-/tmp}/smtpdoctor-bench-pip.log" 2>&1 \
     || { tail -20 "${TMPDIR:-/tmp}/smtpdoctor-bench-pip.log" >&2; exit 1; }
 rm -rf build
+# checkdmarc, the peer of `smtpdoctor domain`, from the package index into a venv of its own.
+CHECKDMARC=${SMTPDOCTOR_BENCH_CHECKDMARC:-${TMPDIR:-/tmp}/smtpdoctor-bench-checkdmarc}
+echo "bench: installing checkdmarc into $CHECKDMARC ..." >&2
+{
+    [ -x "$CHECKDMARC/bin/python" ] || python3 -m venv "$CHECKDMARC"
+    "$CHECKDMARC/bin/python" -m pip install --quiet checkdmarc
+} >"${TMPDIR:-/tmp}/smtpdoctor-bench-checkdmarc-pip.log" 2>&1 \
+    || { tail -20 "${TMPDIR:-/tmp}/smtpdoctor-bench-checkdmarc-pip.log" >&2; exit 1; }
+export SMTPDOCTOR_BENCH_CHECKDMARC="$CHECKDMARC"
 export SMTPDOCTOR_BENCH_BIN="$RELEASE/bin/smtpdoctor"
 # Postfix and Dovecot are installed and started by integration/mailserver.sh, from the bench.
 exec "$PYTHON" -m bench "$@"

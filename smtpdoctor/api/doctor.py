@@ -43,6 +43,7 @@ class Doctor:
         extra_builtins: Sequence[str] = (),
         extra_plugins: Iterable[ModuleType | object] = (),
         trust_stores: TrustStores | None = None,
+        more_check_ids: Callable[[PluginManager], Iterable[str]] | None = None,
     ) -> None:
         """Load the plugins.
 
@@ -53,6 +54,8 @@ class Doctor:
             (``smtpdoctor domain`` adds its domain checks).
         :param extra_plugins: plugin modules or objects to register after all others.
         :param trust_stores: the CA trust stores to use (and share); by default its own.
+        :param more_check_ids: the ids of other kinds of checks the plugins register, which
+            ``--disable`` may name too (the domain checks of ``smtpdoctor domain``).
         :raises PluginLoadError: a plugin cannot be loaded (named, with its file or
             distribution).
         :raises RegistrationError: the checks the plugins register do not form a valid plan.
@@ -66,6 +69,7 @@ class Doctor:
             plugins=selection.plugins,
             disabled=selection.disabled,
             load_entry_points=selection.autoload,
+            more_check_ids=more_check_ids,
         )
         collect_checks(self.manager)  # a bad registration is an error now, not mid-run
         self._renderers: RendererRegistry | None = None

@@ -25,7 +25,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -293,6 +293,7 @@ def make_plugin_manager(
     plugins: Iterable[str] = (),
     disabled: Iterable[str] = (),
     load_entry_points: bool = True,
+    more_check_ids: Callable[[PluginManager], Iterable[str]] | None = None,
 ) -> PluginManager:
     """A fresh, validated :class:`PluginManager` for one run.
 
@@ -304,6 +305,8 @@ def make_plugin_manager(
         a name that is neither is an error, and so is a builtin check module (disable its
         check by id instead).
     :param load_entry_points: whether installed plugins (group ``smtpdoctor``) are loaded.
+    :param more_check_ids: the ids of other kinds of checks the plugins registered, which
+        ``disabled`` may name too (``smtpdoctor domain`` passes its domain checks' ids).
     :raises PluginLoadError: naming the plugin and its file or distribution.
 
     Each run gets its own manager, so nothing registered in one run leaks into the next.
@@ -332,7 +335,8 @@ def make_plugin_manager(
         manager.add(plugin, PluginSource(name, PluginKind.OBJECT, plugin_origin(plugin)))
     manager.check_unknown_hooks()
     if disabled:
-        _refuse_unknown_names(manager, collect_checks(manager), disabled)
+        more = frozenset(more_check_ids(manager)) if more_check_ids is not None else frozenset()
+        _refuse_unknown_names(manager, collect_checks(manager), disabled, more)
     return manager
 
 
@@ -455,10 +459,13 @@ def _module_file(module: ModuleType) -> Path | None:
 
 
 def _refuse_unknown_names(
-    manager: PluginManager, registry: CheckRegistry, disabled: frozenset[str]
+    manager: PluginManager,
+    registry: CheckRegistry,
+    disabled: frozenset[str],
+    more_check_ids: frozenset[str] = frozenset(),
 ) -> None:
     plugins = {source.name for source in (*manager.sources, *manager.blocked)}
-    checks = {entry.check.id for entry in registry.entries}
+    checks = {entry.check.id for entry in registry.entries} | more_check_ids
     unknown = sorted(disabled - plugins - checks)
     if unknown:
         raise PluginLoadError(

@@ -60,6 +60,9 @@ class DomainContext:
     doctor: Doctor
     """The SMTP doctor (plugins loaded once) for probing a server with the ``check``
     pipeline."""
+    disabled: frozenset[str] = frozenset()
+    """What ``--disable`` named: plugin names and check ids (a probe with the ``check``
+    pipeline skips the ones that are its checks)."""
 
     @property
     def domain(self) -> str:

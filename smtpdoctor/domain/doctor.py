@@ -46,6 +46,8 @@ CHECK_CRASHED = "domain.check-crashed"
 UNDECLARED_FINDING = "domain.undeclared-finding"
 #: A check not run because the audit's deadline passed, or a check it needs broke.
 NOT_RUN = "domain.not-run"
+#: A check ``--disable`` named: its row stays, so a report never hides it was turned off.
+DISABLED = "domain.disabled"
 
 _ID = re.compile(r"[a-z][a-z0-9-]*")
 
@@ -86,7 +88,16 @@ class DomainDoctor:
         """
         from smtpdoctor.api.doctor import Doctor
 
-        self.doctor = Doctor(plugins, extra_builtins=builtins, extra_plugins=extra_plugins)
+        selection = plugins or PluginSelection()
+        self.doctor = Doctor(
+            selection,
+            extra_builtins=builtins,
+            extra_plugins=extra_plugins,
+            more_check_ids=lambda manager: (e.check.id for e in collect_domain_checks(manager)),
+        )
+        #: What ``--disable`` named: domain checks keep a SKIP row; the ids of ``check``'s
+        #: own checks are skipped in the port-25 probes (:attr:`DomainContext.disabled`).
+        self.disabled = frozenset(selection.disabled)
         checks = collect_domain_checks(self.doctor.manager)
         builtin_rank = {name: rank for rank, name in enumerate(builtins)}
         #: In section order: the builtins as listed, then the plugins' in pluggy's order.
@@ -132,7 +143,13 @@ class DomainDoctor:
                     check = checks[ready.pop(0)]
                     broken = _broken(check, done)
                     ctx = DomainContext(
-                        request, dns, deadline_at, MappingProxyType(dict(done)), stash, self.doctor
+                        request,
+                        dns,
+                        deadline_at,
+                        MappingProxyType(dict(done)),
+                        stash,
+                        self.doctor,
+                        self.disabled,
                     )
                     running[check.id] = time.monotonic()
                     _start(check, ctx, broken, finished)
@@ -206,8 +223,12 @@ def _overran(
 def _run_one(check: type[DomainCheck], ctx: DomainContext, broken: list[str]) -> SectionResult:
     """One check's section: its rows, or one row saying why it has none."""
     start = time.monotonic()
-    if broken:
+    if check.id in ctx.disabled:
         outcomes: list[Outcome] = [
+            Outcome(Status.SKIP, f"disabled (--disable {check.id})", finding=DISABLED)
+        ]
+    elif broken:
+        outcomes = [
             Outcome(
                 Status.SKIP,
                 f"not run: {', '.join(broken)} broke (a bug, see its row)",

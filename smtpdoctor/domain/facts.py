@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smtpdoctor.core.check import StashKey
+from smtpdoctor.mailauth.dns import DNSFailure
 from smtpdoctor.model.results import Report
 
 
@@ -22,10 +23,19 @@ class Exchanger:
     addresses: tuple[str, ...] = ()
     """Its IPv6 and IPv4 addresses (empty when it has none, or the look-up failed)."""
     failure: str = ""
-    """Why it has no address, in words (empty when it has some)."""
-    addresses_authenticated: bool = False
-    """The resolver set the AD bit on the address answers: DNSSEC vouches for them (DANE
-    applies to this host only then, RFC 7672 §2.2.2)."""
+    """Why it has no address, in words; with addresses, which address question failed
+    (see :attr:`address_failure`), else empty."""
+    address_failure: DNSFailure | None = None
+    """The worst failure of its A and AAAA questions other than "no such records" (a
+    time-out, SERVFAIL …): the look-up failed, so what DNS holds is not known.  ``None`` when
+    both were answered (with records, NXDOMAIN or no records of the type), or when the name
+    does not exist.  It may be set while :attr:`addresses` holds those of the other type."""
+    addresses_authenticated: bool | None = False
+    """The resolver set the AD bit on every answer to the address questions (records or a
+    denial): DNSSEC vouches for them, and DANE applies to this host (RFC 7672 §2.2).
+    ``False`` when some answer lacks it; ``None`` when that is not known — the answers that
+    came were vouched for, but a question failed (:attr:`address_failure`), or the host was
+    not looked up."""
     canonical_name: str = ""
     """The name ``host`` is an alias (CNAME) of, when it is one; empty otherwise."""
 

@@ -233,3 +233,21 @@ def test_a_timeout_that_is_not_a_number_of_seconds_is_refused(
     code, _, err = run(capsys, "domain", "good.test", "--timeout", seconds)
     assert code == 3
     assert "--timeout and --deadline must be positive numbers of seconds" in err
+
+
+def test_disable_turns_a_domain_check_off_and_keeps_its_row(
+    dns_server: DNSServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(capsys, *audit_args(dns_server, "good.test", "-f", "json", "--disable", "dane"))
+    dane = next(s for s in json.loads(out)["sections"] if s["id"] == "dane")
+    assert dane["status"] == "skip"
+    assert dane["rows"][0]["summary"] == "disabled (--disable dane)"
+
+
+def test_disable_refuses_a_name_that_is_neither_plugin_nor_check(
+    dns_server: DNSServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, *audit_args(dns_server, "good.test", "--disable", "dnssec"))
+    assert code == 3
+    assert "cannot disable 'dnssec'" in err
+    assert "mta-sts" in err  # the domain checks are among the names it lists

@@ -31,6 +31,7 @@ from smtpdoctor.domain.facts import (
 )
 from smtpdoctor.domain.tlsa import record_for
 from smtpdoctor.lab.pki import make_pki
+from smtpdoctor.mailauth.dns import DNSFailure
 from smtpdoctor.model.results import CheckResult, Outcome, Report, Status, Target
 from smtpdoctor.model.words import TLSMode
 from smtpdoctor.testing.smtpserver import SMTPTestServer
@@ -276,7 +277,7 @@ def test_servfail_for_the_tlsa_name_of_an_unsigned_mx_host_is_not_bogus(chain: C
 
 
 @pytest.mark.parametrize(
-    "failure", ["A: timed out after 0.3 s", "A: SERVFAIL", "no such name (NXDOMAIN)"]
+    "failure", ["no such name (NXDOMAIN)", "the name exists but has no A or AAAA records"]
 )
 def test_an_mx_host_without_an_address_is_not_judged(chain: Chain, failure: str) -> None:
     homeless = Exchanger(MX, 10, (), failure)
@@ -289,6 +290,29 @@ def test_an_mx_host_without_an_address_is_not_judged(chain: Chain, failure: str)
     assert row.outcome.finding == "dane.no-address"
     assert failure in row.summary
     assert "signed" not in row.summary
+    assert not [question for question in dns_server.questions if question[1] == "TLSA"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "address_failure"),
+    [("A: timed out after 0.3 s", DNSFailure.TIMEOUT), ("A: SERVFAIL", DNSFailure.SERVFAIL)],
+)
+def test_an_mx_host_whose_address_look_up_failed_has_an_unknown_dnssec_status(
+    chain: Chain, failure: str, address_failure: DNSFailure
+) -> None:
+    unknown = Exchanger(MX, 10, (), failure, address_failure, addresses_authenticated=None)
+
+    report, dns_server = run_dane(
+        zone_with(ee_311(chain)), probes=[probe_of(chain.presented)], exchangers=(unknown,)
+    )
+
+    (row,) = rows(report)
+    assert row.outcome.finding == "dane.address-lookup-failed"
+    assert row.status is Status.WARN
+    assert row.summary.startswith(f"{MX}: DNSSEC status unknown: the address look-up failed")
+    assert failure in row.summary
+    assert "not signed" not in row.summary
+    assert row.outcome.details["address_failure"] == address_failure.value
     assert not [question for question in dns_server.questions if question[1] == "TLSA"]
 
 
@@ -308,8 +332,52 @@ def test_with_the_real_mx_check_an_address_question_that_times_out_is_not_taken_
         )
 
     (row,) = rows(report)
+    assert row.outcome.finding == "dane.address-lookup-failed"
+    assert "DNSSEC status unknown: the address look-up failed" in row.summary
+    assert "not signed" not in row.summary
+
+
+DANE_WITH_MX = (
+    "smtpdoctor.domain.checks.mx",
+    "smtpdoctor.domain.checks.smtp",
+    "smtpdoctor.domain.checks.dane",
+)
+
+
+def test_with_the_real_mx_check_a_timed_out_aaaa_beside_signed_a_records_is_not_unsigned(
+    chain: Chain,
+) -> None:
+    with DNSServer(
+        zone_with(ee_311(chain)), authenticated=True, drop_types={(MX, "AAAA")}
+    ) as dns_server:
+        report = audit(
+            dns_server,
+            DOMAIN,
+            builtins=DANE_WITH_MX,
+            smtp=False,
+            timeout=0.3,
+        )
+
+    (row,) = rows(report)
+    assert row.outcome.finding == "dane.address-lookup-failed"
+    assert "DNSSEC status unknown: an address look-up failed (AAAA: " in row.summary
+    assert "though it has 127.0.0.1" in row.summary
+    assert row.outcome.details["address_authenticated"] is None
+
+
+def test_with_the_real_mx_check_a_name_that_does_not_exist_has_no_address(chain: Chain) -> None:
+    zone = f"{DOMAIN}. MX 10 {MX}."
+    with DNSServer(zone, authenticated=True) as dns_server:
+        report = audit(
+            dns_server,
+            DOMAIN,
+            builtins=DANE_WITH_MX,
+            smtp=False,
+        )
+
+    (row,) = rows(report)
     assert row.outcome.finding == "dane.no-address"
-    assert "DNSSEC" not in row.summary
+    assert "no such name (NXDOMAIN)" in row.summary
 
 
 def test_no_tlsa_in_a_signed_zone_is_information_with_the_record_to_publish(

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import dns.message
-import dns.rcode
-import dns.rdatatype
-
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain import DomainCheck, DomainContext, DomainReport, Finding
 from smtpdoctor.domain.checks.mx import MAX_ADDRESSES, MAX_MX_RECORDS
@@ -48,6 +44,7 @@ class ExchangersSeen(DomainCheck):
                     "preferences": tuple(str(e.preference) for e in exchangers),
                     "addresses": tuple(",".join(e.addresses) for e in exchangers),
                     "failures": tuple(e.failure for e in exchangers),
+                    "address_failures": tuple(str(e.address_failure or "") for e in exchangers),
                     "authenticated": tuple(str(e.addresses_authenticated) for e in exchangers),
                     "canonical": tuple(e.canonical_name for e in exchangers),
                 },
@@ -96,6 +93,7 @@ def test_mx_hosts_with_addresses_and_confirmed_reverse_dns_pass_in_one_row() -> 
         "preferences": ("10",),
         "addresses": ("127.0.0.1",),
         "failures": ("",),
+        "address_failures": ("",),
         "authenticated": ("False",),
         "canonical": ("",),
     }
@@ -357,23 +355,129 @@ def test_the_addresses_left_out_of_a_host_with_very_many_are_counted_in_the_row(
     assert f"and 2 more not checked (at most {MAX_ADDRESSES})" in summary
 
 
-class AddressServfailDNS(DNSServer):
-    """The test DNS server, answering every A and AAAA question with SERVFAIL (a broken
-    signature on the address records, say) and the rest as usual."""
-
-    def _answer(self, query: dns.message.Message) -> dns.message.Message | None:
-        if query.question[0].rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-            response = dns.message.make_response(query, recursion_available=True)
-            response.set_rcode(dns.rcode.SERVFAIL)
-            return response
-        return super()._answer(query)
-
-
 def test_without_mx_records_a_failing_address_look_up_is_a_failed_look_up_not_no_mail() -> None:
-    with AddressServfailDNS('example.test. TXT "v=spf1 -all"\n') as dns_server:
+    with DNSServer(
+        'example.test. TXT "v=spf1 -all"\n',
+        servfail_types={("example.test.", "A"), ("example.test.", "AAAA")},
+    ) as dns_server:
         report = audit(dns_server, "example.test", builtins=MX_ONLY)
 
     assert findings(report) == ["mx.lookup-failed"]
     row = mx_section(report).rows[0]
     assert "look-up of its own address (the implicit MX) failed" in row.summary
     assert "SERVFAIL" in row.summary
+
+
+TWO_MX = """
+example.test.            MX   10 mx1.example.test.
+example.test.            MX   20 mx2.example.test.
+mx1.example.test.        A    127.0.0.1
+mx2.example.test.        A    127.0.0.2
+1.0.0.127.in-addr.arpa.  PTR  mx1.example.test.
+2.0.0.127.in-addr.arpa.  PTR  mx2.example.test.
+"""
+ADDRESS_QUESTIONS = [
+    (host, rdtype)
+    for host in ("mx1.example.test.", "mx2.example.test.")
+    for rdtype in ("A", "AAAA")
+]
+
+
+def test_when_every_mx_hosts_address_look_up_fails_the_look_ups_failed_not_no_address() -> None:
+    with DNSServer(TWO_MX, servfail_types=ADDRESS_QUESTIONS) as dns_server:
+        report = audit(dns_server, "example.test", builtins=MX_ONLY, extra_plugins=[SeenPlugin()])
+
+    assert mx_section(report).row("mx.no-address") is None
+    row = mx_section(report).row("mx.lookup-failed")
+    assert row is not None and row.status is Status.FAIL
+    assert "the address look-up failed for 2 MX hosts of 2" in row.summary
+    assert "mx1.example.test: A: " in row.summary and "SERVFAIL" in row.summary
+    assert "whether the domain can receive mail is not known" in row.summary
+    assert "10 mx1.example.test (address look-up failed)" in mx_section(report).rows[0].summary
+    assert stash_of(report)["address_failures"] == ("servfail", "servfail")
+
+
+def test_an_mx_host_whose_address_look_up_fails_is_not_said_to_have_no_address() -> None:
+    with DNSServer(TWO_MX, drop_types=ADDRESS_QUESTIONS[2:]) as dns_server:
+        report = audit(
+            dns_server,
+            "example.test",
+            builtins=MX_ONLY,
+            extra_plugins=[SeenPlugin()],
+            timeout=0.3,
+        )
+
+    assert mx_section(report).row("mx.host-without-address") is None
+    row = mx_section(report).row("mx.host-lookup-failed")
+    assert row is not None and row.status is Status.WARN
+    assert "the address look-up failed for 1 MX host of 2: mx2.example.test: " in row.summary
+    assert "whether it has an address is not known" in row.summary
+    assert stash_of(report)["address_failures"] == ("", "timeout")
+
+
+def test_a_host_with_no_address_and_one_whose_look_up_failed_each_get_their_row() -> None:
+    zone = GOOD + "example.test. MX 20 gone.example.test.\nexample.test. MX 30 mx3.example.test.\n"
+    with DNSServer(zone, servfail={"mx3.example.test."}) as dns_server:
+        report = audit(dns_server, "example.test", builtins=MX_ONLY)
+
+    missing = mx_section(report).row("mx.host-without-address")
+    failed = mx_section(report).row("mx.host-lookup-failed")
+    assert missing is not None and "gone.example.test: no such name (NXDOMAIN)" in missing.summary
+    assert failed is not None and "mx3.example.test" in failed.summary
+    assert "mx3.example.test" not in missing.summary
+
+
+def test_a_timed_out_aaaa_question_beside_signed_a_records_leaves_dnssec_status_unknown() -> None:
+    with DNSServer(
+        GOOD, authenticated=True, drop_types={("mx1.example.test.", "AAAA")}
+    ) as dns_server:
+        report = audit(
+            dns_server,
+            "example.test",
+            builtins=MX_ONLY,
+            extra_plugins=[SeenPlugin()],
+            timeout=0.3,
+        )
+
+    seen = stash_of(report)
+    assert seen["addresses"] == ("127.0.0.1",)
+    assert seen["address_failures"] == ("timeout",)
+    assert seen["authenticated"] == ("None",)
+    assert str(seen["failures"]).startswith("('AAAA: ")
+
+
+def test_a_missing_aaaa_record_denied_with_dnssec_leaves_the_addresses_authenticated() -> None:
+    with DNSServer(GOOD, authenticated=True) as dns_server:
+        report = audit(dns_server, "example.test", builtins=MX_ONLY, extra_plugins=[SeenPlugin()])
+
+    assert stash_of(report)["authenticated"] == ("True",)
+    assert stash_of(report)["address_failures"] == ("",)
+
+
+def test_a_ptr_look_up_that_times_out_is_a_failed_check_not_a_missing_record() -> None:
+    with DNSServer(GOOD, drop={"1.0.0.127.in-addr.arpa."}) as dns_server:
+        report = audit(dns_server, "example.test", builtins=MX_ONLY, timeout=0.3)
+
+    assert mx_section(report).row("mx.ptr-missing") is None
+    assert mx_section(report).row("mx.ok") is None
+    row = mx_section(report).row("mx.ptr-lookup-failed")
+    assert row is not None and row.status is Status.WARN
+    assert row.summary.startswith("could not check the reverse DNS of 1 MX address")
+    assert "mx1.example.test: PTR 1.0.0.127.in-addr.arpa: no answer from" in row.summary
+    assert row.outcome.details["addresses"] == ("127.0.0.1",)
+
+
+def test_a_ptr_name_whose_address_look_up_fails_is_a_failed_check_not_a_mismatch() -> None:
+    zone = """
+    example.test.            MX   10 mx1.example.test.
+    mx1.example.test.        A    127.0.0.1
+    1.0.0.127.in-addr.arpa.  PTR  host.isp.test.
+    host.isp.test.           A    127.0.0.1
+    """
+    with DNSServer(zone, servfail_types={("host.isp.test.", "A")}) as dns_server:
+        report = audit(dns_server, "example.test", builtins=MX_ONLY)
+
+    assert mx_section(report).row("mx.ptr-mismatch") is None
+    row = mx_section(report).row("mx.ptr-lookup-failed")
+    assert row is not None
+    assert "A host.isp.test: " in row.summary and "SERVFAIL" in row.summary

@@ -13,7 +13,15 @@ import pytest
 import trustme
 
 from smtpdoctor.core.hookspecs import hookimpl
-from smtpdoctor.domain import DomainCheck, DomainContext, DomainReport, Finding
+from smtpdoctor.core.plugins import PluginSelection
+from smtpdoctor.domain import (
+    DomainCheck,
+    DomainContext,
+    DomainDoctor,
+    DomainReport,
+    DomainRequest,
+    Finding,
+)
 from smtpdoctor.domain.facts import PROBES
 from smtpdoctor.lab.pki import ThrowawayPKI
 from smtpdoctor.lab.scripted import ConversationServer, Peer
@@ -427,3 +435,92 @@ def test_an_implicit_mx_that_is_a_providers_mail_domain_is_not_probed_in_its_pla
 
     assert findings(report) == ["smtp.not-probed"]
     assert "a provider's mail domain" in smtp_section(report).rows[0].summary
+
+
+def test_when_the_session_stops_before_starttls_the_reason_is_the_step_that_stopped_it(
+    conversation: Callable[[Callable[[Peer], None]], ConversationServer],
+) -> None:
+    def odd_greeting_then_no_ehlo(peer: Peer) -> None:
+        peer.send(b"230 mx1.example.test hello\r\n")  # a warning, and the session goes on
+        while True:
+            verb = peer.read_line().split(" ", 1)[0].upper()
+            if verb == "QUIT":
+                peer.send(b"221 2.0.0 Bye\r\n")
+                peer.close()
+            peer.send(b"502 5.5.1 Command not recognized\r\n")
+
+    server = conversation(odd_greeting_then_no_ehlo)
+
+    report = audit_smtp(server.port)
+
+    assert findings(report) == ["smtp.session-failed"]
+    problem = str(probes_of(report)["certificate_problem"])
+    assert "the probe did not get to STARTTLS (ehlo: " in problem
+    assert "greeting" not in problem
+    assert probes_of(report)["starttls"] == ("None",)
+
+
+def test_an_mx_host_whose_address_look_up_failed_is_not_said_to_have_no_address() -> None:
+    zone = ZONE + "example.test. MX 20 mx2.example.test.\nmx2.example.test. A 127.0.0.2\n"
+    with DNSServer(zone, servfail={"mx2.example.test."}) as dns_server:
+        report = audit(
+            dns_server,
+            "example.test",
+            builtins=CHECKS,
+            extra_plugins=[ProbesPlugin()],
+            smtp_port=free_port(),
+        )
+
+    row = smtp_section(report).rows[-1]
+    assert row.outcome.finding == "smtp.not-probed"
+    assert row.summary.startswith("mx2.example.test not probed: its address look-up failed (")
+    assert "has no address" not in row.summary
+
+
+POSTURE_SEEN = Finding("posture-seen.row", Status.INFO, "The probe's posture row")
+
+
+class PostureSeen(DomainCheck):
+    """Reads the posture row of each probe's pipeline report."""
+
+    id = "posture-seen"
+    title = "Posture in the probes"
+    requires = ("smtp",)
+    findings = (POSTURE_SEEN,)
+
+    def run(self, ctx: DomainContext) -> Iterable[Outcome]:
+        probes = ctx.stash.get(PROBES) or ()
+        rows = [probe.report.result("posture") for probe in probes if probe.report is not None]
+        said = tuple(row.summary if row is not None else "-" for row in rows)
+        return [POSTURE_SEEN.outcome("seen", {"posture": said})]
+
+
+class PostureSeenPlugin:
+    @hookimpl
+    def smtpdoctor_register_domain_checks(self, register: Callable[[type], None]) -> None:
+        register(PostureSeen)
+
+
+def test_a_pipeline_check_disable_names_is_skipped_in_the_probes(
+    mx_server: SMTPTestServer, ca_file: Path
+) -> None:
+    with DNSServer(ZONE) as dns_server:
+        doctor = DomainDoctor(
+            PluginSelection(autoload=False, disabled=frozenset({"posture"})),
+            builtins=CHECKS,
+            extra_plugins=[PostureSeenPlugin()],
+        )
+        report = doctor.run(
+            DomainRequest(
+                "example.test",
+                dns_servers=(dns_server.name_server,),
+                timeout=2.0,
+                smtp_port=mx_server.port,
+                ca_file=ca_file,
+                helo_name="probe.example.test",
+            )
+        )
+
+    row = report.row("posture-seen.row")
+    assert row is not None
+    assert row.outcome.details["posture"] == ("disabled (--disable)",)

@@ -31,6 +31,10 @@ not parse raises dnspython's ``SyntaxError`` when the server is made.
   longer than :data:`MAX_CHAIN` (a loop) gets SERVFAIL;
 * a name in ``drop`` gets no reply at all (the client times out);
 * a name in ``servfail`` gets SERVFAIL;
+* ``drop_types`` and ``servfail_types`` do the same for one record type of a name only,
+  given as ``("name.", "TYPE")`` pairs: ``servfail_types={("mx.corp.test.", "AAAA")}`` fails
+  the AAAA question of ``mx.corp.test`` and answers its A question as usual (a CNAME chain
+  that reaches the name fails the same way for that type);
 * a name in ``truncate`` gets, over UDP, an empty reply with the TC bit set (the client must
   ask again over TCP), and over TCP the full answer; any UDP answer bigger than the client's
   EDNS payload size (512 bytes without EDNS) is truncated the same way;
@@ -95,6 +99,8 @@ class DNSServer:
         *,
         drop: Iterable[str] = (),
         servfail: Iterable[str] = (),
+        drop_types: Iterable[tuple[str, str]] = (),
+        servfail_types: Iterable[tuple[str, str]] = (),
         hold_until: int = 0,
         truncate: Iterable[str] = (),
         authenticated: bool | Iterable[str] = (),
@@ -104,6 +110,8 @@ class DNSServer:
         self._owners = {owner for owner, _ in self._records}
         self._drop = {_absolute(name) for name in drop}
         self._servfail = {_absolute(name) for name in servfail}
+        self._drop_types = {_typed(name, rdtype) for name, rdtype in drop_types}
+        self._servfail_types = {_typed(name, rdtype) for name, rdtype in servfail_types}
         self._truncate = {_absolute(name) for name in truncate}
         self._authenticate_all = authenticated is True
         self._authenticated = (
@@ -312,9 +320,9 @@ class DNSServer:
         owner = question.name
         for _ in range(MAX_CHAIN + 1):
             key = owner.to_text().lower()
-            if key in self._drop:
+            if key in self._drop or (key, question.rdtype) in self._drop_types:
                 return None
-            if key in self._servfail:
+            if key in self._servfail or (key, question.rdtype) in self._servfail_types:
                 return _failed(response, dns.rcode.SERVFAIL)
             if key not in self._owners:
                 return _failed(response, dns.rcode.NXDOMAIN)
@@ -414,6 +422,11 @@ def _strings(tokens: dns.tokenizer.Tokenizer) -> list[dns.tokenizer.Token]:
             raise ValueError(f"a TXT record holds strings, not {token.value!r}")
         found.append(token)
     return found
+
+
+def _typed(name: str, rdtype: str) -> tuple[str, dns.rdatatype.RdataType]:
+    """``("name.", "TYPE")`` as the server keys a name and record type."""
+    return _absolute(name), dns.rdatatype.from_text(rdtype.upper())
 
 
 def _absolute(name: str) -> str:

@@ -301,6 +301,27 @@ def test_a_servfail_name_gets_servfail_over_both_transports(server: DNSServer) -
     assert tcp(server, "broken.corp.test", "A").rcode() == dns.rcode.SERVFAIL
 
 
+def test_a_type_to_fail_gets_servfail_and_the_names_other_types_are_answered() -> None:
+    with DNSServer(ZONE, servfail_types={("mx.corp.test.", "AAAA")}) as server:
+        failed = [udp(server, "mx.corp.test", "AAAA"), tcp(server, "mx.corp.test", "AAAA")]
+        through_alias = udp(server, "www.corp.test", "AAAA")
+        answered = udp(server, "mx.corp.test", "A")
+
+    assert [response.rcode() for response in failed] == [dns.rcode.SERVFAIL] * 2
+    assert through_alias.rcode() == dns.rcode.SERVFAIL
+    assert records(answered) == ["mx.corp.test. 192.0.2.25"]
+
+
+def test_a_type_to_drop_gets_no_reply_and_the_names_other_types_are_answered() -> None:
+    with DNSServer(ZONE, drop_types={("mx.corp.test", "aaaa")}) as server:
+        question = dns.message.make_query("mx.corp.test", "AAAA")
+        with pytest.raises(dns.exception.Timeout):
+            dns.query.udp(question, "127.0.0.1", port=server.port, timeout=0.3)
+        answered = udp(server, "mx.corp.test", "A")
+
+    assert records(answered) == ["mx.corp.test. 192.0.2.25"]
+
+
 def test_a_delayed_name_is_answered_late_but_answered() -> None:
     with DNSServer(ZONE, delay={"mx.corp.test": 0.2}) as server:
         over_udp = udp(server, "mx.corp.test", "A")

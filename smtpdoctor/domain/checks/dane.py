@@ -4,7 +4,9 @@ whether DNSSEC vouches for them, and whether they match the certificate the MX p
 For each exchanger (the ``mx`` check's) it decides as a DANE sender does (RFC 7672 §2.2):
 DANE applies only to a host whose address records DNSSEC vouches for (the ``mx`` check's
 :attr:`~smtpdoctor.domain.facts.Exchanger.addresses_authenticated`, the AD bit of a
-validating resolver); for any other host the TLSA records are only mentioned.  For a signed
+validating resolver); for any other host the TLSA records are only mentioned, and a host
+whose address look-up failed (:attr:`~smtpdoctor.domain.facts.Exchanger.address_failure`)
+has an unknown DNSSEC status and is not judged.  For a signed
 host it asks ``_25._tcp.`` + the CNAME-expanded host name, then the original name (§2.2.2),
 through the audit's one resolver; a SERVFAIL there is a bogus answer.  Records DNSSEC
 vouches for are matched (:mod:`smtpdoctor.domain.tlsa`) against the chain the ``smtp``
@@ -80,6 +82,25 @@ NO_TLSA = Finding(
             "record stays valid.",
         ),
         f"{_RFC7672}#section-3.1",
+    ),
+)
+ADDRESS_LOOKUP_FAILED = Finding(
+    "dane.address-lookup-failed",
+    Status.WARN,
+    "DNSSEC status of an MX host unknown: its address look-up failed",
+    Hint(
+        "Make sure the MX host's name servers answer A and AAAA questions",
+        (
+            "Whether DANE applies to an MX host depends on whether DNSSEC vouches for its "
+            "address records (RFC 7672 §2.2); while a question for them fails (a time-out, "
+            "SERVFAIL …) that is not known, and DANE senders treat the failure as any other "
+            "failed look-up: they skip the host or defer mail to it (RFC 7672 §2.1).",
+            "Ask again (`dig +dnssec A MXHOST` and `dig +dnssec AAAA MXHOST`): a time-out "
+            "seen only from this machine may be local.",
+            "A SERVFAIL from a validating resolver often means broken DNSSEC signatures: "
+            "look at `delv A MXHOST` or DNSViz.",
+        ),
+        f"{_RFC7672}#section-2.1",
     ),
 )
 UNSIGNED_HOST = Finding(
@@ -247,6 +268,7 @@ class Dane(DomainCheck):
     findings = (
         NO_EXCHANGERS,
         NO_ADDRESS,
+        ADDRESS_LOOKUP_FAILED,
         NO_TLSA,
         UNSIGNED_HOST,
         UNSIGNED_TLSA,
@@ -300,7 +322,7 @@ def _judge(ctx: DomainContext, exchanger: Exchanger, probe: ExchangerProbe | Non
     }
     if exchanger.canonical_name:
         details["canonical_name"] = exchanger.canonical_name
-    if not exchanger.addresses:
+    if not exchanger.addresses and exchanger.address_failure is None:
         return _HostVerdict(
             (
                 NO_ADDRESS.outcome(
@@ -310,6 +332,8 @@ def _judge(ctx: DomainContext, exchanger: Exchanger, probe: ExchangerProbe | Non
                 ),
             )
         )
+    if exchanger.address_failure is not None or exchanger.addresses_authenticated is None:
+        return _HostVerdict((_status_unknown(exchanger, details),))
     if not exchanger.addresses_authenticated:
         return _HostVerdict((_unsigned_host(ctx, exchanger, probe, details),))
     tlsa, asked = _find_tlsa(ctx, exchanger)
@@ -357,6 +381,35 @@ def _judge(ctx: DomainContext, exchanger: Exchanger, probe: ExchangerProbe | Non
             )
         )
     return _signed_records(ctx, exchanger, tlsa, records, probe, details)
+
+
+def _status_unknown(exchanger: Exchanger, details: dict[str, DetailValue]) -> Outcome:
+    """The row for an MX host whose address look-up failed (wholly, or for one type), or
+    was not made: whether DNSSEC vouches for its addresses is not known, so neither is
+    whether DANE applies."""
+    host = exchanger.host
+    if exchanger.address_failure is None:
+        why = exchanger.failure or "its addresses were not looked up"
+        return ADDRESS_LOOKUP_FAILED.outcome(
+            f"{host}: DNSSEC status unknown ({why}): whether DANE applies was not looked at",
+            details,
+        )
+    details = {**details, "address_failure": exchanger.address_failure.value}
+    if exchanger.addresses:
+        return ADDRESS_LOOKUP_FAILED.outcome(
+            f"{host}: DNSSEC status unknown: an address look-up failed "
+            f"({exchanger.failure or exchanger.address_failure.value}), though it has "
+            f"{', '.join(exchanger.addresses)}; whether DNSSEC vouches for all its address "
+            "records, and so whether DANE applies, is not known — its TLSA records were not "
+            "looked at",
+            details,
+        )
+    return ADDRESS_LOOKUP_FAILED.outcome(
+        f"{host}: DNSSEC status unknown: the address look-up failed "
+        f"({exchanger.failure or exchanger.address_failure.value}): whether it has an "
+        "address, and whether DANE applies, is not known",
+        details,
+    )
 
 
 def _find_tlsa(ctx: DomainContext, exchanger: Exchanger) -> tuple[Answer, tuple[str, ...]]:

@@ -44,6 +44,17 @@ MAX_ADDRESSES = 16
 #: The most PTR names of one address checked for pointing back to it.
 MAX_PTR_NAMES = 4
 
+#: The answers that say there is no such record (as opposed to a failed question).
+_NOTHING = frozenset({DNSFailure.NXDOMAIN, DNSFailure.NO_ANSWER})
+#: The failures of a question, the worst first.
+_WORST_FIRST = (
+    DNSFailure.SERVFAIL,
+    DNSFailure.TIMEOUT,
+    DNSFailure.ERROR,
+    DNSFailure.NO_RESOLVER,
+    DNSFailure.INVALID,
+)
+
 _RFC5321_MX = "https://www.rfc-editor.org/rfc/rfc5321#section-5.1"
 _RFC7505 = "https://www.rfc-editor.org/rfc/rfc7505"
 _RFC2181_ALIAS = "https://www.rfc-editor.org/rfc/rfc2181#section-10.3"
@@ -142,13 +153,17 @@ DOMAIN_MISSING = Finding(
 LOOKUP_FAILED = Finding(
     "mx.lookup-failed",
     Status.FAIL,
-    "The MX records could not be looked up",
+    "The MX records, or the addresses of every MX host, could not be looked up",
     Hint(
-        "Make the domain's DNS servers answer MX questions",
+        "Make the DNS servers answer MX questions for the domain and A/AAAA for its MX hosts",
         (
-            "Senders retry for a while, then bounce the mail, while the MX look-up fails.",
-            "Ask each authoritative server: `dig +norecurse MX example.com @ns1.example.com`.",
+            "Senders retry for a while, then bounce the mail, while the look-ups fail.",
+            "Ask each authoritative server: `dig +norecurse MX example.com @ns1.example.com`, "
+            "and `dig +norecurse A mx1.example.com @ns1.example.com` (and AAAA) for each MX "
+            "host.",
             "A SERVFAIL often means broken DNSSEC: look at https://dnsviz.net/.",
+            "A time-out seen only from this machine may be local: ask again, or another "
+            "resolver (--dns-server).",
         ),
     ),
 )
@@ -209,6 +224,23 @@ HOST_WITHOUT_ADDRESS = Finding(
         _RFC5321_MX,
     ),
 )
+HOST_LOOKUP_FAILED = Finding(
+    "mx.host-lookup-failed",
+    Status.WARN,
+    "The address look-up of some MX hosts failed",
+    Hint(
+        "Make the MX hosts' DNS servers answer A and AAAA questions",
+        (
+            "Whether these MX hosts have an address is not known: DNS did not answer (a "
+            "time-out, SERVFAIL …).  Senders meeting the same failure skip the host or "
+            "delay mail while they retry it.",
+            "Ask the MX host's authoritative servers: `dig +norecurse A mx2.example.com "
+            "@ns1.example.com` (and AAAA).",
+            "A SERVFAIL often means broken DNSSEC: look at https://dnsviz.net/.",
+        ),
+        _RFC5321_MX,
+    ),
+)
 PTR_MISSING = Finding(
     "mx.ptr-missing",
     Status.WARN,
@@ -242,6 +274,24 @@ PTR_MISMATCH = Finding(
         _GMAIL_SENDERS,
     ),
 )
+PTR_LOOKUP_FAILED = Finding(
+    "mx.ptr-lookup-failed",
+    Status.WARN,
+    "Could not check the reverse DNS of an MX address: a look-up failed",
+    Hint(
+        "Ask again; if the look-up keeps failing, ask whoever runs the reverse zone to fix it",
+        (
+            "The PTR look-up of the address, or the A/AAAA look-up of its PTR name, got no "
+            "answer (a time-out, SERVFAIL …): whether the address has forward-confirmed "
+            "reverse DNS is not known.",
+            "Ask yourself: `dig -x 192.0.2.1`, then `dig A <the PTR name>`.  A time-out "
+            "seen only from this machine may be local.",
+            "Receivers that meet the same failure treat the sending address as having no "
+            "reverse DNS; Gmail and Yahoo require FCrDNS of every sending address.",
+        ),
+        _GMAIL_SENDERS,
+    ),
+)
 NOT_ALL_RESOLVED = Finding(
     "mx.not-all-resolved",
     Status.INFO,
@@ -264,18 +314,26 @@ class HostLookup:
     total_addresses: int = 0
     """How many addresses DNS gave (more than :attr:`addresses` holds when cut)."""
     failure: str = ""
-    """Why it has no address, in words."""
-    uncertain: bool = False
-    """It has no address because DNS did not answer (time-out, SERVFAIL …), not because
-    there is none."""
+    """Why it has no address, in words; with addresses, which address question failed."""
+    address_failure: DNSFailure | None = None
+    """The worst failure of the A and AAAA questions other than "no such records" (see
+    :attr:`~smtpdoctor.domain.facts.Exchanger.address_failure`)."""
     alias: str = ""
     """The canonical name when the host is an alias (CNAME), else empty."""
-    authenticated: bool = False
-    """DNSSEC vouches for both address answers (the resolver set the AD bit on each)."""
+    authenticated: bool | None = False
+    """DNSSEC vouches for every address answer (see
+    :attr:`~smtpdoctor.domain.facts.Exchanger.addresses_authenticated`)."""
+
+    @property
+    def uncertain(self) -> bool:
+        """It has no address because DNS did not answer (time-out, SERVFAIL …), not because
+        there is none."""
+        return not self.addresses and self.address_failure is not None
 
     def describe(self) -> str:
         """``10 mx1.example.com (192.0.2.1)``; says how many addresses were left out."""
-        return f"{self.preference} {self.host} ({self.address_list() or 'no address'})"
+        missing = "address look-up failed" if self.uncertain else "no address"
+        return f"{self.preference} {self.host} ({self.address_list() or missing})"
 
     def address_list(self) -> str:
         """The addresses kept, and how many more DNS gave (not checked, not probed)."""
@@ -303,8 +361,10 @@ class MX(DomainCheck):
         ALIAS,
         NO_ADDRESS,
         HOST_WITHOUT_ADDRESS,
+        HOST_LOOKUP_FAILED,
         PTR_MISSING,
         PTR_MISMATCH,
+        PTR_LOOKUP_FAILED,
         NOT_ALL_RESOLVED,
     )
 
@@ -394,7 +454,7 @@ def _with_records(ctx: DomainContext, answer: Answer) -> list[Outcome]:
     ]
     unresolved = [lookup for lookup in lookups if not lookup.addresses]
     if unresolved:
-        rows.append(_unresolved_row(unresolved, len(lookups), not_looked_up))
+        rows += _unresolved_rows(unresolved, len(lookups), not_looked_up)
     reverse = _reverse_all(ctx.dns, lookups)
     rows += _reverse_rows(reverse)
     if later:
@@ -416,7 +476,12 @@ def _with_records(ctx: DomainContext, answer: Answer) -> list[Outcome]:
     ctx.stash[EXCHANGERS] = (
         *_exchangers(chosen, lookups),
         *(
-            Exchanger(host, preference, failure="not looked up (beyond --max-mx)")
+            Exchanger(
+                host,
+                preference,
+                failure="not looked up (beyond --max-mx)",
+                addresses_authenticated=None,
+            )
             for preference, host in later
         ),
     )
@@ -453,24 +518,69 @@ def _root_target(
     )
 
 
-def _unresolved_row(
+def _unresolved_rows(
     unresolved: Sequence[HostLookup], looked_up: int, not_looked_up: Sequence[str]
-) -> Outcome:
-    """The MX hosts without an address: FAIL (the domain cannot receive mail) only when
-    every MX host was looked up and none has one."""
-    said = f"{plural(len(unresolved), 'MX host')} of {looked_up} without an address: " + "; ".join(
-        f"{lookup.host}: {lookup.failure}" for lookup in unresolved
-    )
-    details: dict[str, DetailValue] = {"hosts": tuple(lookup.host for lookup in unresolved)}
-    if len(unresolved) < looked_up:
-        return HOST_WITHOUT_ADDRESS.outcome(said, details)
-    if not_looked_up:
-        return HOST_WITHOUT_ADDRESS.outcome(
-            f"{said}; {plural(len(not_looked_up), 'other MX host')} not looked up "
-            f"({', '.join(not_looked_up)}): whether any can receive mail is not known",
-            {**details, "not_looked_up": tuple(not_looked_up)},
+) -> list[Outcome]:
+    """The MX hosts without an address, those that have none apart from those whose look-up
+    failed.  FAIL only when every MX host was looked up and none has an address: that the
+    domain cannot receive mail (all have none), or that nothing is known (some look-ups
+    failed)."""
+    missing = [lookup for lookup in unresolved if not lookup.uncertain]
+    failed = [lookup for lookup in unresolved if lookup.uncertain]
+    if len(unresolved) == looked_up and not not_looked_up:
+        if not failed:
+            return [NO_ADDRESS.outcome(_without_address(missing, looked_up), _hosts(missing))]
+        return [
+            LOOKUP_FAILED.outcome(
+                f"{_failed_lookups(failed, looked_up)}"
+                + (f"; {_without_address(missing, looked_up)}" if missing else "")
+                + ": no MX host is known to have an address, so whether the domain can "
+                "receive mail is not known",
+                {**_hosts(unresolved), "lookup_failed": _hosts(failed)["hosts"]},
+            )
+        ]
+    rest = ""
+    extra: dict[str, DetailValue] = {}
+    if len(unresolved) == looked_up:
+        rest = (
+            f"; {plural(len(not_looked_up), 'other MX host')} not looked up "
+            f"({', '.join(not_looked_up)}): whether any can receive mail is not known"
         )
-    return NO_ADDRESS.outcome(said, details)
+        extra = {"not_looked_up": tuple(not_looked_up)}
+    rows = []
+    if missing:
+        rows.append(
+            HOST_WITHOUT_ADDRESS.outcome(
+                _without_address(missing, looked_up) + rest, {**_hosts(missing), **extra}
+            )
+        )
+        rest, extra = "", {}
+    if failed:
+        rows.append(
+            HOST_LOOKUP_FAILED.outcome(
+                f"{_failed_lookups(failed, looked_up)}: whether "
+                f"{'it has' if len(failed) == 1 else 'they have'} an address is not known{rest}",
+                {**_hosts(failed), **extra},
+            )
+        )
+    return rows
+
+
+def _without_address(missing: Sequence[HostLookup], looked_up: int) -> str:
+    return f"{plural(len(missing), 'MX host')} of {looked_up} without an address: " + "; ".join(
+        f"{lookup.host}: {lookup.failure}" for lookup in missing
+    )
+
+
+def _failed_lookups(failed: Sequence[HostLookup], looked_up: int) -> str:
+    return (
+        f"the address look-up failed for {plural(len(failed), 'MX host')} of {looked_up}: "
+        + "; ".join(f"{lookup.host}: {lookup.failure}" for lookup in failed)
+    )
+
+
+def _hosts(lookups: Sequence[HostLookup]) -> dict[str, DetailValue]:
+    return {"hosts": tuple(lookup.host for lookup in lookups)}
 
 
 def _summary(
@@ -522,6 +632,7 @@ def _exchanger(lookup: HostLookup) -> Exchanger:
         lookup.preference,
         lookup.addresses,
         lookup.failure,
+        address_failure=lookup.address_failure,
         addresses_authenticated=lookup.authenticated,
         canonical_name=lookup.alias,
     )
@@ -578,27 +689,46 @@ def _resolve(dns_: DNSQuestions, host: str, preference: int, *, aliases: bool = 
         ),
         _cname_target(answers[2]) if aliases else "",
     )
-    authenticated = six.authenticated and four.authenticated
+    troubled = [a for a in (four, six) if a.failure is not None and a.failure not in _NOTHING]
+    exists = DNSFailure.NXDOMAIN not in (six.failure, four.failure)
+    address_failure = _worst(troubled) if exists else None
+    authenticated = _authenticated((six, four))
     if found:
         return HostLookup(
             host,
             preference,
             found[:MAX_ADDRESSES],
             len(found),
+            "; ".join(f"{a.rdtype}: {a.explanation}" for a in troubled) if exists else "",
+            address_failure=address_failure,
             alias=alias,
             authenticated=authenticated,
         )
-    troubled = [
-        a for a in (four, six) if a.failure not in (None, DNSFailure.NO_ANSWER, DNSFailure.NXDOMAIN)
-    ]
     return HostLookup(
         host,
         preference,
         failure=_no_address(six, four, troubled),
-        uncertain=bool(troubled) and DNSFailure.NXDOMAIN not in (six.failure, four.failure),
+        address_failure=address_failure,
         alias=alias,
         authenticated=authenticated,
     )
+
+
+def _worst(troubled: Sequence[Answer]) -> DNSFailure | None:
+    """The failure that says most about the DNS: a SERVFAIL (broken DNSSEC, say) before a
+    time-out before the rest."""
+    failures = {answer.failure for answer in troubled}
+    return next((failure for failure in _WORST_FIRST if failure in failures), None)
+
+
+def _authenticated(answers: Sequence[Answer]) -> bool | None:
+    """DNSSEC vouches for every answer (records or a denial, RFC 7672 §2.2): ``False`` as
+    soon as one answer came without the AD bit, ``None`` when the answers that came had it
+    but a question failed."""
+    came = [answer for answer in answers if answer.failure is None or answer.failure in _NOTHING]
+    if not all(answer.authenticated for answer in came):
+        return False
+    return True if len(came) == len(answers) else None
 
 
 def _texts(answer: Answer) -> list[str]:
@@ -641,8 +771,10 @@ def _reverse_all(dns_: DNSQuestions, lookups: Sequence[HostLookup]) -> list[tupl
 
 def _reverse_rows(reverse: Sequence[tuple[str, FCrDNS]]) -> list[Outcome]:
     rows = []
-    missing = [(host, item) for host, item in reverse if not item.names]
-    mismatched = [(host, item) for host, item in reverse if item.names and not item.confirmed]
+    unconfirmed = [(host, item) for host, item in reverse if not item.confirmed]
+    failed = [(host, item) for host, item in unconfirmed if item.uncertain]
+    missing = [(host, item) for host, item in unconfirmed if not item.uncertain and not item.names]
+    mismatched = [(host, item) for host, item in unconfirmed if not item.uncertain and item.names]
     if missing:
         rows.append(
             PTR_MISSING.outcome(
@@ -660,6 +792,15 @@ def _reverse_rows(reverse: Sequence[tuple[str, FCrDNS]]) -> list[Outcome]:
                     "addresses": tuple(item.address for _, item in mismatched),
                     "ptr": tuple(name for _, item in mismatched for name in item.ptr_names),
                 },
+            )
+        )
+    if failed:
+        rows.append(
+            PTR_LOOKUP_FAILED.outcome(
+                f"could not check the reverse DNS of {plural(len(failed), 'MX address')}, a "
+                "look-up failed: "
+                + "; ".join(f"{host}: {', '.join(item.evidence())}" for host, item in failed),
+                {"addresses": tuple(item.address for _, item in failed)},
             )
         )
     return rows

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 from smtpdoctor.checks.tcp import CLOUD_BLOCKED, CONNECT_FINDINGS, TIMEOUT_ON_BLOCKED_PORT
 from smtpdoctor.core.hookspecs import hookimpl
+from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
 from smtpdoctor.domain.facts import EXCHANGERS, PROBES, Exchanger, ExchangerProbe
 from smtpdoctor.domain.injection import (
@@ -323,6 +324,8 @@ _CONNECT_TIMEOUTS = frozenset({CONNECT_FINDINGS["timeout"], TIMEOUT_ON_BLOCKED_P
 )
 #: The ``tls`` check's findings for STARTTLS not offered at all.
 _NO_STARTTLS_FINDINGS = frozenset({"tls.starttls-not-offered", "tls.starttls-masked"})
+#: The statuses of a pipeline row that ends the session (a WARN lets it go on).
+_STOPPING = frozenset({Status.FAIL, Status.ERROR})
 #: The pipeline rows this check sums up itself; the others' problems are passed on.
 _SUMMED_UP = frozenset({"tcp", "greeting", "ehlo", "tls", "certificate"})
 
@@ -405,7 +408,12 @@ def _probe(ctx: DomainContext, exchanger: Exchanger) -> _Probed:
     probe when STARTTLS worked, then — only when that probe got no certificate chain — a
     clean STARTTLS handshake for it: at most three connections, each bounded."""
     if not exchanger.addresses:
-        why = f"it has no address ({exchanger.failure or 'see the MX section'})"
+        said = exchanger.failure or "see the MX section"
+        why = (
+            f"its address look-up failed ({said})"
+            if exchanger.address_failure is not None
+            else f"it has no address ({said})"
+        )
         return _Probed(exchanger, ExchangerProbe(exchanger.host, None, not_probed=why))
     request = ctx.request
     remaining = ctx.remaining()
@@ -429,6 +437,8 @@ def _probe(ctx: DomainContext, exchanger: Exchanger) -> _Probed:
                 cert_warn_days=request.cert_warn_days,
                 cert_crit_days=request.cert_crit_days,
                 environment_root=None,
+                # the plugins are the audit's, loaded once; what --disable named applies
+                plugins=PluginSelection(disabled=ctx.disabled),
             )
         )
     except ConfigError as exc:
@@ -490,7 +500,7 @@ def _verdict(report: Report) -> tuple[bool | None, bool | None, str]:
     name matches — a certificate that expires soon or has a weak key is still valid."""
     tls = report.result("tls")
     if tls is None or tls.status in (Status.SKIP, Status.ERROR):
-        stopped = next((row for row in report.results if row.status.is_problem), None)
+        stopped = next((row for row in report.results if row.status in _STOPPING), None)
         reason = f"{stopped.check_id}: {stopped.summary}" if stopped else "STARTTLS not tried"
         return None, None, f"the probe did not get to STARTTLS ({reason})"
     if "version" not in tls.outcome.details:  # no handshake
