@@ -3,7 +3,10 @@ DMARC checked here — and set that beside the receiving side's own ``Authentica
 
 Opt-in with ``--verify-imap``; runs after ``delivery`` found the message.  One row: PASS when
 DKIM, SPF and DMARC all pass and the receiver agrees; FAIL when DMARC fails under a
-quarantine or reject policy (WARN under ``p=none``); WARN when the two sides disagree, when
+quarantine or reject policy (WARN under ``p=none``), saying which of three failures it is —
+nothing aligned with From, an aligned signature that did not verify, an aligned SPF domain
+that did not pass — unless the receiving side passed DMARC: its verdict is the one that
+counted, and the disagreement is the finding (WARN); WARN when the two sides disagree, when
 the message is not signed or no signature verifies, when SPF does not pass, when the From
 domain has no usable DMARC record, or when DNS failed; INFO when the message could not be
 verified here (not fetched whole, or signed with Ed25519 and PyNaCl missing).  The work is
@@ -23,10 +26,14 @@ from smtpdoctor.model.results import DetailValue, Outcome, Status
 from smtpdoctor.settings.config import RunConfig
 
 if TYPE_CHECKING:  # dkimpy, dnspython and the email parser load only when a run verifies
-    from smtpdoctor.delivery.authentication import Evaluation
+    from smtpdoctor.delivery.authentication import Disagreement, Evaluation
 
-#: No DKIM or SPF pass is aligned with the From domain.
+#: DMARC fails: no DKIM signature and not the SPF domain is aligned with the From domain.
 DMARC_FAIL = "authentication.dmarc-fail"
+#: DMARC fails: a DKIM signature aligned with the From domain did not verify.
+DMARC_ALIGNED_DKIM_FAIL = "authentication.dmarc-aligned-dkim-fail"
+#: DMARC fails: no signature is aligned, and SPF, whose domain is, did not pass.
+DMARC_ALIGNED_SPF_FAIL = "authentication.dmarc-aligned-spf-fail"
 #: smtpdoctor and the receiver's Authentication-Results differ on a method.
 DISAGREES = "authentication.disagrees"
 #: A key, SPF or DMARC look-up failed (timeout, SERVFAIL): ``temperror``.
@@ -52,6 +59,8 @@ class Authentication(Check):
     requires = ("delivery",)
     findings = (
         DMARC_FAIL,
+        DMARC_ALIGNED_DKIM_FAIL,
+        DMARC_ALIGNED_SPF_FAIL,
         DISAGREES,
         DNS_FAILED,
         DKIM_MISSING,
@@ -97,12 +106,27 @@ class Authentication(Check):
 
 def _verdict(evaluation: Evaluation, details: dict[str, DetailValue]) -> Outcome:
     """The row: the most important thing found, then both sides' verdicts."""
-    from smtpdoctor.delivery.authentication import METHODS
+    from smtpdoctor.delivery.authentication import METHODS, DMARCFailure
 
     sides = f"smtpdoctor: {evaluation.line()}; {_receiver_line(evaluation)}"
     dmarc = evaluation.dmarc
     signatures = evaluation.signatures
     domain = dmarc.from_domain or evaluation.spf.domain
+    if dmarc.result == "fail" and _receiver_passed_dmarc(evaluation):
+        others = [d for d in evaluation.disagreements if d.method != "dmarc"]
+        why = (
+            f" — where the two sides differ: {'; '.join(_said(d) for d in others)}"
+            if others
+            else " — the receiver recorded no DKIM or SPF verdict that differs from ours: it "
+            "may have checked the message before it was changed, or judge alignment otherwise"
+        )
+        return Outcome(
+            Status.WARN,
+            f"the receiver passed DMARC for {domain}, and its verdict is the one that counted; "
+            f"smtpdoctor fails it because {dmarc.explanation}{why}. {sides}",
+            details=details,
+            finding=DISAGREES,
+        )
     if dmarc.result == "fail":
         status = Status.FAIL if dmarc.enforced else Status.WARN
         effect = (
@@ -110,14 +134,19 @@ def _verdict(evaluation: Evaluation, details: dict[str, DetailValue]) -> Outcome
             if dmarc.enforced
             else "receivers take no action under p=none, but report it"
         )
+        finding = {
+            DMARCFailure.ALIGNED_DKIM_FAILED: DMARC_ALIGNED_DKIM_FAIL,
+            DMARCFailure.ALIGNED_SPF_FAILED: DMARC_ALIGNED_SPF_FAIL,
+        }.get(dmarc.failure or DMARCFailure.NOT_ALIGNED, DMARC_FAIL)
         return Outcome(
             status,
-            f"DMARC fails for {domain} (p={dmarc.policy}: {effect}): {dmarc.explanation}. {sides}",
+            f"DMARC fails for {domain} (p={dmarc.policy}: {effect}): {dmarc.explanation}"
+            f"{_key_command(evaluation) if finding == DMARC_ALIGNED_DKIM_FAIL else ''}. {sides}",
             details=details,
-            finding=DMARC_FAIL,
+            finding=finding,
         )
     if evaluation.disagreements:
-        said = "; ".join(f"{d} ({d.likely_cause}?)" for d in evaluation.disagreements)
+        said = "; ".join(_said(d) for d in evaluation.disagreements)
         return Outcome(
             Status.WARN,
             f"smtpdoctor and the receiver disagree — {said}. {sides}",
@@ -192,12 +221,32 @@ def _verdict(evaluation: Evaluation, details: dict[str, DetailValue]) -> Outcome
     )
 
 
+def _receiver_passed_dmarc(evaluation: Evaluation) -> bool:
+    """Whether the receiving side — recognisably it — recorded ``dmarc=pass``."""
+    receiver = evaluation.headers.receiver
+    return (
+        receiver is not None
+        and evaluation.headers.receiver_recognised
+        and receiver.verdict("dmarc") == "pass"
+    )
+
+
+def _said(disagreement: Disagreement) -> str:
+    """A disagreement and its cause: the likely one, with a question mark, or the one the
+    message shows (a body hash that no longer matches)."""
+    doubt = "" if disagreement.body_changed else "?"
+    return f"{disagreement} ({disagreement.likely_cause}{doubt})"
+
+
 def _key_command(evaluation: Evaluation) -> str:
     """`` — check the key with: smtpdoctor domain D --dkim-selector S`` for the first
-    signature whose ``d=`` and ``s=`` are a valid domain and selector; empty for none."""
+    signature that did not pass whose ``d=`` and ``s=`` are a valid domain and selector; empty
+    for none."""
     from smtpdoctor.delivery.authentication import key_to_check
 
     for verdict in evaluation.signatures:
+        if verdict.result == "pass":
+            continue
         target = key_to_check(verdict.tags)
         if target is not None:
             domain, selector = target
@@ -254,6 +303,7 @@ def _details(evaluation: Evaluation) -> dict[str, DetailValue]:
         "dmarc_record": dmarc.record or None,
         "dmarc_aligned_by": dmarc.aligned_by,
         "dmarc_explanation": dmarc.explanation,
+        "dmarc_failure": str(dmarc.failure) if dmarc.failure else None,
         "receiver": receiver.authserv_id if receiver else None,
         "receiver_recognised": evaluation.headers.receiver_recognised,
         "receiver_dkim": receiver.verdict("dkim") if receiver else None,

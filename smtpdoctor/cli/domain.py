@@ -23,6 +23,7 @@ from smtpdoctor.cli.options import (
     SourceAddressOption,
     TimeoutOption,
 )
+from smtpdoctor.domain.request import DEFAULT_DEADLINE
 from smtpdoctor.model.words import ExitCode
 
 #: The options of the audit itself.
@@ -101,7 +102,7 @@ def domain(
             min=0.1,
             rich_help_panel=CONNECTION,
         ),
-    ] = 120.0,
+    ] = DEFAULT_DEADLINE,
     ca_file: CAFileOption = None,
     helo_name: HeloNameOption = None,
     ipv4: IPv4Option = False,

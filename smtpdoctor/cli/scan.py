@@ -212,6 +212,8 @@ def scan(
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")
     selection = plugin_selection(plugin, disable)
     if domains:
+        from smtpdoctor.domain.request import DEFAULT_DEADLINE
+
         server_only = {
             "port": "--port",
             "tls": "--tls",
@@ -229,16 +231,17 @@ def scan(
         given = [name for name, was_given in refused.items() if was_given]
         if given:
             fail_usage(
-                f"{', '.join(given)} cannot be used with --domains: a domain audit probes "
-                "each MX on port 25 with STARTTLS, directly, verifying certificates, one "
-                "connection per MX"
+                f"{', '.join(given)} cannot be used with --domains: they shape a scan of "
+                "servers (a domain audit probes each MX on port 25 with STARTTLS, directly, "
+                "verifying certificates; it has no plugin options, shards or retries)"
             )
         _scan_domains(
             targets_file,
             _DomainScanSettings(
                 dns_servers=tuple(dns_server or ()),
                 timeout=timeout,
-                deadline=deadline,
+                # a domain audit's own default unless --deadline was given
+                deadline=deadline if _given(ctx, "deadline") else DEFAULT_DEADLINE,
                 smtp=not no_smtp,
                 helo_name=helo_name,
                 ca_file=ca_file,
@@ -401,6 +404,7 @@ def _scan_domains(
         skipped,
         domain_list.bad_lines,
         Shard(),
+        noun="domain",
     )
     typer.echo(wrapped(summary, terminal_width(), indent="  "), err=output is None)
     raise typer.Exit(int(tally.exit_code_with(unreadable_lines=len(domain_list.bad_lines))))
@@ -541,25 +545,28 @@ def _summary(
     skipped: int,
     bad_lines: tuple[BadLine, ...],
     shard: Shard,
+    *,
+    noun: str = "target",
 ) -> str:
     from tabulate import tabulate
 
     rows = [[code.name.lower(), count] for code, count in tally.by_status.items()]
-    rows.append(["throttled (gave up)", tally.throttled])
-    rows.append(["retried", tally.retried])
-    lines = [tabulate(rows, headers=["Targets", "Count"], tablefmt="simple")]
+    if noun == "target":  # a server scan's politeness; a domain audit is not throttled
+        rows.append(["throttled (gave up)", tally.throttled])
+        rows.append(["retried", tally.retried])
+    heading = f"{noun.capitalize()}s"
+    lines = [tabulate(rows, headers=[heading, "Count"], tablefmt="simple")]
     top = tally.top_findings()
     if top:
-        lines += ["", tabulate(top, headers=["Finding", "Targets"], tablefmt="simple")]
+        lines += ["", tabulate(top, headers=["Finding", heading], tablefmt="simple")]
     rate = tally.total / elapsed if elapsed > 0 else 0.0
     notes = [
-        f"{plural(tally.total, 'target')} in {elapsed:.2f} s ({rate:.1f}/s, "
-        f"concurrency {concurrency})"
+        f"{plural(tally.total, noun)} in {elapsed:.2f} s ({rate:.1f}/s, concurrency {concurrency})"
     ]
     if skipped:
-        notes.append(f"{plural(skipped, 'target')} already in the output skipped (--resume)")
+        notes.append(f"{plural(skipped, noun)} already in the output skipped (--resume)")
     if bad_lines:
-        notes.append(f"{plural(len(bad_lines), 'line')} could not be read as a target (see above)")
+        notes.append(f"{plural(len(bad_lines), 'line')} could not be read as a {noun} (see above)")
     if shard.count > 1:
         notes.append(f"shard {shard.index}/{shard.count}")
     return "\n".join([*lines, "", "; ".join(notes)])

@@ -14,7 +14,9 @@ Given the message as it came out of the mailbox, :func:`evaluate`
 * evaluates SPF (RFC 7208 ``check_host``, :mod:`smtpdoctor.mailauth.spf`) for the address the
   receiving side recorded as the client, with the run's envelope sender;
 * evaluates DMARC (RFC 7489, :mod:`smtpdoctor.mailauth.dmarc`) for the From domain: it passes
-  when a DKIM pass or an SPF pass is aligned with it;
+  when a DKIM pass or an SPF pass is aligned with it, and a failure says which of three it is
+  (:class:`DMARCFailure`): nothing aligned, an aligned signature that did not verify, or an
+  aligned SPF domain that did not pass;
 * compares the three verdicts with the receiver's ``Authentication-Results`` (the topmost
   whose authserv-id is of the receiving side, see :func:`~.authresults.read_delivered`;
   :func:`compare`): the two sides disagree when exactly one of them says ``pass``.
@@ -26,6 +28,7 @@ No verdict is ever an exception: what could not be checked is a ``temperror`` or
 from __future__ import annotations
 
 import base64
+import enum
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -41,11 +44,14 @@ from smtpdoctor.delivery.authresults import (
 )
 
 if TYPE_CHECKING:
+    from smtpdoctor.mailauth.dmarc import DMARCRecord
     from smtpdoctor.mailauth.dns import DomainDNS
     from smtpdoctor.net.resolver import DNSFailure
 
 __all__ = [
+    "BODY_CHANGED",
     "METHODS",
+    "DMARCFailure",
     "DMARCVerdict",
     "Disagreement",
     "Evaluation",
@@ -68,6 +74,8 @@ _LONGEST_REASON = 240
 _LABEL = re.compile(r"[!-\-/-~]{1,63}")
 #: Why an Ed25519 signature is undecided when PyNaCl, which dkimpy verifies them with, is gone.
 NACL_MISSING = "cannot verify ed25519 here (PyNaCl missing)"
+#: Why a signature fails whose body hashes otherwise than its ``bh=`` says.
+BODY_CHANGED = "the body hash does not match: the body was changed after it was signed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,18 @@ class SPFVerdict:
         return f"spf={self.result} ({self.domain}{where})"
 
 
+class DMARCFailure(enum.StrEnum):
+    """Why DMARC fails: what the From domain is missing for a pass."""
+
+    NOT_ALIGNED = "not-aligned"
+    """No DKIM signature's ``d=`` and not the SPF (MAIL FROM) domain is aligned with From."""
+    ALIGNED_DKIM_FAILED = "aligned-dkim-failed"
+    """A signature's ``d=`` is aligned with From, but it did not verify here (whatever SPF
+    did)."""
+    ALIGNED_SPF_FAILED = "aligned-spf-failed"
+    """No signature is aligned; the SPF domain is, but SPF did not pass."""
+
+
 @dataclass(frozen=True, slots=True)
 class DMARCVerdict:
     """DMARC for the From domain: ``pass``, ``fail``, ``none`` (no record), ``temperror``,
@@ -123,6 +143,8 @@ class DMARCVerdict:
     aligned_by: tuple[str, ...] = ()
     """What passed aligned: ``dkim d=example.com``, ``spf example.com``."""
     explanation: str = ""
+    failure: DMARCFailure | None = None
+    """Why a ``fail`` fails; None for any other result."""
 
     @property
     def enforced(self) -> bool:
@@ -139,15 +161,23 @@ class Disagreement:
     theirs: str
     algorithms: tuple[str, ...] = ()
     """For ``dkim``: the ``a=`` of the signatures that passed here."""
+    body_changed: bool = False
+    """For ``dkim`` the receiver passes: a signature failed here because the body hashes
+    otherwise than it was signed — so it changed after the receiver checked it."""
 
     def __str__(self) -> str:
         return f"{self.method}: smtpdoctor found {self.ours}, the receiver {self.theirs}"
 
     @property
     def likely_cause(self) -> str:
-        """What usually makes the two sides differ on this method, in words.  smtpdoctor
-        refuses RSA keys under 1024 bits and rsa-sha1 itself, so neither is the cause of a pass
-        here and a failure there."""
+        """What usually makes the two sides differ on this method, in words (what does, when
+        :attr:`body_changed` tells).  smtpdoctor refuses RSA keys under 1024 bits and rsa-sha1
+        itself, so neither is the cause of a pass here and a failure there."""
+        if self.body_changed:
+            return (
+                "the body was changed after the receiver checked it: its hash no longer matches "
+                "the signature's (a footer or disclaimer added on the way to the mailbox)"
+            )
         if self.method == "dkim" and self.ours == "pass":
             if self.algorithms and set(self.algorithms) == {"ed25519-sha256"}:
                 return "the receiver does not verify ed25519-sha256 signatures (RFC 8463)"
@@ -260,7 +290,13 @@ def compare(ours: Evaluation, receiver: AuthenticationResults | None) -> tuple[D
                     if verdict.result == "pass"
                 )
             )
-            found.append(Disagreement(method, mine, theirs, algorithms if method == "dkim" else ()))
+            if method != "dkim":
+                found.append(Disagreement(method, mine, theirs))
+                continue
+            body_changed = mine != "pass" and any(
+                verdict.reason == BODY_CHANGED for verdict in ours.signatures
+            )
+            found.append(Disagreement(method, mine, theirs, algorithms, body_changed))
     return tuple(found)
 
 
@@ -364,7 +400,7 @@ def verify_signature(
             return SignatureVerdict(
                 tags,
                 "fail",
-                "the body hash does not match: the body was changed after it was signed",
+                BODY_CHANGED,
                 _describe_key(lookup.text),
             )
         return SignatureVerdict(tags, "permerror", f"the signature is invalid: {_words(exc)}")
@@ -540,16 +576,46 @@ def evaluate_dmarc(
     )
     if by:
         return base
-    undecided = spf.result == "temperror" or any(v.result == "temperror" for v in signatures)
+    failure, explanation = _why_dmarc_fails(author, record, signatures, spf)
+    if spf.result == "temperror" or any(v.result == "temperror" for v in signatures):
+        return DMARCVerdict("temperror", author, base.policy, record.text, (), explanation)
+    return DMARCVerdict("fail", author, base.policy, record.text, (), explanation, failure)
+
+
+def _why_dmarc_fails(
+    author: str,
+    record: DMARCRecord,
+    signatures: tuple[SignatureVerdict, ...],
+    spf: SPFVerdict,
+) -> tuple[DMARCFailure, str]:
+    """Which :class:`DMARCFailure` it is, and the explanation in words: what is aligned with
+    ``author`` and did not pass, or what is not aligned."""
+    from smtpdoctor.mailauth.dmarc import aligned
+
+    failed_aligned = [v for v in signatures if aligned(author, v.tags.domain, record.adkim)]
+    spf_aligned = aligned(author, spf.domain, record.aspf)
+    if failed_aligned:
+        dkim_said = "; ".join(
+            f"the DKIM signature {v.tags} is aligned with {author} but did not verify here "
+            f"({v.result}: {v.reason or 'no reason given'})"
+            for v in failed_aligned
+        )
+    elif signatures:
+        domains = ", ".join(
+            dict.fromkeys(f"{v.tags.domain or '?'} ({v.result})" for v in signatures)
+        )
+        dkim_said = f"no DKIM signature is aligned with {author} (signed by {domains})"
+    else:
+        dkim_said = "the message carries no DKIM signature"
+    if spf_aligned:
+        spf_said = f"SPF for {spf.domain} is aligned with {author} but did not pass ({spf})"
+    else:
+        spf_said = f"the SPF domain {spf.domain} is not aligned with {author} ({spf})"
+    if failed_aligned:
+        failure = DMARCFailure.ALIGNED_DKIM_FAILED
+    elif spf_aligned:
+        failure = DMARCFailure.ALIGNED_SPF_FAILED
+    else:
+        failure = DMARCFailure.NOT_ALIGNED
     modes = f"adkim={record.adkim}, aspf={record.aspf}"
-    return DMARCVerdict(
-        "temperror" if undecided else "fail",
-        author,
-        base.policy,
-        record.text,
-        explanation=(
-            f"no DKIM or SPF pass is aligned with {author} ({modes}); "
-            f"DKIM domains: {', '.join(v.tags.domain for v in signatures) or 'none'}, "
-            f"SPF domain: {spf.domain} ({spf.result})"
-        ),
-    )
+    return failure, f"{dkim_said}; {spf_said} ({modes})"

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import MappingProxyType, ModuleType
 
@@ -20,10 +20,10 @@ from smtpdoctor._version import __version__
 from smtpdoctor.core.check import Stash
 from smtpdoctor.core.hookcalls import call_each
 from smtpdoctor.core.plugins import PluginSelection
-from smtpdoctor.core.registry import RegistrationError
+from smtpdoctor.core.registry import ESSENTIAL_CHECKS, RegistrationError
 from smtpdoctor.domain.check import DomainCheck, DomainContext
 from smtpdoctor.domain.request import DomainRequest
-from smtpdoctor.mailauth.dns import DomainDNS
+from smtpdoctor.mailauth.dns import DEADLINE_PASSED, DomainDNS
 from smtpdoctor.model.domain import DomainReport, SectionResult
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
 
@@ -98,6 +98,12 @@ class DomainDoctor:
         #: What ``--disable`` named: domain checks keep a SKIP row; the ids of ``check``'s
         #: own checks are skipped in the port-25 probes (:attr:`DomainContext.disabled`).
         self.disabled = frozenset(selection.disabled)
+        for check_id in ESSENTIAL_CHECKS:
+            if check_id in self.disabled:
+                raise RegistrationError(
+                    f"check {check_id!r} cannot be disabled: every port-25 probe needs it "
+                    "(--no-smtp skips the probes)"
+                )
         checks = collect_domain_checks(self.doctor.manager)
         builtin_rank = {name: rank for rank, name in enumerate(builtins)}
         #: In section order: the builtins as listed, then the plugins' in pluggy's order.
@@ -244,11 +250,33 @@ def _run_one(check: type[DomainCheck], ctx: DomainContext, broken: list[str]) ->
             )
         ]
     else:
+        cut_before = ctx.dns.cut_by_deadline
         outcomes = _outcomes(check, ctx)
+        if ctx.dns.cut_by_deadline > cut_before:
+            outcomes = _unfinished(outcomes, ctx)
     rows = tuple(
         CheckResult(check.id, check.title, outcome, hints=outcome.hints) for outcome in outcomes
     )
     return SectionResult(check.id, check.title, rows, time.monotonic() - start)
+
+
+def _unfinished(outcomes: list[Outcome], ctx: DomainContext) -> list[Outcome]:
+    """The rows of a check the deadline cut short: a row whose problem is a look-up the
+    deadline ended says nothing about the domain — it becomes SKIP, without its hint — and a
+    last row says the check did not finish."""
+    kept = [
+        replace(outcome, status=Status.SKIP, hints=())
+        if outcome.status.is_problem and DEADLINE_PASSED in outcome.summary
+        else outcome
+        for outcome in outcomes
+    ]
+    unfinished = Outcome(
+        Status.SKIP,
+        f"not finished: the audit's deadline ({ctx.request.deadline:g} s) passed while this "
+        "check ran, and it cut DNS questions short; run again with a longer --deadline",
+        finding=NOT_RUN,
+    )
+    return [*kept, unfinished]
 
 
 def _outcomes(check: type[DomainCheck], ctx: DomainContext) -> list[Outcome]:

@@ -6,11 +6,26 @@ The ``mx`` check resolves the exchangers once; the ``smtp`` check probes each on
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from smtpdoctor.core.check import StashKey
 from smtpdoctor.mailauth.dns import DNSFailure
 from smtpdoctor.model.results import Report
+
+
+class MailRouting(enum.Enum):
+    """What the ``mx`` check learnt about the domain as a mail destination."""
+
+    MX = "mx"
+    """It has MX records naming hosts (or an implicit MX: its own address)."""
+    NULL_MX = "null-mx"
+    """It publishes a null MX (RFC 7505): it accepts no mail; MTA-STS, TLS-RPT and DANE do not
+    apply, and it should publish ``v=spf1 -all`` and a DMARC reject policy."""
+    NO_DOMAIN = "no-domain"
+    """The name does not exist (NXDOMAIN): nothing else about it can be judged."""
+    UNKNOWN = "unknown"
+    """The MX look-up failed (time-out, SERVFAIL): nothing is known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +88,6 @@ PROBES: StashKey[tuple[ExchangerProbe, ...]] = StashKey("domain.probes")
 #: Set by the ``dane`` check: some MX host has DNSSEC-authenticated, usable TLSA records —
 #: DANE is in place (``tls-rpt`` reads it).
 DANE_IN_PLACE: StashKey[bool] = StashKey("domain.dane-in-place")
+#: Set by the ``mx`` check: how the domain takes mail — whether it exists at all, and whether
+#: it says it takes none (null MX); unknown when its MX look-up failed or ``mx`` did not run.
+MAIL_ROUTING: StashKey[MailRouting] = StashKey("domain.mail-routing")

@@ -15,6 +15,8 @@ from smtpdoctor.settings.config import NameServer, check_family, check_source_ad
 
 #: How many mail exchangers a run probes on port 25 (in preference order).
 DEFAULT_MAX_EXCHANGERS = 5
+#: Seconds a whole audit may take by default (``--deadline``).
+DEFAULT_DEADLINE = 120.0
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class DomainRequest:
     answer only when this resolver validates DNSSEC and says so (the AD bit)."""
     timeout: float = 10.0
     """Seconds any one network step (a DNS question, a connect, a reply) may take."""
-    deadline: float = 120.0
+    deadline: float = DEFAULT_DEADLINE
     """Seconds the whole audit may take; what is not done by then is reported as not done."""
     smtp: bool = True
     """Probe each MX on port 25 (greeting, EHLO, STARTTLS, certificate, STARTTLS injection);

@@ -56,7 +56,7 @@ KNOWN_TAGS = frozenset(
 REMOVED_IN_DMARCBIS = ("pct", "rf", "ri")
 #: The most report URIs read from one ``rua``/``ruf`` tag (receivers need only honour two).
 MAX_URIS = 16
-#: The most malformed parts quoted in one problem (the rest are counted).
+#: The most malformed parts or unknown tags quoted in one sentence (the rest are counted).
 MAX_QUOTED = 5
 
 _VERSION = re.compile(r"\s*v\s*=\s*DMARC1\s*(;|$)")
@@ -122,6 +122,12 @@ class DMARCRecord:
     """Tags neither RFC 7489 nor DMARCbis defines: ignored (a typo, often)."""
 
     @property
+    def unknown_tags_quoted(self) -> str:
+        """:attr:`unknown_tags` for a sentence: the first :data:`MAX_QUOTED` (each cut at 40
+        characters) and how many more."""
+        return _quoted([_cut(name) + "=" for name in self.unknown_tags])
+
+    @property
     def subdomain_policy(self) -> str:
         """``sp``, else ``p``: the policy of subdomains that have no record of their own."""
         return self.sp or self.policy
@@ -136,12 +142,12 @@ class DMARCRecord:
         domain that published it; for a subdomain (``inherited``) ``sp``, or ``np`` when the
         subdomain does not exist (DMARCbis) — each falling back as RFC 7489 §6.3 says."""
         if not inherited:
-            return AppliedPolicy("p", self.policy, self.testing)
+            return AppliedPolicy("p", self.policy, self.testing, self.pct)
         if not exists and self.np is not None:
-            return AppliedPolicy("np", self.np, self.testing)
+            return AppliedPolicy("np", self.np, self.testing, self.pct)
         if self.sp is not None:
-            return AppliedPolicy("sp", self.sp, self.testing)
-        return AppliedPolicy("p", self.policy, self.testing)
+            return AppliedPolicy("sp", self.sp, self.testing, self.pct)
+        return AppliedPolicy("p", self.policy, self.testing, self.pct)
 
     @property
     def removed_tags(self) -> tuple[str, ...]:
@@ -165,14 +171,26 @@ class AppliedPolicy:
     """That tag's value: what RFC 7489 receivers apply."""
     testing: bool = False
     """``t=y``: receivers following DMARCbis apply :attr:`softened` instead."""
+    pct: int | None = None
+    """The record's ``pct`` (``None``: absent, which means 100)."""
 
     @property
     def softened(self) -> str:
         """What a DMARCbis receiver applies: one level less under ``t=y`` (reject as
         quarantine, quarantine as none), else :attr:`policy`."""
-        if not self.testing or self.policy == "none":
-            return self.policy
-        return POLICIES[POLICIES.index(self.policy) - 1]
+        return _one_level_softer(self.policy) if self.testing else self.policy
+
+    @property
+    def effective(self) -> str:
+        """What an RFC 7489 receiver applies to all failing mail: with ``pct=0`` the policy
+        is applied to none of it, and the rest gets one level less (§6.6.4: reject as
+        quarantine, quarantine as none); else :attr:`policy`."""
+        return _one_level_softer(self.policy) if self.pct == 0 else self.policy
+
+
+def _one_level_softer(policy: str) -> str:
+    """Reject as quarantine, quarantine as none, none as none."""
+    return POLICIES[max(0, POLICIES.index(policy) - 1)]
 
 
 def is_dmarc_record(text: str) -> bool:
@@ -184,7 +202,8 @@ def parse_dmarc(text: str) -> DMARCRecord:
     """Parse one DMARC TXT record.
 
     A part that is not ``name=value`` is named in :attr:`DMARCRecord.problems` and skipped
-    (RFC 7489 §6.3 discards syntax errors after ``v``).
+    (RFC 7489 §6.3 discards syntax errors after ``v``).  Every tag is read, as a receiver
+    reads it (the resolver bounds the text, see :data:`~smtpdoctor.mailauth.dns.MAX_TXT_CHARS`).
 
     :raises DMARCSyntaxError: not ``v=DMARC1`` first, a tag twice (the tag-list of RFC 6376
         §3.2 is then invalid), or no usable policy (``p`` missing or wrong, or ``sp`` wrong,
@@ -490,12 +509,20 @@ def lookup_dmarc(dns: TXTResolver, from_domain: str) -> DMARCLookup:
 
 
 def _malformed(parts: list[str]) -> str:
-    quoted = ", ".join(
-        repr(part if len(part) <= 40 else part[:40] + "…") for part in parts[:MAX_QUOTED]
-    )
-    more = f" (and {len(parts) - MAX_QUOTED} more)" if len(parts) > MAX_QUOTED else ""
+    quoted = _quoted([repr(_cut(part)) for part in parts])
     verb = "is not a tag=value pair" if len(parts) == 1 else "are not tag=value pairs"
-    return f"{quoted}{more} {verb}: receivers ignore {'it' if len(parts) == 1 else 'them'}"
+    return f"{quoted} {verb}: receivers ignore {'it' if len(parts) == 1 else 'them'}"
+
+
+def _cut(part: str) -> str:
+    return part if len(part) <= 40 else part[:40] + "…"
+
+
+def _quoted(parts: list[str]) -> str:
+    """The first :data:`MAX_QUOTED` of ``parts``, comma-separated, and how many more."""
+    quoted = ", ".join(parts[:MAX_QUOTED])
+    more = f" (and {len(parts) - MAX_QUOTED} more)" if len(parts) > MAX_QUOTED else ""
+    return quoted + more
 
 
 def _replace(

@@ -8,8 +8,10 @@ their own DNS do not fit unless they can be given :meth:`DomainDNS.query`.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -24,6 +26,7 @@ from smtpdoctor.net.resolver import Answer, DNSClient, DNSFailure, gather
 from smtpdoctor.settings.config import NameServer
 
 __all__ = [
+    "MAX_PTR_NAMES",
     "MAX_TXT_CHARS",
     "MAX_TXT_RECORDS",
     "Answer",
@@ -40,9 +43,11 @@ __all__ = [
 #: SPF, DMARC, MTA-STS, TLS-RPT and DKIM records are far shorter (a 4096-bit RSA DKIM key is
 #: ~740).
 MAX_TXT_CHARS = 8192
-#: The most TXT (or SPF) records of one answer read by default.
+#: The most TXT (or SPF) records of one answer read by default — the one bound every reader
+#: of TXT records (SPF evaluation included) imports from here.
 MAX_TXT_RECORDS = 100
-#: The PTR names of one address checked by default in :func:`forward_confirmed`.
+#: The PTR names of one address checked by default in :func:`forward_confirmed`: the one bound
+#: of forward-confirmed reverse DNS per address (the ``mx`` check uses it).
 MAX_PTR_NAMES = 10
 
 #: Failures that mean "there is nothing", as opposed to "DNS did not answer".
@@ -58,6 +63,11 @@ class DNSQuestions(Protocol):
         ...
 
 
+#: Why a look-up failed when the run's deadline, not the DNS server, ended it (the words end
+#: such an answer's ``explanation``; :attr:`DomainDNS.cut_by_deadline` counts them).
+DEADLINE_PASSED = "the run's deadline passed (--deadline)"
+
+
 class DomainDNS:
     """Asks DNS for one audit; shared by the domain checks, safe to use from several threads."""
 
@@ -68,6 +78,7 @@ class DomainDNS:
         self._deadline_at = deadline_at
         self._lock = threading.Lock()
         self._queries = 0
+        self._cut = 0
 
     @property
     def servers(self) -> str:
@@ -79,6 +90,12 @@ class DomainDNS:
         """How many questions were asked so far."""
         with self._lock:
             return self._queries
+
+    @property
+    def cut_by_deadline(self) -> int:
+        """How many questions the deadline cut short (not asked, or not answered in time)."""
+        with self._lock:
+            return self._cut
 
     @property
     def deadline_at(self) -> float:
@@ -95,7 +112,14 @@ class DomainDNS:
         :meth:`~smtpdoctor.net.resolver.DNSClient.query`)."""
         with self._lock:
             self._queries += 1
-        return self._client.query(name, rdtype, deadline_at=self._deadline_at)
+        answer = self._client.query(name, rdtype, deadline_at=self._deadline_at)
+        if answer.failure is DNSFailure.TIMEOUT and time.monotonic() >= self._deadline_at:
+            # the run's deadline, not the DNS server, ended it: it says nothing about the name
+            said = "not asked" if answer.explanation.startswith("not asked") else "not answered"
+            answer = dataclasses.replace(answer, explanation=f"{said}: {DEADLINE_PASSED}")
+            with self._lock:
+                self._cut += 1
+        return answer
 
     def txt(self, name: str) -> tuple[Answer, tuple[str, ...]]:
         """The TXT records of ``name``, each as one string (see :func:`txt_strings`)."""

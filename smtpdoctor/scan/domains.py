@@ -21,6 +21,8 @@ from smtpdoctor.scan.targets import BadLine
 
 DOMAIN_RECORD_SCHEMA = "https://smtpdoctor.dev/schema/scan-domain-record"
 DOMAIN_RECORD_SCHEMA_VERSION = 1
+#: The section that sums up the others (its findings are not counted again in a scan's tally).
+SUMMARY_CHECK = "bulk-senders"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,12 @@ class DomainScanResult:
 
 def count_domain(tally: ScanTally, result: DomainScanResult) -> None:
     """Count one audited domain in a scan's ``tally``: its verdict and its problem rows."""
-    tally.count(result.exit_code, result.report.rows if result.report is not None else None)
+    if result.report is None:
+        tally.count(result.exit_code, None)
+        return
+    # the Gmail/Yahoo summary restates the other sections' findings: counted once, there
+    rows = [row for row in result.report.rows if row.check_id != SUMMARY_CHECK]
+    tally.count(result.exit_code, rows)
 
 
 def scan_domains(

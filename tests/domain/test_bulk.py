@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from smtpdoctor.domain import DomainReport
+from smtpdoctor.core.plugins import PluginSelection
+from smtpdoctor.domain import DomainDoctor, DomainReport, DomainRequest
 from smtpdoctor.domain.checks import bulk
 from smtpdoctor.model.results import Status
 
@@ -106,7 +107,9 @@ def test_a_domain_without_an_spf_record_does_not_meet_spf() -> None:
     states = summary(report)
     assert states["bulk-senders.spf-or-dkim-met"] is Status.PASS  # DKIM alone is enough
     assert states["bulk-senders.spf-and-dkim-missing"] is Status.WARN
-    assert "not met: no usable SPF record" in words(report, "bulk-senders.spf-and-dkim-missing")
+    assert words(report, "bulk-senders.spf-and-dkim-missing").startswith(
+        "Bulk senders — SPF and DKIM: not met — no usable SPF record"
+    )
 
 
 def test_without_spf_and_without_a_selector_the_all_senders_requirement_is_not_shown_met() -> None:
@@ -123,7 +126,8 @@ def test_no_spf_no_dkim_key_and_no_dmarc_are_not_met() -> None:
     row = report.row("bulk-senders.spf-or-dkim-missing")
     assert row is not None
     assert row.summary.startswith(
-        "not met: no usable SPF record; no selector given has a usable DKIM key"
+        "All senders — SPF or DKIM: not met — no usable SPF record; no selector given has a "
+        "usable DKIM key"
     )
     assert "spf: WARN spf.missing: corp.test has no SPF record" in str(
         row.outcome.details["evidence"]
@@ -161,7 +165,7 @@ def test_a_sending_ip_that_fails_spf_does_not_meet_spf() -> None:
     states = summary(report)
     assert states["bulk-senders.spf-or-dkim-met"] is Status.PASS  # the DKIM key
     assert states["bulk-senders.spf-and-dkim-missing"] is Status.WARN
-    assert "SPF does not pass for the sending IPs" in words(
+    assert "SPF does not pass for 192.0.2.11 (fail)" in words(
         report, "bulk-senders.spf-and-dkim-missing"
     )
 
@@ -261,3 +265,78 @@ def test_requirements_not_met_have_hints_that_say_where_to_read() -> None:
     for finding in bulk.BulkSenders.findings:
         if finding.status.is_problem:
             assert finding.hint is not None and finding.hint.url, finding.id
+
+
+def test_every_row_starts_with_the_requirement_it_is_about() -> None:
+    report = bulk_audit(dkim_selectors=("s1",), sending_ips=("192.0.2.10",))
+    section = report.section("bulk-senders")
+    assert section is not None
+    assert [row.summary.partition(":")[0] for row in section.rows] == [
+        "All senders — SPF or DKIM",
+        "All senders — forward-confirmed reverse DNS of the sending IPs",
+        "All senders — TLS when sending",
+        "All senders — spam rate under 0.3 %",
+        "Bulk senders — SPF and DKIM",
+        "Bulk senders — a DMARC record",
+        "Bulk senders — From aligned with SPF or DKIM",
+        "Bulk senders — one-click unsubscribe",
+    ]
+
+
+def test_only_the_sending_ips_that_fail_spf_are_named() -> None:
+    report = bulk_audit(dkim_selectors=("s1",), sending_ips=("192.0.2.10", "192.0.2.11"))
+    said = words(report, "bulk-senders.spf-and-dkim-missing")
+    assert "SPF does not pass for 192.0.2.11 (fail)" in said
+    assert "192.0.2.10" not in said
+
+
+def test_reverse_dns_names_the_failing_address_first_and_drops_the_sending_ip_advice() -> None:
+    report = bulk_audit(dkim_selectors=("s1",), sending_ips=("192.0.2.10", "192.0.2.11"))
+    row = report.row("bulk-senders.reverse-dns-missing")
+    assert row is not None
+    assert row.summary.startswith(
+        "All senders — forward-confirmed reverse DNS of the sending IPs: not met — "
+        "192.0.2.11 → elsewhere.corp.test, which does not resolve back to 192.0.2.11; "
+        "the others: 192.0.2.10 → mail.corp.test → 192.0.2.10 (met)"
+    )
+    steps = [step for hint in row.hints for step in hint.steps]
+    assert steps and not [step for step in steps if "--sending-ip" in step]
+
+
+def test_without_a_sending_ip_the_reverse_dns_hint_says_how_to_give_one() -> None:
+    report = bulk_audit()
+    row = report.row("bulk-senders.reverse-dns-unknown")
+    assert row is not None
+    assert "Give --sending-ip ADDRESS to check it here." in row.hints[0].steps
+
+
+def test_a_disabled_check_is_named_as_disabled_not_as_unfinished() -> None:
+    with DNSServer(GOOD_ZONE) as dns_server:
+        doctor = DomainDoctor(
+            PluginSelection(autoload=False, disabled=frozenset({"spf"})), builtins=BUILTINS
+        )
+        report = doctor.run(
+            DomainRequest("corp.test", dns_servers=(dns_server.name_server,), timeout=2.0)
+        )
+    said = words(report, "bulk-senders.spf-or-dkim-unknown")
+    assert "spf not checked (--disable spf)" in said
+    assert "could not finish" not in said
+
+
+def test_a_domain_that_does_not_exist_gets_one_skip_row() -> None:
+    report = bulk_audit(
+        "other.test. A 192.0.2.1", dkim_selectors=("s1",), sending_ips=("192.0.2.10",)
+    )
+    section = report.section("bulk-senders")
+    assert section is not None
+    assert [(row.outcome.finding, row.status, row.summary) for row in section.rows] == [
+        (
+            "bulk-senders.not-applicable",
+            Status.SKIP,
+            "not checked: corp.test does not exist (NXDOMAIN)",
+        )
+    ]
+    for check_id in ("spf", "dmarc", "dkim"):
+        other = report.section(check_id)
+        assert other is not None
+        assert [row.outcome.finding for row in other.rows] == [f"{check_id}.not-applicable"]

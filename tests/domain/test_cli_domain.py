@@ -251,3 +251,29 @@ def test_disable_refuses_a_name_that_is_neither_plugin_nor_check(
     assert code == 3
     assert "cannot disable 'dnssec'" in err
     assert "mta-sts" in err  # the domain checks are among the names it lists
+
+
+@pytest.mark.parametrize("essential", ["tcp", "greeting", "ehlo"])
+def test_disable_refuses_what_every_port_25_probe_needs(
+    essential: str, dns_server: DNSServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = len(dns_server.questions)
+    code, _, err = run(capsys, *audit_args(dns_server, "good.test", "--disable", essential))
+    assert code == 3
+    assert f"check {essential!r} cannot be disabled: every port-25 probe needs it" in err
+    assert len(dns_server.questions) == asked
+
+
+def test_scan_domains_summary_counts_domains_and_each_finding_once(
+    dns_server: DNSServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    targets = tmp_path / "domains.txt"
+    targets.write_text("bad.test\n")
+    args = ["--no-smtp", "--dns-server", dns_server.address, "--no-progress"]
+
+    _, _, err = run(capsys, "scan", "--domains", str(targets), *args)
+
+    assert "Domains" in err and "1 domain in" in err
+    assert "throttled" not in err and "Targets" not in err
+    assert "spf." in err  # the +all record is among the findings counted
+    assert "bulk-senders." not in err  # the summary restates the other sections: counted once

@@ -19,15 +19,25 @@ from typing import Any
 import pytest
 
 from smtpdoctor.core.hookspecs import hookimpl
-from smtpdoctor.domain import DomainCheck, DomainContext, DomainReport, Finding
+from smtpdoctor.core.plugins import PluginSelection
+from smtpdoctor.domain import (
+    DomainCheck,
+    DomainContext,
+    DomainDoctor,
+    DomainReport,
+    DomainRequest,
+    Finding,
+)
 from smtpdoctor.domain.check import RegisterDomainCheck
 from smtpdoctor.domain.checks import dane
 from smtpdoctor.domain.facts import (
     DANE_IN_PLACE,
     EXCHANGERS,
+    MAIL_ROUTING,
     PROBES,
     Exchanger,
     ExchangerProbe,
+    MailRouting,
 )
 from smtpdoctor.domain.tlsa import record_for
 from smtpdoctor.lab.pki import make_pki
@@ -51,10 +61,12 @@ UNSIGNED_MX = Exchanger(MX, 10, ("127.0.0.1",))
 
 
 def stand_ins(
-    exchangers: Sequence[Exchanger], probes: Sequence[ExchangerProbe] | None = None
+    exchangers: Sequence[Exchanger],
+    probes: Sequence[ExchangerProbe] | None = None,
+    routing: MailRouting = MailRouting.MX,
 ) -> object:
-    """A plugin whose ``mx`` and ``smtp`` checks put ``exchangers`` and ``probes`` (when
-    given) in the stash, as the real ones do."""
+    """A plugin whose ``mx`` and ``smtp`` checks put ``exchangers``, ``routing`` and
+    ``probes`` (when given) in the stash, as the real ones do."""
 
     class StandInMX(DomainCheck):
         id = "mx"
@@ -63,6 +75,7 @@ def stand_ins(
 
         def run(self, ctx: DomainContext) -> Iterable[Outcome]:
             ctx.stash[EXCHANGERS] = tuple(exchangers)
+            ctx.stash[MAIL_ROUTING] = routing
             return [STOOD_IN.outcome("exchangers set")]
 
     class StandInSMTP(DomainCheck):
@@ -112,6 +125,7 @@ def run_dane(
     *,
     probes: Sequence[ExchangerProbe] | None = None,
     exchangers: Sequence[Exchanger] = (SIGNED_MX,),
+    routing: MailRouting = MailRouting.MX,
     dns: dict[str, Any] | None = None,
     **request: Any,
 ) -> tuple[DomainReport, Asked]:
@@ -122,7 +136,7 @@ def run_dane(
             dns_server,
             DOMAIN,
             builtins=("smtpdoctor.domain.checks.dane",),
-            extra_plugins=[stand_ins(exchangers, probes)],
+            extra_plugins=[stand_ins(exchangers, probes, routing)],
             **request,
         )
         return report, Asked(dns_server.address, dns_server.questions)
@@ -571,6 +585,50 @@ def test_a_domain_without_exchangers_has_nothing_to_check() -> None:
     report, _ = run_dane(zone_with(), exchangers=())
 
     assert findings(report) == ["dane.no-exchangers"]
+
+
+def test_a_domain_that_does_not_exist_gets_one_skip_row_and_no_tlsa_question() -> None:
+    report, asked = run_dane(zone_with(), exchangers=(), routing=MailRouting.NO_DOMAIN)
+
+    assert findings(report) == ["dane.not-applicable"]
+    assert rows(report)[0].status is Status.SKIP
+    assert rows(report)[0].summary == f"not checked: {DOMAIN} does not exist (NXDOMAIN)"
+    assert not [question for question in asked.questions if question[1] == "TLSA"]
+
+
+def test_a_null_mx_domain_is_told_dane_does_not_apply() -> None:
+    report, _ = run_dane(zone_with(), exchangers=(), routing=MailRouting.NULL_MX)
+
+    assert findings(report) == ["dane.null-mx"]
+    assert rows(report)[0].status is Status.INFO
+    assert rows(report)[0].summary == "not applicable: the domain accepts no mail (null MX)"
+
+
+def test_a_failed_mx_look_up_leaves_the_mx_set_unknown_not_without_an_exchanger() -> None:
+    report, _ = run_dane(zone_with(), exchangers=(), routing=MailRouting.UNKNOWN)
+
+    assert findings(report) == ["dane.mx-unknown"]
+    assert rows(report)[0].summary == (
+        "no TLSA record looked up: the MX set is unknown: its look-up failed (see the MX section)"
+    )
+
+
+def test_with_the_mx_check_disabled_the_mx_set_is_said_to_be_unknown() -> None:
+    with DNSServer(zone_with()) as dns_server:
+        doctor = DomainDoctor(
+            PluginSelection(autoload=False, disabled=frozenset({"mx"})),
+            builtins=(
+                "smtpdoctor.domain.checks.mx",
+                "smtpdoctor.domain.checks.smtp",
+                "smtpdoctor.domain.checks.dane",
+            ),
+        )
+        report = doctor.run(
+            DomainRequest(DOMAIN, dns_servers=(dns_server.name_server,), smtp=False)
+        )
+
+    assert findings(report) == ["dane.mx-unknown"]
+    assert "the mx check did not run (disabled)" in rows(report)[0].summary
 
 
 def test_the_tlsa_name_follows_the_smtp_port(chain: Chain) -> None:

@@ -20,11 +20,17 @@ from smtpdoctor.model.results import Status
 from tests.domain.domainkit import audit
 from tests.targets.dnsserver import DNSServer
 
-DMARC_ONLY = ("smtpdoctor.domain.checks.dmarc",)
+DMARC_ONLY = ("smtpdoctor.domain.checks.mx", "smtpdoctor.domain.checks.dmarc")
+
+
+def exists(zone: str, domain: str = "corp.test") -> str:
+    """``zone`` with a record at ``domain`` itself, so that the name exists (the ``mx`` check
+    finds NXDOMAIN for a name with only names below it, and then nothing else is judged)."""
+    return f'{zone}\n{domain}. TXT "site-verification=1"'
 
 
 def dmarc_audit(zone: str, domain: str = "corp.test") -> DomainReport:
-    with DNSServer(zone) as dns_server:
+    with DNSServer(exists(zone, domain)) as dns_server:
         return audit(dns_server, domain, builtins=DMARC_ONLY)
 
 
@@ -262,18 +268,18 @@ def test_no_record_anywhere_fails_and_names_both_places_asked() -> None:
     assert "_dmarc.mail.corp.test or _dmarc.corp.test" in row.summary
 
 
-def test_a_subdomain_inherits_the_organisational_record_and_its_sp() -> None:
+def test_a_subdomain_left_unprotected_by_sp_none_gets_one_row_about_sp() -> None:
     zone = """
     mail.corp.test. A 192.0.2.1
     _dmarc.corp.test. TXT "v=DMARC1; p=reject; sp=none; rua=mailto:d@corp.test"
     """
     report = dmarc_audit(zone, domain="mail.corp.test")
-    assert findings(report) == [
-        check.INHERITED.id,
-        check.POLICY_NONE.id,
-        check.WEAK_SUBDOMAINS.id,
-        check.REPORTS.id,
-    ]
+    assert findings(report) == [check.INHERITED.id, check.WEAK_SUBDOMAINS.id, check.REPORTS.id]
+    weak = report.row(check.WEAK_SUBDOMAINS.id)
+    assert weak is not None and weak.status is Status.WARN
+    assert "gets sp=none" in weak.summary
+    assert weak.hints == (check.WEAK_SUBDOMAINS.hint,)
+    assert "p=quarantine" not in " ".join(step for hint in weak.hints for step in hint.steps)
     inherited = report.row(check.INHERITED.id)
     assert inherited is not None
     assert "organisational domain corp.test" in inherited.summary
@@ -355,7 +361,7 @@ def test_a_subdomain_that_does_not_exist_gets_the_np_policy() -> None:
         "reject",
     )
     existing = dmarc_audit(zone, domain="mail.corp.test")
-    assert findings(existing)[:2] == [check.INHERITED.id, check.POLICY_NONE.id]
+    assert findings(existing)[:2] == [check.INHERITED.id, check.WEAK_SUBDOMAINS.id]
 
 
 def test_testing_mode_names_the_inherited_sp_and_what_it_is_softened_to() -> None:
@@ -387,7 +393,7 @@ def test_external_report_destinations_are_verified_as_rfc_7489_section_7_1_asks(
     corp.test._report._dmarc.ok.example. TXT "v=DMARC1"
     nope.example. A 192.0.2.9
     """  # noqa: E501
-    with DNSServer(zone) as dns_server:
+    with DNSServer(exists(zone)) as dns_server:
         report = audit(dns_server, "corp.test", builtins=DMARC_ONLY)
         asked = dns_server.questions
     authorised = report.row(check.DESTINATION_AUTHORISED.id)
@@ -402,7 +408,7 @@ def test_external_report_destinations_are_verified_as_rfc_7489_section_7_1_asks(
 
 def test_at_most_eight_external_destinations_are_asked() -> None:
     rua = ",".join(f"mailto:r@d{n}.example" for n in range(10))
-    with DNSServer(f'_dmarc.corp.test. TXT "v=DMARC1; p=none; rua={rua}"') as dns_server:
+    with DNSServer(exists(f'_dmarc.corp.test. TXT "v=DMARC1; p=none; rua={rua}"')) as dns_server:
         report = audit(dns_server, "corp.test", builtins=DMARC_ONLY)
         asked = [name for name, _ in dns_server.questions if "._report._dmarc." in name]
     assert len(asked) == 8
@@ -427,3 +433,45 @@ def test_a_record_reached_through_a_cname_names_where_it_points() -> None:
     row = report.row(check.ENFORCED.id)
     assert row is not None
     assert row.summary.startswith("_dmarc.corp.test (a CNAME to corp.test.dmarc.esp.example):")
+
+
+def test_pct_0_shows_and_is_judged_by_the_policy_one_level_softer() -> None:
+    rejecting = dmarc_audit('_dmarc.corp.test. TXT "v=DMARC1; p=reject; pct=0"')
+    row = rejecting.row(check.ENFORCED.id)
+    assert row is not None
+    assert "p=reject with pct=0" in row.summary
+    assert "is to be quarantined" in row.summary and "rejected" not in row.summary
+    assert row.outcome.details["policy"] == "quarantine"
+    quarantining = dmarc_audit('_dmarc.corp.test. TXT "v=DMARC1; p=quarantine; pct=0"')
+    assert findings(quarantining)[0] == check.POLICY_NONE.id
+
+
+def test_a_hostile_record_is_quoted_bounded_and_read_whole() -> None:
+    junk = "; ".join(f"x{n}=1" for n in range(400))
+    report = dmarc_audit(f'_dmarc.corp.test. TXT "v=DMARC1; {junk}; p=reject"')
+    policy = report.row(check.ENFORCED.id)
+    unknown = report.row(check.UNKNOWN_TAGS.id)
+    assert policy is not None and unknown is not None
+    assert len(policy.summary) < 500 and "…" in policy.summary
+    assert len(str(policy.outcome.details["record"])) > 3000
+    assert unknown.summary == "receivers ignore x0=, x1=, x2=, x3=, x4= (and 395 more)."
+    assert unknown.outcome.details["count"] == 400
+    assert len(unknown.outcome.details["tags"]) == check.MAX_LISTED_TAGS  # type: ignore[arg-type]
+
+
+def test_the_missing_rua_advice_keeps_the_published_policy() -> None:
+    report = dmarc_audit('_dmarc.corp.test. TXT "v=DMARC1; p=reject"')
+    row = report.row(check.NO_REPORTS.id)
+    assert row is not None
+    assert "append ; rua=mailto:dmarc-reports@corp.test to the record" in row.summary
+    said = " ".join([*(h.title for h in row.hints), *(s for h in row.hints for s in h.steps)])
+    assert "p=none" not in said
+
+
+def test_a_domain_that_does_not_exist_gets_one_skip_row() -> None:
+    with DNSServer('_dmarc.corp.test. TXT "v=DMARC1; p=none"') as dns_server:
+        report = audit(dns_server, "corp.test", builtins=DMARC_ONLY)
+    assert findings(report) == [check.NOT_APPLICABLE.id]
+    row = report.row(check.NOT_APPLICABLE.id)
+    assert row is not None and row.status is Status.SKIP and not row.hints
+    assert row.summary == "not checked: corp.test does not exist (NXDOMAIN)"

@@ -578,3 +578,42 @@ def test_a_registered_check_is_listed_with_its_plugin() -> None:
         (Earlier, "acme"),
         (Later, "acme"),
     ]
+
+
+SLOW = Finding("slow.failed", Status.FAIL, "A look-up failed", Hint("Fix the name servers"))
+ANSWERED = Finding("slow.answered", Status.PASS, "Answered")
+
+
+class AsksASlowName(DomainCheck):
+    id = "slow"
+    title = "Asks a slow name"
+    findings = (SLOW, ANSWERED)
+
+    def run(self, ctx: DomainContext) -> Iterable[Outcome]:
+        fast = ctx.dns.query(ctx.domain, "TXT")
+        slow = ctx.dns.query(f"slow.{ctx.domain}", "TXT")
+        return [
+            ANSWERED.outcome(f"TXT {ctx.domain}: {fast.describe()}"),
+            SLOW.outcome(f"TXT slow.{ctx.domain}: {slow.explanation}"),
+        ]
+
+
+def test_a_look_up_the_deadline_cut_short_is_not_blamed_on_the_domain() -> None:
+    zone = 'corp.test. TXT "hello"\nslow.corp.test. TXT "late"'
+    with DNSServer(zone, delay={"slow.corp.test.": 3.0}) as server:
+        report = audit(
+            server,
+            "corp.test",
+            builtins=(),
+            extra_plugins=[plugin("acme", AsksASlowName)],
+            timeout=5.0,
+            deadline=0.5,
+        )
+
+    answered, cut, unfinished = report.rows
+    assert answered.status is Status.PASS
+    assert (cut.status, cut.hints) == (Status.SKIP, ())
+    assert cut.summary == "TXT slow.corp.test: not answered: the run's deadline passed (--deadline)"
+    assert unfinished.status is Status.SKIP
+    assert unfinished.summary.startswith("not finished: the audit's deadline (0.5 s) passed")
+    assert report.exit_code == ExitCode.OK

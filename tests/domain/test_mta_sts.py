@@ -468,3 +468,45 @@ def test_a_verdict_the_smtp_check_could_not_reach_is_unknown_with_its_reason(
     unknown = row(run_with(https, probe), "mta-sts.mx-tls-not-probed")
     assert unknown.status is Status.INFO
     assert unknown.summary == f"not known for 1 MX host: mx.example.test: {why}"
+
+
+def test_a_domain_that_does_not_exist_gets_one_skip_row_and_no_policy_is_fetched(
+    https: HTTPSServer,
+) -> None:
+    report = run(https, zone="other.test. A 127.0.0.1\n")
+
+    assert findings(report) == ["mta-sts.not-applicable"]
+    assert rows(report)[0].status is Status.SKIP
+    assert rows(report)[0].summary == "not checked: example.test does not exist (NXDOMAIN)"
+    assert https.requests == []
+
+
+def test_a_null_mx_domain_is_told_mta_sts_does_not_apply_even_with_a_record(
+    https: HTTPSServer,
+) -> None:
+    report = run(https, zone="example.test. MX 0 .\n" + RECORD)
+
+    assert findings(report) == ["mta-sts.null-mx"]
+    assert rows(report)[0].status is Status.INFO
+    assert rows(report)[0].summary == "not applicable: the domain accepts no mail (null MX)"
+    assert https.requests == []
+
+
+def test_a_failed_mx_look_up_leaves_the_mx_hosts_to_compare_unknown_not_absent(
+    https: HTTPSServer,
+) -> None:
+    with DNSServer(BASE + RECORD, servfail_types={("example.test.", "MX")}) as dns_server:
+        report = audit(
+            dns_server,
+            DOMAIN,
+            builtins=BUILTINS,
+            https_port=https.port,
+            ca_file=https.ca_file,
+            smtp=False,
+        )
+
+    assert findings(report)[-1] == "mta-sts.mx-unknown"
+    assert rows(report)[-1].summary == (
+        "no MX host to compare with the policy: the MX set is unknown: its look-up failed "
+        "(see the MX section)"
+    )

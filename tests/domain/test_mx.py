@@ -4,11 +4,15 @@ sending MTA meets them — against a loopback DNS server."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+
+import pytest
 
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain import DomainCheck, DomainContext, DomainReport, Finding
 from smtpdoctor.domain.checks.mx import MAX_ADDRESSES, MAX_MX_RECORDS
-from smtpdoctor.domain.facts import EXCHANGERS
+from smtpdoctor.domain.facts import EXCHANGERS, MAIL_ROUTING
+from smtpdoctor.mailauth.dns import MAX_PTR_NAMES
 from smtpdoctor.model.domain import SectionResult
 from smtpdoctor.model.results import Outcome, Status
 
@@ -36,6 +40,7 @@ class ExchangersSeen(DomainCheck):
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
         exchangers = ctx.stash.get(EXCHANGERS) or ()
+        routing = ctx.stash.get(MAIL_ROUTING)
         return [
             SEEN.outcome(
                 "seen",
@@ -47,6 +52,7 @@ class ExchangersSeen(DomainCheck):
                     "address_failures": tuple(str(e.address_failure or "") for e in exchangers),
                     "authenticated": tuple(str(e.addresses_authenticated) for e in exchangers),
                     "canonical": tuple(e.canonical_name for e in exchangers),
+                    "routing": routing.value if routing is not None else "",
                 },
             )
         ]
@@ -96,6 +102,7 @@ def test_mx_hosts_with_addresses_and_confirmed_reverse_dns_pass_in_one_row() -> 
         "address_failures": ("",),
         "authenticated": ("False",),
         "canonical": ("",),
+        "routing": "mx",
     }
 
 
@@ -481,3 +488,96 @@ def test_a_ptr_name_whose_address_look_up_fails_is_a_failed_check_not_a_mismatch
     row = mx_section(report).row("mx.ptr-lookup-failed")
     assert row is not None
     assert "A host.isp.test: " in row.summary and "SERVFAIL" in row.summary
+
+
+@pytest.mark.parametrize(
+    ("zone", "domain", "dns", "routing"),
+    [
+        (GOOD, "example.test", {}, "mx"),
+        ("example.test. A 127.0.0.1\n", "example.test", {}, "mx"),
+        ('example.test. TXT "v=spf1 -all"\n', "example.test", {}, "mx"),
+        ("example.test. MX 0 .\n", "example.test", {}, "null-mx"),
+        ("example.test. MX 0 .\n" + GOOD, "example.test", {}, "mx"),
+        (GOOD, "missing.test", {}, "no-domain"),
+        (GOOD, "example.test", {"servfail": {"example.test."}}, "unknown"),
+        (
+            'example.test. TXT "v=spf1 -all"\n',
+            "example.test",
+            {"servfail_types": {("example.test.", "A")}},
+            "unknown",
+        ),
+    ],
+    ids=[
+        "mx-hosts",
+        "implicit-mx",
+        "no-mx-no-address",
+        "null-mx",
+        "null-mx-mixed",
+        "nxdomain",
+        "mx-servfail",
+        "implicit-mx-look-up-failed",
+    ],
+)
+def test_how_the_domain_takes_mail_goes_into_the_stash_for_the_other_checks(
+    zone: str, domain: str, dns: dict[str, Any], routing: str
+) -> None:
+    with DNSServer(zone, **dns) as dns_server:
+        report = audit(dns_server, domain, builtins=MX_ONLY, extra_plugins=[SeenPlugin()])
+
+    assert stash_of(report)["routing"] == routing
+
+
+def test_two_addresses_without_reverse_dns_are_counted_in_plain_english() -> None:
+    zone = """
+    example.test.            MX   10 mx1.example.test.
+    mx1.example.test.        A    127.0.0.1
+    mx1.example.test.        A    127.0.0.2
+    """
+    row = mx_section(audit_mx(zone)).row("mx.ptr-missing")
+
+    assert row is not None
+    assert row.summary.startswith("2 MX addresses without reverse DNS: ")
+
+
+def test_the_summary_lists_the_mx_hosts_in_preference_order_with_an_ip_literal_in_its_place() -> (
+    None
+):
+    zone = """
+    example.test.            MX   20 mx1.example.test.
+    example.test.            MX   10 127.0.0.1.
+    example.test.            MX   30 mx3.example.test.
+    mx1.example.test.        A    127.0.0.1
+    mx3.example.test.        A    127.0.0.3
+    """
+    row = mx_section(audit_mx(zone)).rows[0]
+
+    assert row.outcome.details["mx"] == (
+        "10 127.0.0.1 (an IP address)",
+        "20 mx1.example.test (127.0.0.1)",
+        "30 mx3.example.test (127.0.0.3)",
+    )
+
+
+def test_an_mx_host_with_one_address_look_up_failed_and_the_other_answered_warns() -> None:
+    with DNSServer(GOOD, drop_types={("mx1.example.test.", "AAAA")}) as dns_server:
+        report = audit(dns_server, "example.test", builtins=MX_ONLY, timeout=0.3)
+
+    assert mx_section(report).row("mx.ok") is None
+    row = mx_section(report).row("mx.host-lookup-failed")
+    assert row is not None and row.status is Status.WARN
+    assert "mx1.example.test: AAAA: no answer from" in row.summary
+    assert "(found 127.0.0.1)" in row.summary
+    assert row.outcome.details["hosts"] == ("mx1.example.test",)
+
+
+def test_reverse_dns_checks_at_most_the_shared_bound_of_ptr_names_per_address() -> None:
+    names = [f"n{index}.isp.test" for index in range(MAX_PTR_NAMES + 3)]
+    zone = "example.test. MX 10 mx1.example.test.\nmx1.example.test. A 127.0.0.1\n" + "".join(
+        f"1.0.0.127.in-addr.arpa. PTR {name}.\n{name}. A 127.0.0.9\n" for name in names
+    )
+    with DNSServer(zone) as dns_server:
+        report = audit(dns_server, "example.test", builtins=MX_ONLY)
+        asked = {name for name, rdtype in dns_server.questions if rdtype == "A"}
+
+    assert mx_section(report).row("mx.ptr-mismatch") is not None
+    assert len(asked & {f"{name}." for name in names}) == MAX_PTR_NAMES

@@ -299,7 +299,9 @@ def test_an_mx_without_starttls_fails_and_is_not_probed_for_injection(
     report = audit_smtp(server.port)
 
     assert findings(report) == ["smtp.no-starttls"]
-    assert "does not offer STARTTLS" in smtp_section(report).rows[0].summary
+    summary = smtp_section(report).rows[0].summary
+    assert "does not offer STARTTLS: mail to it crosses the network in clear" in summary
+    assert "password" not in summary  # no login on port 25: only the mail is at stake
     assert server.connections == 1
     assert probes_of(report)["leaf"] == ""
     assert probes_of(report)["starttls"] == ("False",)
@@ -325,8 +327,65 @@ def test_when_every_mx_times_out_one_row_warns_that_the_port_looks_blocked_here(
     assert smtp_section(report).status is Status.WARN
     row = smtp_section(report).rows[0]
     assert "mx1.example.test, mx2.example.test" in row.summary
-    assert "looks blocked from this machine" in row.summary
+    assert "looks blocked or intercepted on this machine's side" in row.summary
     assert probes_of(report)["starttls"] == ("None", "None")
+
+
+def test_when_every_mx_connects_but_never_greets_one_row_warns_of_interception_here(
+    conversation: Callable[[Callable[[Peer], None]], ConversationServer],
+) -> None:
+    zone = ZONE + "example.test. MX 20 mx2.example.test.\nmx2.example.test. A 127.0.0.1\n"
+    server = conversation(lambda peer: peer.stay_silent())
+
+    report = audit_smtp(server.port, zone=zone, timeout=0.5)
+
+    assert findings(report) == ["smtp.port-blocked-here"]
+    assert smtp_section(report).status is Status.WARN
+    assert "nothing ever greeted" in smtp_section(report).rows[0].summary
+
+
+def test_an_mx_that_stays_silent_while_another_refuses_is_a_failure_of_each_mx(
+    conversation: Callable[[Callable[[Peer], None]], ConversationServer],
+) -> None:
+    silent = conversation(lambda peer: peer.stay_silent())
+    # mx2 at 127.0.0.2, where nothing listens on the silent server's port: refused at once
+    zone = ZONE + "example.test. MX 20 mx2.example.test.\nmx2.example.test. A 127.0.0.2\n"
+
+    report = audit_smtp(silent.port, zone=zone, timeout=0.5)
+
+    assert findings(report) == ["smtp.session-failed", "smtp.unreachable"]
+    assert silent.connections == 1
+
+
+def test_a_certificate_for_the_alias_target_of_a_cname_mx_says_dane_ta_accepts_it(
+    mx_server: SMTPTestServer, ca_file: Path
+) -> None:
+    zone = """
+example.test.            MX     10 mail.example.test.
+mail.example.test.       CNAME  mx1.example.test.
+mx1.example.test.        A      127.0.0.1
+"""
+    report = audit_smtp(mx_server.port, ca_file, zone=zone)
+
+    row = smtp_section(report).row("smtp.certificate-name-mismatch")
+    assert row is not None
+    assert "it matches the alias target mx1.example.test" in row.summary
+    assert "DANE-TA senders accept" in row.summary
+    assert "MTA-STS enforce senders match the name in the MX record and refuse it" in row.summary
+    assert row.outcome.details["alias_target"] == "mx1.example.test"
+
+
+def test_an_mx_is_not_probed_with_less_than_a_second_left_and_the_row_says_so_plainly(
+    mx_server: SMTPTestServer,
+) -> None:
+    report = audit_smtp(mx_server.port, deadline=0.5)
+
+    row = smtp_section(report).rows[0]
+    assert row.outcome.finding == "smtp.not-probed"
+    assert row.summary == (
+        "mx1.example.test not probed: less than 1 s was left of the audit's 0.5 s (--deadline)"
+    )
+    assert mx_server.connections == 0
 
 
 def test_an_mx_that_refuses_pipelined_starttls_still_gives_dane_its_chain(
@@ -369,11 +428,98 @@ def test_no_smtp_probes_nothing_and_says_so(mx_server: SMTPTestServer) -> None:
     assert probes_of(report)["not_probed"] == ("--no-smtp",)
 
 
-def test_a_null_mx_leaves_nothing_to_probe() -> None:
+def test_a_null_mx_leaves_nothing_to_probe_and_says_the_domain_takes_no_mail() -> None:
     report = audit_smtp(free_port(), zone="example.test. MX 0 .\n")
 
-    assert findings(report) == ["smtp.nothing-to-probe"]
+    assert findings(report) == ["smtp.null-mx"]
     assert smtp_section(report).status is Status.INFO
+    assert smtp_section(report).rows[0].summary == (
+        "not applicable: the domain accepts no mail (null MX)"
+    )
+
+
+def test_a_domain_that_does_not_exist_gets_one_skip_row_instead_of_probes() -> None:
+    report = audit_smtp(free_port(), zone="other.test. A 127.0.0.1\n")
+
+    assert findings(report) == ["smtp.not-applicable"]
+    row = smtp_section(report).rows[0]
+    assert row.status is Status.SKIP
+    assert row.summary == "not checked: example.test does not exist (NXDOMAIN)"
+
+
+def test_a_failed_mx_look_up_is_said_to_leave_the_mx_set_unknown_not_to_have_no_mx() -> None:
+    with DNSServer(ZONE, servfail_types={("example.test.", "MX")}) as dns_server:
+        report = audit(dns_server, "example.test", builtins=CHECKS, smtp_port=free_port())
+
+    assert findings(report) == ["smtp.mx-unknown"]
+    summary = smtp_section(report).rows[0].summary
+    assert "the MX set is unknown: its look-up failed" in summary
+    assert "no MX host" not in summary
+
+
+def test_a_disabled_mx_check_is_said_to_leave_the_mx_set_unknown() -> None:
+    with DNSServer(ZONE) as dns_server:
+        doctor = DomainDoctor(
+            PluginSelection(autoload=False, disabled=frozenset({"mx"})), builtins=CHECKS
+        )
+        report = doctor.run(
+            DomainRequest(
+                "example.test", dns_servers=(dns_server.name_server,), smtp_port=free_port()
+            )
+        )
+
+    assert findings(report) == ["smtp.mx-unknown"]
+    assert smtp_section(report).rows[0].summary == (
+        "nothing probed on port 25: the MX set is unknown: the mx check did not run (disabled)"
+    )
+
+
+def _audit_disabling(check_id: str, port: int, ca_file: Path) -> DomainReport:
+    with DNSServer(ZONE) as dns_server:
+        doctor = DomainDoctor(
+            PluginSelection(autoload=False, disabled=frozenset({check_id})),
+            builtins=CHECKS,
+            extra_plugins=[ProbesPlugin()],
+        )
+        return doctor.run(
+            DomainRequest(
+                "example.test",
+                dns_servers=(dns_server.name_server,),
+                timeout=2.0,
+                smtp_port=port,
+                ca_file=ca_file,
+                helo_name="probe.example.test",
+            )
+        )
+
+
+def test_disable_tls_is_said_to_have_turned_starttls_off_not_reported_as_a_broken_mx(
+    mx_server: SMTPTestServer, ca_file: Path
+) -> None:
+    report = _audit_disabling("tls", mx_server.port, ca_file)
+
+    assert findings(report) == ["smtp.step-disabled"]
+    row = smtp_section(report).rows[0]
+    assert row.status is Status.INFO
+    assert row.summary == (
+        "mx1.example.test (127.0.0.1): --disable tls: STARTTLS, the certificate and STARTTLS "
+        "injection not checked"
+    )
+    assert probes_of(report)["starttls"] == ("None",)
+    assert probes_of(report)["certificate_problem"] == ("STARTTLS was not tried (--disable tls)",)
+
+
+def test_disable_certificate_keeps_the_starttls_rows_and_says_the_certificate_is_unchecked(
+    mx_server: SMTPTestServer, ca_file: Path
+) -> None:
+    report = _audit_disabling("certificate", mx_server.port, ca_file)
+
+    assert findings(report) == [
+        "smtp.starttls",
+        "smtp.step-disabled",
+        "smtp.starttls-injection-safe",
+    ]
+    assert probes_of(report)["certificate_valid"] == ("None",)
 
 
 def test_an_mx_host_without_an_address_is_not_probed_and_the_others_are(

@@ -231,3 +231,22 @@ def test_no_record_with_dnssec_signed_tlsa_records_on_an_mx_is_a_warning(
     row = only_row(run(https, BASE + tlsa, dns={"authenticated": True}))
     assert (row.outcome.finding, row.status) == ("tls-rpt.missing-with-policy", Status.WARN)
     assert "DANE" in row.summary
+
+
+def test_a_domain_that_does_not_exist_gets_one_skip_row_not_advice_to_publish(
+    https: HTTPSServer,
+) -> None:
+    row = only_row(run(https, "other.test. A 127.0.0.1\n"))
+    assert (row.outcome.finding, row.status) == ("tls-rpt.not-applicable", Status.SKIP)
+    assert row.summary == "not checked: example.test does not exist (NXDOMAIN)"
+
+
+def test_a_null_mx_domain_is_told_tls_rpt_does_not_apply(https: HTTPSServer) -> None:
+    row = only_row(run(https, "example.test. MX 0 .\n" + RECORD))
+    assert (row.outcome.finding, row.status) == ("tls-rpt.null-mx", Status.INFO)
+    assert row.summary == "not applicable: the domain accepts no mail (null MX)"
+
+
+def test_a_failed_mx_look_up_still_reads_the_record(https: HTTPSServer) -> None:
+    row = only_row(run(https, BASE + RECORD, dns={"servfail_types": {("example.test.", "MX")}}))
+    assert (row.outcome.finding, row.status) == ("tls-rpt.published", Status.PASS)

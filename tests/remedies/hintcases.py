@@ -1161,6 +1161,14 @@ FINDING_CASES: tuple[FindingCase, ...] = (
         "authentication.dmarc-fail", ("DMARC fails: neither DKIM nor SPF is aligned with From",)
     ),
     FindingCase(
+        "authentication.dmarc-aligned-dkim-fail",
+        ("DMARC fails: the DKIM signature aligned with From does not verify",),
+    ),
+    FindingCase(
+        "authentication.dmarc-aligned-spf-fail",
+        ("DMARC fails: SPF is aligned with From but does not pass",),
+    ),
+    FindingCase(
         "authentication.disagrees",
         ("smtpdoctor and the receiving server disagree on authentication",),
     ),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from smtpdoctor.delivery.authentication import (
+    BODY_CHANGED,
     Disagreement,
     DMARCVerdict,
     Evaluation,
@@ -352,6 +353,29 @@ def test_compare_records_the_algorithms_of_the_signatures_that_passed_here() -> 
     assert found.likely_cause == (
         "the receiver does not verify ed25519-sha256 signatures (RFC 8463)"
     )
+
+
+def test_a_dkim_failure_by_a_changed_body_is_told_as_the_cause_of_a_disagreement() -> None:
+    headers = read_delivered(message("DKIM-Signature: d=a.test; s=sel", "From: x@a.test"))
+
+    def disagreement(reason: str) -> Disagreement:
+        evaluation = Evaluation(
+            headers,
+            (SignatureVerdict(headers.signatures[0], "fail", reason),),
+            SPFVerdict("pass", "a.test", None),
+            DMARCVerdict("pass", "a.test"),
+            (),
+        )
+        (found,) = compare(evaluation, parsed("mx; dkim=pass"))
+        return found
+
+    changed = disagreement(BODY_CHANGED)
+    other = disagreement("the signature does not verify with the key at sel._domainkey.a.test")
+
+    assert changed.body_changed is True
+    assert changed.likely_cause.startswith("the body was changed after the receiver checked it")
+    assert other.body_changed is False
+    assert other.likely_cause.startswith("the message was changed after the receiver checked it")
 
 
 @pytest.mark.parametrize(

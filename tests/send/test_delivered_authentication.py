@@ -11,6 +11,7 @@ server publishes the key, SPF and DMARC records.  Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import re
 import socket
 import textwrap
 import threading
@@ -128,8 +129,15 @@ class Provider:
     """Added to the body after signing (a list or a gateway that appends a footer)."""
     algorithm: bytes = b"rsa-sha256"
     """``ed25519-sha256`` signs with an Ed25519 key (``keys`` then holds one)."""
+    author: str | None = None
+    """The From address the service puts in place of the sender's before signing (a list or
+    a service that sends on the author's behalf)."""
 
     def deliver(self, content: bytes) -> bytes:
+        if self.author is not None:
+            content = re.sub(
+                rb"(?m)^From: .*$", f"From: {self.author}\r".encode(), content, count=1
+            )
         signed = content
         if self.sign:
             signature = dkim.sign(
@@ -282,7 +290,35 @@ def test_a_recorded_client_outside_the_spf_record_fails_spf_while_dkim_carries_d
     assert details["dmarc_aligned_by"] == ("dkim d=example.test",)
 
 
-def test_a_from_domain_no_pass_is_aligned_with_fails_dmarc_under_its_reject_policy(
+def test_a_from_domain_nothing_is_aligned_with_fails_dmarc_under_its_reject_policy(
+    keys: Keys, deliver_through: Any
+) -> None:
+    provider = Provider(
+        keys,
+        domain="esp.test",
+        author="news@example.org",
+        results=f"{RECEIVER}; dkim=pass header.d=esp.test; spf=pass; dmarc=fail",
+    )
+    dmarc_record = '_dmarc.example.org. TXT "v=DMARC1; p=reject"'
+
+    report, _ = deliver_through(
+        provider, zone(keys, key_at=("sel._domainkey.esp.test",), extra=dmarc_record)
+    )
+
+    result = authentication(report)
+    assert result.status is Status.FAIL
+    assert result.outcome.finding == "authentication.dmarc-fail"
+    assert result.summary.startswith(
+        "DMARC fails for example.org (p=reject: receivers that enforce it quarantine or reject "
+        "the message): no DKIM signature is aligned with example.org (signed by esp.test (pass)); "
+        "the SPF domain example.test is not aligned with example.org (spf=pass (example.test for "
+        "203.0.113.5)) (adkim=r, aspf=r)."
+    )
+    assert result.outcome.details["dmarc_failure"] == "not-aligned"
+    assert result.hints[0].title == "DMARC fails: neither DKIM nor SPF is aligned with From"
+
+
+def test_an_aligned_spf_domain_that_does_not_pass_fails_dmarc_as_such_not_as_unaligned(
     keys: Keys, deliver_through: Any
 ) -> None:
     provider = Provider(
@@ -296,11 +332,97 @@ def test_a_from_domain_no_pass_is_aligned_with_fails_dmarc_under_its_reject_poli
 
     result = authentication(report)
     assert result.status is Status.FAIL
-    assert result.outcome.finding == "authentication.dmarc-fail"
+    assert result.outcome.finding == "authentication.dmarc-aligned-spf-fail"
     assert result.summary.startswith("DMARC fails for example.test (p=reject: receivers that ")
-    assert "DKIM domains: esp.test" in result.summary
+    assert (
+        "no DKIM signature is aligned with example.test (signed by esp.test (pass)); SPF for "
+        "example.test is aligned with example.test but did not pass (spf=fail (example.test for "
+        "198.51.100.7))" in result.summary
+    )
     assert result.outcome.details["dkim"] == "pass"
-    assert result.hints[0].title == "DMARC fails: neither DKIM nor SPF is aligned with From"
+    assert result.outcome.details["dmarc_failure"] == "aligned-spf-failed"
+    assert result.hints[0].title == "DMARC fails: SPF is aligned with From but does not pass"
+
+
+def test_an_aligned_signature_that_does_not_verify_fails_dmarc_as_such_not_as_unaligned(
+    keys: Keys, deliver_through: Any
+) -> None:
+    provider = Provider(
+        keys,
+        client_ip="198.51.100.7",
+        footer=b"-- \r\nAdded by a gateway after signing\r\n",
+        results=f"{RECEIVER}; dkim=fail header.d=example.test; spf=fail; dmarc=fail",
+    )
+
+    report, _ = deliver_through(provider, zone(keys))
+
+    result = authentication(report)
+    assert result.status is Status.FAIL
+    assert result.outcome.finding == "authentication.dmarc-aligned-dkim-fail"
+    assert (
+        "the DKIM signature d=example.test s=sel is aligned with example.test but did not verify "
+        "here (fail: the body hash does not match: the body was changed after it was signed); "
+        "SPF for example.test is aligned with example.test but did not pass" in result.summary
+    )
+    assert "check the key with: smtpdoctor domain example.test --dkim-selector sel" in (
+        result.summary
+    )
+    assert result.outcome.details["dmarc_failure"] == "aligned-dkim-failed"
+    assert (
+        result.hints[0].title == "DMARC fails: the DKIM signature aligned with From does not verify"
+    )
+
+
+def test_a_receiver_that_passed_dmarc_makes_the_disagreement_the_finding_not_a_dmarc_failure(
+    keys: Keys, deliver_through: Any
+) -> None:
+    # the mailbox side adds a footer after the receiver verified the message
+    provider = Provider(
+        keys,
+        client_ip="198.51.100.7",
+        footer=b"-- \r\n[EXTERNAL] added by the mailbox store\r\n",
+        results=f"{RECEIVER}; dkim=pass header.d=example.test; spf=fail "
+        "smtp.mailfrom=example.test; dmarc=pass header.from=example.test",
+    )
+
+    report, _ = deliver_through(provider, zone(keys))
+
+    result = authentication(report)
+    assert result.status is Status.WARN
+    assert result.outcome.finding == "authentication.disagrees"
+    assert result.summary.startswith(
+        "the receiver passed DMARC for example.test, and its verdict is the one that counted; "
+        "smtpdoctor fails it because the DKIM signature d=example.test s=sel is aligned with "
+        "example.test but did not verify here (fail: the body hash does not match"
+    )
+    assert (
+        "where the two sides differ: dkim: smtpdoctor found fail, the receiver pass (the body "
+        "was changed after the receiver checked it: its hash no longer matches the signature's "
+        "(a footer or disclaimer added on the way to the mailbox))." in result.summary
+    )
+    assert "quarantine or reject" not in result.summary
+    assert result.outcome.details["dmarc_failure"] == "aligned-dkim-failed"
+    assert [hint.title for hint in result.hints] == [
+        "smtpdoctor and the receiving server disagree on authentication"
+    ]
+
+
+def test_a_dmarc_pass_in_results_not_recognisably_the_receivers_does_not_excuse_a_failure(
+    keys: Keys, deliver_through: Any
+) -> None:
+    provider = Provider(
+        keys,
+        client_ip="198.51.100.7",
+        footer=b"-- \r\nchanged\r\n",
+        results="forged.elsewhere.test; dkim=pass; spf=pass; dmarc=pass",
+    )
+
+    report, _ = deliver_through(provider, zone(keys))
+
+    result = authentication(report)
+    assert result.status is Status.FAIL
+    assert result.outcome.finding == "authentication.dmarc-aligned-dkim-fail"
+    assert "not recognisably the receiving side's" in result.summary
 
 
 def test_a_receiver_that_disagrees_is_named_beside_our_verdict(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from smtpdoctor.core.hookspecs import hookimpl
@@ -14,17 +14,19 @@ from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCh
 from smtpdoctor.domain.checks import dkim as dkim_check
 from smtpdoctor.domain.checks import dmarc as dmarc_check
 from smtpdoctor.domain.checks import spf as spf_check
+from smtpdoctor.domain.doctor import DISABLED
+from smtpdoctor.domain.facts import MAIL_ROUTING, MailRouting
 from smtpdoctor.mailauth.dns import forward_confirmed
 from smtpdoctor.model.domain import Finding, SectionResult
 from smtpdoctor.model.results import CheckResult, Hint, Outcome, Status
 from smtpdoctor.net.resolver import gather
 
-#: The most PTR names of one address checked for a forward match.
-MAX_PTR_NAMES = 5
 #: The most sending addresses whose reverse DNS is checked.
 MAX_SENDING_IPS = 10
 
 GUIDELINES = "https://support.google.com/a/answer/81126"
+#: The reverse-DNS hint's last step, dropped when ``--sending-ip`` was given.
+_GIVE_SENDING_IP = "Give --sending-ip ADDRESS to check it here."
 YAHOO = "https://senders.yahooinc.com/best-practices/"
 
 
@@ -80,7 +82,7 @@ REVERSE_DNS = _findings(
             "Ask whoever owns the IP (your hosting or cloud provider) to set the PTR, e.g. "
             "10.2.0.192.in-addr.arpa. PTR mail.example.com.",
             "Publish the matching A or AAAA record: mail.example.com. A 192.0.2.10.",
-            "Give --sending-ip ADDRESS to check it here.",
+            _GIVE_SENDING_IP,
         ),
         GUIDELINES,
     ),
@@ -104,6 +106,11 @@ DMARC = _findings(
         ('_dmarc.example.com. TXT "v=DMARC1; p=none; rua=mailto:dmarc@example.com"',),
         "https://www.rfc-editor.org/rfc/rfc7489#section-6.1",
     ),
+)
+NOT_APPLICABLE = Finding(
+    "bulk-senders.not-applicable",
+    Status.SKIP,
+    "Not checked: the domain does not exist (NXDOMAIN)",
 )
 TLS = Finding(
     "bulk-senders.tls",
@@ -156,8 +163,9 @@ class BulkSenders(DomainCheck):
 
     id = "bulk-senders"
     title = "Gmail and Yahoo sender requirements"
-    requires = ("spf", "dmarc", "dkim")
+    requires = ("mx", "spf", "dmarc", "dkim")
     findings = (
+        NOT_APPLICABLE,
         *AUTHENTICATED,
         *REVERSE_DNS,
         TLS,
@@ -169,25 +177,35 @@ class BulkSenders(DomainCheck):
     )
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
-        """One row per requirement, all senders' first, then bulk senders'."""
+        """One row per requirement, all senders' first, then bulk senders'; each summary
+        starts with the requirement it is about."""
+        if ctx.stash.get(MAIL_ROUTING) is MailRouting.NO_DOMAIN:
+            return [NOT_APPLICABLE.outcome(f"not checked: {ctx.domain} does not exist (NXDOMAIN)")]
         spf = _spf(ctx.sections.get("spf"))
         dkim = _dkim(ctx.sections.get("dkim"))
+        reverse_dns = _row(REVERSE_DNS, _reverse_dns(ctx))
+        if ctx.request.sending_ips:
+            reverse_dns = _without_step(reverse_dns, _GIVE_SENDING_IP)
         return [
             _row(AUTHENTICATED, _either(spf, dkim)),
-            _row(REVERSE_DNS, _reverse_dns(ctx)),
+            reverse_dns,
             TLS.outcome(
-                "TLS from your servers to Gmail and Yahoo is not visible in DNS: check your "
-                "outgoing servers (the port-25 rows above are about receiving)."
+                f"{_requirement(TLS)}: not visible in DNS — check your outgoing servers (the "
+                "port-25 rows above are about receiving)."
             ),
-            SPAM_RATE.outcome("Only the receivers see the spam rate (Postmaster Tools)."),
+            SPAM_RATE.outcome(
+                f"{_requirement(SPAM_RATE)}: only the receivers see it (Postmaster Tools)."
+            ),
             _row(BOTH, _both(spf, dkim)),
             _row(DMARC, _dmarc(ctx.sections.get("dmarc"))),
             ALIGNMENT.outcome(
-                "Unknown here: alignment is a property of each message; "
-                "`smtpdoctor check --send-to … --verify-imap` proves it on a delivered one."
+                f"{_requirement(ALIGNMENT)}: unknown here — alignment is a property of each "
+                "message; `smtpdoctor check --send-to … --verify-imap` proves it on a "
+                "delivered one."
             ),
             UNSUBSCRIBE.outcome(
-                "Not visible in DNS: a property of the marketing messages themselves."
+                f"{_requirement(UNSUBSCRIBE)}: not visible in DNS — a property of the "
+                "marketing messages themselves."
             ),
         ]
 
@@ -196,9 +214,24 @@ def _row(findings: tuple[Finding, Finding, Finding], evidence: Evidence) -> Outc
     met, missing, unknown = findings
     finding = {State.MET: met, State.NOT_MET: missing, State.UNKNOWN: unknown}[evidence.state]
     return finding.outcome(
-        f"{evidence.state.value}: {evidence.words}.",
+        f"{_requirement(met)}: {evidence.state.value} — {evidence.words}.",
         {"state": evidence.state.value, "evidence": evidence.rows},
     )
+
+
+def _requirement(finding: Finding) -> str:
+    """The requirement a finding is about, as a summary starts: "All senders — SPF or DKIM"
+    (its title without the verdict after a second colon)."""
+    who, _, what = finding.title.partition(": ")
+    return f"{who} — {what.removesuffix(': met').split(' (')[0]}"
+
+
+def _without_step(outcome: Outcome, step: str) -> Outcome:
+    """``outcome`` with ``step`` left out of its hints."""
+    hints = tuple(
+        replace(hint, steps=tuple(s for s in hint.steps if s != step)) for hint in outcome.hints
+    )
+    return replace(outcome, hints=hints)
 
 
 # -- reading the other sections -----------------------------------------------------------------
@@ -212,9 +245,11 @@ def _cite(section: SectionResult, rows: Iterable[CheckResult]) -> tuple[str, ...
 
 
 def _not_run(name: str, section: SectionResult | None) -> Evidence | None:
-    """Unknown when the section is absent, or broke, or was not run."""
+    """Unknown when the section is absent, or broke, or was not run (``--disable`` said so)."""
     if section is None:
         return Evidence(State.UNKNOWN, f"the {name} check did not run")
+    if [row.outcome.finding for row in section.rows] == [DISABLED]:
+        return Evidence(State.UNKNOWN, f"{name} not checked (--disable {section.check_id})")
     broken = [row for row in section.rows if row.status in (Status.ERROR, Status.SKIP)]
     if broken:
         return Evidence(State.UNKNOWN, f"the {name} check could not finish", _cite(section, broken))
@@ -259,9 +294,11 @@ def _spf(section: SectionResult | None) -> Evidence:
         if row.outcome.finding in _SPF_SENDER_IDS and row.outcome.finding != _SPF_PASS
     ]
     if senders:
-        return Evidence(
-            State.NOT_MET, "SPF does not pass for the sending IPs", _cite(section, senders)
+        failing = ", ".join(
+            f"{row.outcome.details.get('address')} ({row.outcome.details.get('result')})"
+            for row in senders
         )
+        return Evidence(State.NOT_MET, f"SPF does not pass for {failing}", _cite(section, senders))
     words = "SPF is published" + (" (with warnings)" if section.status is Status.WARN else "")
     return Evidence(State.MET, words, _cite(section, [record]))
 
@@ -312,7 +349,8 @@ def _dmarc(section: SectionResult | None) -> Evidence:
     unknown = _not_run("dmarc", section)
     if unknown is not None or section is None:
         return unknown or Evidence(State.UNKNOWN, "the dmarc check did not run")
-    for finding in (dmarc_check.ENFORCED, dmarc_check.POLICY_NONE):
+    # sp=none under an enforcing p: a subdomain's only policy row, none in effect.
+    for finding in (dmarc_check.ENFORCED, dmarc_check.POLICY_NONE, dmarc_check.WEAK_SUBDOMAINS):
         row = section.row(finding.id)
         if row is not None:
             return Evidence(State.MET, "a DMARC policy applies", _cite(section, [row]))
@@ -354,17 +392,22 @@ def _reverse_dns(ctx: DomainContext) -> Evidence:
     ]
     results = gather(*calls)
     rows = tuple(line for result in results for line in result.rows)
-    words = "; ".join(result.words for result in results)
-    states = {result.state for result in results}
     for state in (State.NOT_MET, State.UNKNOWN):
-        if state in states:
+        if any(result.state is state for result in results):
+            # the addresses that fail (or are unknown) first, then those that pass
+            words = "; ".join(result.words for result in results if result.state is state)
+            others = [result for result in results if result.state is not state]
+            if others:
+                words += "; the others: " + "; ".join(
+                    f"{result.words} ({result.state.value})" for result in others
+                )
             return Evidence(state, words, rows)
-    return Evidence(State.MET, words, rows)
+    return Evidence(State.MET, "; ".join(result.words for result in results), rows)
 
 
 def _confirmed(ctx: DomainContext, address: str) -> Evidence:
     """Forward-confirmed reverse DNS of one sending address, as a requirement's evidence."""
-    found = forward_confirmed(ctx.dns, address, max_names=MAX_PTR_NAMES)
+    found = forward_confirmed(ctx.dns, address)
     lines = found.evidence()
     if found.confirmed:
         return Evidence(

@@ -26,6 +26,7 @@ import dns.rdtypes.tlsabase
 
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
+from smtpdoctor.domain.checks.mx import routing_row, unknown_mx_set
 from smtpdoctor.domain.facts import (
     DANE_IN_PLACE,
     EXCHANGERS,
@@ -59,6 +60,15 @@ NO_EXCHANGERS = Finding(
     "dane.no-exchangers",
     Status.INFO,
     "No mail exchanger to look up TLSA records for",
+)
+NOT_APPLICABLE = Finding(
+    "dane.not-applicable", Status.SKIP, "Not checked: the domain does not exist (NXDOMAIN)"
+)
+NULL_MX = Finding(
+    "dane.null-mx", Status.INFO, "Not applicable: the domain accepts no mail (null MX)"
+)
+MX_UNKNOWN = Finding(
+    "dane.mx-unknown", Status.INFO, "The MX hosts are unknown: no TLSA record looked up"
 )
 NO_ADDRESS = Finding(
     "dane.no-address",
@@ -267,6 +277,9 @@ class Dane(DomainCheck):
     requires = ("mx", "smtp")
     findings = (
         NO_EXCHANGERS,
+        NOT_APPLICABLE,
+        NULL_MX,
+        MX_UNKNOWN,
         NO_ADDRESS,
         ADDRESS_LOOKUP_FAILED,
         NO_TLSA,
@@ -284,7 +297,13 @@ class Dane(DomainCheck):
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
         ctx.stash[DANE_IN_PLACE] = False
+        instead = routing_row(ctx, no_domain=NOT_APPLICABLE, null_mx=NULL_MX)
+        if instead is not None:
+            return [instead]
         exchangers = (ctx.stash.get(EXCHANGERS) or ())[: ctx.request.max_exchangers]
+        unknown = unknown_mx_set(ctx)
+        if not exchangers and unknown:
+            return [MX_UNKNOWN.outcome(f"no TLSA record looked up: {unknown}")]
         if not exchangers:
             return [
                 NO_EXCHANGERS.outcome(

@@ -8,6 +8,7 @@ from functools import partial
 
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
+from smtpdoctor.domain.facts import MAIL_ROUTING, MailRouting
 from smtpdoctor.domain.request import DomainRequest
 from smtpdoctor.mailauth.dkim import (
     RSA_MINIMUM_BITS,
@@ -36,6 +37,9 @@ _NEW_KEY_STEPS = (
     "Switch signing to the new selector, then revoke the old one after a week (p= empty).",
 )
 
+NOT_APPLICABLE = Finding(
+    "dkim.not-applicable", Status.SKIP, "Not checked: the domain does not exist (NXDOMAIN)"
+)
 KEY = Finding("dkim.key", Status.PASS, "DKIM key published (RSA of 2048 bits or more, or Ed25519)")
 SHORT_KEY = Finding(
     "dkim.short-key",
@@ -146,7 +150,9 @@ class DKIM(DomainCheck):
 
     id = "dkim"
     title = "DKIM"
+    requires = ("mx",)  # a domain that does not exist is not judged
     findings = (
+        NOT_APPLICABLE,
         KEY,
         SHORT_KEY,
         WEAK_KEY,
@@ -168,6 +174,8 @@ class DKIM(DomainCheck):
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
         """Look up each selector's key (at once) and judge it."""
+        if ctx.stash.get(MAIL_ROUTING) is MailRouting.NO_DOMAIN:
+            return [NOT_APPLICABLE.outcome(f"not checked: {ctx.domain} does not exist (NXDOMAIN)")]
         selectors = list(dict.fromkeys(ctx.request.dkim_selectors))
         calls: list[Callable[[], list[Outcome]]] = [
             partial(_selector, ctx, selector) for selector in selectors[:MAX_SELECTORS]

@@ -8,6 +8,8 @@ from functools import partial
 
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
+from smtpdoctor.domain.checks.spf import shorten
+from smtpdoctor.domain.facts import MAIL_ROUTING, MailRouting
 from smtpdoctor.mailauth.dmarc import (
     AppliedPolicy,
     DMARCLookup,
@@ -23,6 +25,8 @@ from smtpdoctor.net.resolver import DNSFailure, gather
 
 #: The most external report destinations verified (RFC 7489 §7.1) in one audit.
 MAX_DESTINATIONS = 8
+#: The most unknown tags listed in a row's details (the summary quotes fewer).
+MAX_LISTED_TAGS = 32
 
 RFC7489 = "https://www.rfc-editor.org/rfc/rfc7489"
 DMARCBIS = "https://datatracker.ietf.org/doc/draft-ietf-dmarc-dmarcbis/"
@@ -34,6 +38,9 @@ _MOVE_TO_ENFORCEMENT = (
     "p=reject.",
 )
 
+NOT_APPLICABLE = Finding(
+    "dmarc.not-applicable", Status.SKIP, "Not checked: the domain does not exist (NXDOMAIN)"
+)
 ENFORCED = Finding(
     "dmarc.policy-enforced",
     Status.PASS,
@@ -185,7 +192,10 @@ NO_REPORTS = Finding(
     "No DMARC aggregate reports requested (no rua)",
     Hint(
         "Add rua=mailto:<address> to learn who sends mail as your domain and whether it passes",
-        ("Example: v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com",),
+        (
+            "Append ; rua=mailto:dmarc-reports@example.com to the record you publish, keeping "
+            "its other tags (p= and the rest) as they are.",
+        ),
         f"{RFC7489}#section-7.2",
     ),
 )
@@ -224,7 +234,9 @@ class DMARC(DomainCheck):
 
     id = "dmarc"
     title = "DMARC"
+    requires = ("mx",)  # a domain that does not exist is not judged
     findings = (
+        NOT_APPLICABLE,
         ENFORCED,
         POLICY_NONE,
         INHERITED,
@@ -247,6 +259,8 @@ class DMARC(DomainCheck):
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
         """Discover the record as a receiver would, then judge it."""
+        if ctx.stash.get(MAIL_ROUTING) is MailRouting.NO_DOMAIN:
+            return [NOT_APPLICABLE.outcome(f"not checked: {ctx.domain} does not exist (NXDOMAIN)")]
         lookup = lookup_dmarc(ctx.dns, ctx.domain)
         record = lookup.record
         if record is None:
@@ -255,7 +269,7 @@ class DMARC(DomainCheck):
         exists = not (lookup.inherited and record.np is not None) or _exists(ctx)
         applied = record.applied(inherited=lookup.inherited, exists=exists)
         rows = [*_where(lookup, applied), _policy(lookup, record, applied)]
-        rows.extend(_tags(record, applied))
+        rows.extend(_tags(lookup, record, applied))
         rows.extend(_reports(ctx, lookup, record))
         return rows
 
@@ -283,7 +297,7 @@ def _no_record(lookup: DMARCLookup) -> Outcome:
     if lookup.problem is LookupProblem.SEVERAL:
         return SEVERAL.outcome(f"{lookup.failure}.", details)
     if lookup.problem is LookupProblem.INVALID:
-        return INVALID.outcome(f"{lookup.failure} (record: {lookup.texts[0]}).", details)
+        return INVALID.outcome(f"{lookup.failure} (record: {shorten(lookup.texts[0])}).", details)
     if lookup.problem is LookupProblem.DNS:
         return LOOKUP_FAILED.outcome(
             f"{lookup.failure}; whether a DMARC policy applies is unknown.", details
@@ -313,13 +327,17 @@ def _where(lookup: DMARCLookup, applied: AppliedPolicy) -> list[Outcome]:
 
 
 def _policy(lookup: DMARCLookup, record: DMARCRecord, applied: AppliedPolicy) -> Outcome:
-    policy = applied.policy
+    """The headline: the policy receivers apply — one level softer for ``pct=0`` — judged by
+    what they apply."""
+    policy = applied.effective
     via = f" (a CNAME to {lookup.canonical_name})" if lookup.canonical_name else ""
     details = {
         "found_at": lookup.found_at,
         "record": record.text,
         "policy": policy,
         "policy_tag": applied.tag,
+        "published_policy": applied.policy,
+        "pct": record.pct,
         "testing_policy": applied.softened,
         "p": record.policy,
         "sp": record.subdomain_policy,
@@ -328,26 +346,42 @@ def _policy(lookup: DMARCLookup, record: DMARCRecord, applied: AppliedPolicy) ->
         "aspf": record.aspf,
         "canonical_name": lookup.canonical_name or None,
     }
-    seen = f"{lookup.found_at}{via}: {record.text}"
+    seen = f"{lookup.found_at}{via}: {shorten(record.text)}"
+    stated = f"{applied.tag}={applied.policy}"
+    if policy != applied.policy:
+        stated += f" with pct=0, which applies it to none of the failing mail: {policy} instead"
+    if policy == "none" and _weak_subdomain(lookup, record, applied):
+        return WEAK_SUBDOMAINS.outcome(
+            f"{seen} — {lookup.domain} is a subdomain and gets {stated}: p={record.policy} "
+            f"protects {lookup.policy_domain} only; mail failing DMARC from {lookup.domain} is "
+            "only reported.",
+            details,
+        )
     if policy == "none":
         return POLICY_NONE.outcome(
-            f"{seen} — {applied.tag}=none only asks for reports: Gmail and Yahoo accept it for "
-            "bulk senders, but it protects nothing.",
+            f"{seen} — {stated} only asks for reports: Gmail and Yahoo accept it for bulk "
+            "senders, but it protects nothing.",
             details,
         )
     testing = (
         f"; t=y: receivers following DMARCbis apply {applied.softened} instead"
-        if applied.softened != policy
+        if applied.softened != applied.policy
         else ""
     )
     return ENFORCED.outcome(
-        f"{seen} — {applied.tag}={policy}: mail failing DMARC is to be {_verb(policy)} "
+        f"{seen} — {stated}: mail failing DMARC is to be {_verb(policy)} "
         f"(alignment: DKIM {_mode(record.adkim)}, SPF {_mode(record.aspf)}){testing}.",
         details,
     )
 
 
-def _tags(record: DMARCRecord, applied: AppliedPolicy) -> list[Outcome]:
+def _weak_subdomain(lookup: DMARCLookup, record: DMARCRecord, applied: AppliedPolicy) -> bool:
+    """Whether the domain is a subdomain left unprotected by the organisational domain's
+    ``sp=none`` under an enforcing ``p`` (one row says so: the headline)."""
+    return lookup.inherited and applied.tag == "sp" and record.policy != "none"
+
+
+def _tags(lookup: DMARCLookup, record: DMARCRecord, applied: AppliedPolicy) -> list[Outcome]:
     rows: list[Outcome] = []
     if record.problems:
         rows.append(
@@ -356,8 +390,11 @@ def _tags(record: DMARCRecord, applied: AppliedPolicy) -> list[Outcome]:
     if record.unknown_tags:
         rows.append(
             UNKNOWN_TAGS.outcome(
-                f"receivers ignore {', '.join(t + '=' for t in record.unknown_tags)}.",
-                {"tags": record.unknown_tags},
+                f"receivers ignore {record.unknown_tags_quoted}.",
+                {
+                    "tags": record.unknown_tags[:MAX_LISTED_TAGS],
+                    "count": len(record.unknown_tags),
+                },
             )
         )
     # pct scales a quarantine or reject policy; under none it changes nothing.
@@ -387,7 +424,8 @@ def _tags(record: DMARCRecord, applied: AppliedPolicy) -> list[Outcome]:
                 {"t": "y", "policy_tag": applied.tag, "testing_policy": applied.softened},
             )
         )
-    if record.policy != "none" and record.subdomain_policy == "none":
+    weak = record.policy != "none" and record.subdomain_policy == "none"
+    if weak and not _weak_subdomain(lookup, record, applied):
         rows.append(
             WEAK_SUBDOMAINS.outcome(
                 f"p={record.policy} but sp=none: mail from any subdomain that has no DMARC "
@@ -408,7 +446,8 @@ def _reports(ctx: DomainContext, lookup: DMARCLookup, record: DMARCRecord) -> li
         if rua
         else NO_REPORTS.outcome(
             f"{lookup.found_at} has no rua=mailto: tag: nobody receives reports on who sends "
-            f"as {lookup.domain}.",
+            f"as {lookup.domain}; append ; rua=mailto:dmarc-reports@{lookup.policy_domain} "
+            "to the record.",
             {"record": record.text},
         )
     ]

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from smtpdoctor.core.check import StashKey
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
+from smtpdoctor.domain.checks.mx import routing_row, unknown_mx_set
 from smtpdoctor.domain.facts import EXCHANGERS, PROBES, Exchanger, ExchangerProbe
 from smtpdoctor.domain.https import (
     FailureKind,
@@ -292,6 +293,12 @@ POLICY_UNUSED = Finding(
     Status.INFO,
     "The policy would apply once the MTA-STS record is fixed: until then senders ignore it",
 )
+NOT_APPLICABLE = Finding(
+    "mta-sts.not-applicable", Status.SKIP, "Not checked: the domain does not exist (NXDOMAIN)"
+)
+NULL_MX = Finding(
+    "mta-sts.null-mx", Status.INFO, "Not applicable: the domain accepts no mail (null MX)"
+)
 MX_UNKNOWN = Finding("mta-sts.mx-unknown", Status.INFO, "The MX hosts to compare are unknown")
 MX_COVERED = Finding("mta-sts.mx-covered", Status.PASS, "Every MX host matches the policy")
 _COVER_HINT = Hint(
@@ -387,6 +394,8 @@ class MTASTS(DomainCheck):
     title = "MTA-STS"
     requires = ("mx", "smtp")
     findings = (
+        NOT_APPLICABLE,
+        NULL_MX,
         NONE,
         DNS_FAILED,
         RECORD_MULTIPLE,
@@ -419,6 +428,9 @@ class MTASTS(DomainCheck):
     )
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
+        instead = routing_row(ctx, no_domain=NOT_APPLICABLE, null_mx=NULL_MX)
+        if instead is not None:
+            return [instead]
         record_row, selection = self._record(ctx)
         if selection is None:
             return [record_row]
@@ -445,9 +457,7 @@ class MTASTS(DomainCheck):
         if policy.mode is Mode.NONE:
             return rows
         if not exchangers:
-            why = (
-                "the mx check found none" if exchangers is not None else "the mx check did not run"
-            )
+            why = unknown_mx_set(ctx) or "the mx check found none"
             return [*rows, MX_UNKNOWN.outcome(f"no MX host to compare with the policy: {why}")]
         rows += _coverage(policy, exchangers)
         rows += _tls(policy, exchangers, ctx.stash.get(PROBES))

@@ -10,9 +10,11 @@ stash for DANE), and each address is checked for forward-confirmed reverse DNS w
 :func:`~smtpdoctor.mailauth.dns.forward_confirmed`.
 
 Everything read is bounded: at most :data:`MAX_MX_RECORDS` MX records, :data:`MAX_ADDRESSES`
-addresses per host and :data:`MAX_PTR_NAMES` PTR names per address.  The exchangers go into
-the stash (:data:`~smtpdoctor.domain.facts.EXCHANGERS`) for the ``smtp``, ``mta-sts`` and
-``dane`` checks.
+addresses per host and :data:`~smtpdoctor.mailauth.dns.MAX_PTR_NAMES` PTR names per address
+(the one bound of forward-confirmed reverse DNS).  The exchangers go into the stash
+(:data:`~smtpdoctor.domain.facts.EXCHANGERS`) for the ``smtp``, ``mta-sts`` and ``dane``
+checks, and how the domain takes mail (:data:`~smtpdoctor.domain.facts.MAIL_ROUTING`: MX
+hosts, a null MX, no such domain, or unknown) for every check whose advice depends on it.
 """
 
 from __future__ import annotations
@@ -30,8 +32,15 @@ import dns.rdtypes.IN.AAAA
 
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
-from smtpdoctor.domain.facts import EXCHANGERS, Exchanger
-from smtpdoctor.mailauth.dns import Answer, DNSFailure, DNSQuestions, FCrDNS, forward_confirmed
+from smtpdoctor.domain.facts import EXCHANGERS, MAIL_ROUTING, Exchanger, MailRouting
+from smtpdoctor.mailauth.dns import (
+    MAX_PTR_NAMES,
+    Answer,
+    DNSFailure,
+    DNSQuestions,
+    FCrDNS,
+    forward_confirmed,
+)
 from smtpdoctor.model.domain import Finding
 from smtpdoctor.model.quantities import plural
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
@@ -41,8 +50,6 @@ from smtpdoctor.net.resolver import gather
 MAX_MX_RECORDS = 32
 #: The most addresses of one MX host kept (and checked for reverse DNS).
 MAX_ADDRESSES = 16
-#: The most PTR names of one address checked for pointing back to it.
-MAX_PTR_NAMES = 4
 
 #: The answers that say there is no such record (as opposed to a failed question).
 _NOTHING = frozenset({DNSFailure.NXDOMAIN, DNSFailure.NO_ANSWER})
@@ -370,10 +377,12 @@ class MX(DomainCheck):
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
         ctx.stash[EXCHANGERS] = ()
+        ctx.stash[MAIL_ROUTING] = MailRouting.UNKNOWN
         answer = ctx.dns.query(ctx.domain, "MX")
         if answer.failure is DNSFailure.NO_ANSWER:
             return _implicit(ctx)
         if answer.failure is DNSFailure.NXDOMAIN:
+            ctx.stash[MAIL_ROUTING] = MailRouting.NO_DOMAIN
             return [
                 DOMAIN_MISSING.outcome(
                     f"{ctx.domain} does not exist: asked {ctx.dns.servers} for its MX records, "
@@ -403,12 +412,14 @@ def _with_records(ctx: DomainContext, answer: Answer) -> list[Outcome]:
     named = [(preference, host) for preference, host in read if host]
     listed = tuple(f"{preference} {host or '.'}" for preference, host in read)
     if null and not named and not rooted:
+        ctx.stash[MAIL_ROUTING] = MailRouting.NULL_MX
         return [
             NULL_MX.outcome(
                 f"{ctx.domain} publishes a null MX (MX 0 .): it accepts no mail (RFC 7505)",
                 {"mx": listed},
             )
         ]
+    ctx.stash[MAIL_ROUTING] = MailRouting.MX
     rows: list[Outcome] = []
     if null and named:
         rows.append(
@@ -455,6 +466,7 @@ def _with_records(ctx: DomainContext, answer: Answer) -> list[Outcome]:
     unresolved = [lookup for lookup in lookups if not lookup.addresses]
     if unresolved:
         rows += _unresolved_rows(unresolved, len(lookups), not_looked_up)
+    rows += _partly_resolved_rows(lookups)
     reverse = _reverse_all(ctx.dns, lookups)
     rows += _reverse_rows(reverse)
     if later:
@@ -486,7 +498,7 @@ def _with_records(ctx: DomainContext, answer: Answer) -> list[Outcome]:
         ),
     )
     problems = any(row.status.is_problem for row in rows)
-    return [_summary(ctx, lookups, literals, reverse, problems=problems), *rows]
+    return [_summary(ctx, chosen, lookups, reverse, problems=problems), *rows]
 
 
 def _mx_records(answer: Answer) -> list[tuple[int, str]]:
@@ -566,6 +578,26 @@ def _unresolved_rows(
     return rows
 
 
+def _partly_resolved_rows(lookups: Sequence[HostLookup]) -> list[Outcome]:
+    """The MX hosts with addresses of one type while the question for the other type failed
+    (a time-out, SERVFAIL …): the addresses DNS holds are not all known."""
+    partly = [lookup for lookup in lookups if lookup.addresses and lookup.address_failure]
+    if not partly:
+        return []
+    return [
+        HOST_LOOKUP_FAILED.outcome(
+            f"an address look-up failed for {plural(len(partly), 'MX host')} that "
+            f"{'has' if len(partly) == 1 else 'have'} other addresses: "
+            + "; ".join(
+                f"{lookup.host}: {lookup.failure} (found {lookup.address_list()})"
+                for lookup in partly
+            )
+            + ": whether DNS holds more addresses, and what senders reach there, is not known",
+            {**_hosts(partly), "lookup_failed": _hosts(partly)["hosts"]},
+        )
+    ]
+
+
 def _without_address(missing: Sequence[HostLookup], looked_up: int) -> str:
     return f"{plural(len(missing), 'MX host')} of {looked_up} without an address: " + "; ".join(
         f"{lookup.host}: {lookup.failure}" for lookup in missing
@@ -585,15 +617,18 @@ def _hosts(lookups: Sequence[HostLookup]) -> dict[str, DetailValue]:
 
 def _summary(
     ctx: DomainContext,
+    chosen: Sequence[tuple[int, str]],
     lookups: Sequence[HostLookup],
-    literals: Sequence[tuple[int, str]],
     reverse: Sequence[tuple[str, FCrDNS]],
     *,
     problems: bool,
 ) -> Outcome:
-    """The MX set in one row: PASS when nothing is wrong with it (``problems`` false)."""
-    described = [lookup.describe() for lookup in lookups] + [
-        f"{preference} {host} (an IP address)" for preference, host in literals
+    """The MX set in one row, in preference order (IP literals in their place): PASS when
+    nothing is wrong with it (``problems`` false)."""
+    resolved = {lookup.host: lookup for lookup in lookups}
+    described = [
+        resolved[host].describe() if host in resolved else f"{preference} {host} (an IP address)"
+        for preference, host in chosen
     ]
     details: dict[str, DetailValue] = {
         "mx": tuple(described),
@@ -651,6 +686,7 @@ def _implicit(ctx: DomainContext) -> list[Outcome]:
                 {"domain": ctx.domain},
             )
         ]
+    ctx.stash[MAIL_ROUTING] = MailRouting.MX
     if not lookup.addresses:
         return [
             NO_MAIL_HOST.outcome(
@@ -778,7 +814,7 @@ def _reverse_rows(reverse: Sequence[tuple[str, FCrDNS]]) -> list[Outcome]:
     if missing:
         rows.append(
             PTR_MISSING.outcome(
-                f"{plural(len(missing), 'MX address')} without reverse DNS: "
+                f"{_addresses(len(missing))} without reverse DNS: "
                 + "; ".join(f"{host}: {item.problem}" for host, item in missing),
                 {"addresses": tuple(item.address for _, item in missing)},
             )
@@ -786,7 +822,7 @@ def _reverse_rows(reverse: Sequence[tuple[str, FCrDNS]]) -> list[Outcome]:
     if mismatched:
         rows.append(
             PTR_MISMATCH.outcome(
-                f"{plural(len(mismatched), 'MX address')} whose PTR name does not resolve back "
+                f"{_addresses(len(mismatched))} whose PTR name does not resolve back "
                 "to it: " + "; ".join(f"{host}: {item.problem}" for host, item in mismatched),
                 {
                     "addresses": tuple(item.address for _, item in mismatched),
@@ -797,7 +833,7 @@ def _reverse_rows(reverse: Sequence[tuple[str, FCrDNS]]) -> list[Outcome]:
     if failed:
         rows.append(
             PTR_LOOKUP_FAILED.outcome(
-                f"could not check the reverse DNS of {plural(len(failed), 'MX address')}, a "
+                f"could not check the reverse DNS of {_addresses(len(failed))}, a "
                 "look-up failed: "
                 + "; ".join(f"{host}: {', '.join(item.evidence())}" for host, item in failed),
                 {"addresses": tuple(item.address for _, item in failed)},
@@ -807,6 +843,11 @@ def _reverse_rows(reverse: Sequence[tuple[str, FCrDNS]]) -> list[Outcome]:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _addresses(count: int) -> str:
+    """``1 MX address``, ``2 MX addresses``."""
+    return plural(count, "MX address", "MX addresses")
 
 
 def _name(name: dns.name.Name) -> str:
@@ -828,6 +869,36 @@ def _interleave(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
     for index in range(max(len(first), len(second))):
         merged.extend(group[index] for group in (first, second) if index < len(group))
     return tuple(dict.fromkeys(merged))
+
+
+# -- for the checks that read MAIL_ROUTING ---------------------------------------------------
+
+
+def routing_row(ctx: DomainContext, *, no_domain: Finding, null_mx: Finding) -> Outcome | None:
+    """The one row a check whose advice needs a domain that takes mail gives instead of its
+    own: ``no_domain`` (a SKIP finding) when the domain does not exist, ``null_mx`` (an INFO
+    finding) when it publishes a null MX; ``None`` otherwise (the check runs as usual)."""
+    routing = ctx.stash.get(MAIL_ROUTING)
+    if routing is MailRouting.NO_DOMAIN:
+        return no_domain.outcome(
+            f"not checked: {ctx.domain} does not exist (NXDOMAIN)", {"domain": ctx.domain}
+        )
+    if routing is MailRouting.NULL_MX:
+        return null_mx.outcome(
+            "not applicable: the domain accepts no mail (null MX)", {"domain": ctx.domain}
+        )
+    return None
+
+
+def unknown_mx_set(ctx: DomainContext) -> str:
+    """Why the MX set is not known, in words, or ``""`` when the ``mx`` check learnt it."""
+    routing = ctx.stash.get(MAIL_ROUTING)
+    if routing is None:
+        why = "disabled" if "mx" in ctx.disabled else "it did not finish"
+        return f"the MX set is unknown: the mx check did not run ({why})"
+    if routing is MailRouting.UNKNOWN:
+        return "the MX set is unknown: its look-up failed (see the MX section)"
+    return ""
 
 
 @hookimpl

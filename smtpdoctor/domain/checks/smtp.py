@@ -14,8 +14,10 @@ rows, into each :class:`~smtpdoctor.domain.facts.ExchangerProbe`.
 Certificate problems are warnings here, not failures: senders that use opportunistic TLS
 (most of them) deliver over TLS whatever the certificate.  Each row says which senders refuse
 that problem; what the domain's own MTA-STS policy and TLSA records make of it is said in
-their sections.  When every MX times out on port 25 the port is most likely blocked on this
-machine's side, which one warning says instead of a failure per MX.
+their sections.  When every MX times out on port 25 — no connection, or a connection that
+never greets (what a network intercepting port 25 looks like) — the port is most likely
+blocked on this machine's side, which one warning says instead of a failure per MX.  A step
+that ``--disable`` turned off is said to be off, not reported as the MX's failure.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from smtpdoctor.checks.tcp import CLOUD_BLOCKED, CONNECT_FINDINGS, TIMEOUT_ON_BL
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.core.plugins import PluginSelection
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
+from smtpdoctor.domain.checks.mx import routing_row, unknown_mx_set
 from smtpdoctor.domain.facts import EXCHANGERS, PROBES, Exchanger, ExchangerProbe
 from smtpdoctor.domain.injection import (
     InjectionResult,
@@ -40,6 +43,7 @@ from smtpdoctor.domain.injection import (
 from smtpdoctor.model.domain import Finding
 from smtpdoctor.model.results import CheckResult, DetailValue, Hint, Outcome, Report, Status
 from smtpdoctor.model.words import ConfigError, TLSMode
+from smtpdoctor.net.certificates import hostname_matches
 
 #: How many MX hosts are probed at once.
 PARALLEL_PROBES = 3
@@ -66,6 +70,20 @@ _OUT_OF_DATE = (
 
 NOT_PROBED = Finding("smtp.not-probed", Status.INFO, "An MX host was not probed on port 25")
 NOTHING_TO_PROBE = Finding("smtp.nothing-to-probe", Status.INFO, "No MX host to probe")
+NOT_APPLICABLE = Finding(
+    "smtp.not-applicable", Status.SKIP, "Not checked: the domain does not exist (NXDOMAIN)"
+)
+NULL_MX = Finding(
+    "smtp.null-mx", Status.INFO, "Not applicable: the domain accepts no mail (null MX)"
+)
+MX_UNKNOWN = Finding(
+    "smtp.mx-unknown", Status.INFO, "The MX hosts are unknown: nothing probed on port 25"
+)
+STEP_DISABLED = Finding(
+    "smtp.step-disabled",
+    Status.INFO,
+    "A step of the port-25 probe was turned off with --disable",
+)
 STARTTLS_OK = Finding(
     "smtp.starttls", Status.PASS, "The MX answers SMTP and encrypts with STARTTLS"
 )
@@ -75,14 +93,16 @@ CERTIFICATE_OK = Finding(
 PORT_BLOCKED = Finding(
     "smtp.port-blocked-here",
     Status.WARN,
-    "No MX answered on port 25: the port looks blocked from this machine",
+    "No MX answered on port 25: the port looks blocked or intercepted on this machine's side",
     Hint(
         "Run the audit from a machine that may connect out on port 25, or skip these probes "
         "with --no-smtp",
         (
             "Every MX host probed timed out on port 25 — what a network that blocks outgoing "
             "port 25 looks like: most home ISPs and many clouds (AWS, Google Cloud, Azure …) "
-            "block it against spam.  Nothing is known to be wrong with the domain.",
+            "block it against spam.  When every connection opens but no MX ever greets, a "
+            "firewall or proxy on this side is most likely taking the connections over.  "
+            "Nothing is known to be wrong with the domain.",
             "Test from a server that sends mail, or ask the provider to lift the block; "
             "`smtpdoctor domain DOMAIN --no-smtp` audits everything else.",
             "If the MX hosts are in fact down or firewalled, a test from elsewhere shows it: "
@@ -318,10 +338,18 @@ _INVALID_CERTIFICATE = frozenset(
         "certificate.unreadable",
     }
 )
+#: The steps this check sums up that ``--disable`` may turn off (the others are essential),
+#: in order, with what turning each off leaves unchecked, in words.
+_STEP_WORDS: Mapping[str, str] = {
+    "tls": "STARTTLS, the certificate and STARTTLS injection",
+    "certificate": "the certificate",
+}
 #: The ``tcp`` check's findings for a connection attempt that got no answer at all.
 _CONNECT_TIMEOUTS = frozenset({CONNECT_FINDINGS["timeout"], TIMEOUT_ON_BLOCKED_PORT}) | frozenset(
     CLOUD_BLOCKED.values()
 )
+#: The ``greeting`` check's findings for a connection on which the server never spoke.
+_SILENT_GREETINGS = frozenset({"greeting.silent", "greeting.silent-implicit-tls-port"})
 #: The ``tls`` check's findings for STARTTLS not offered at all.
 _NO_STARTTLS_FINDINGS = frozenset({"tls.starttls-not-offered", "tls.starttls-masked"})
 #: The statuses of a pipeline row that ends the session (a WARN lets it go on).
@@ -348,6 +376,10 @@ class SMTP(DomainCheck):
     findings = (
         NOT_PROBED,
         NOTHING_TO_PROBE,
+        NOT_APPLICABLE,
+        NULL_MX,
+        MX_UNKNOWN,
+        STEP_DISABLED,
         STARTTLS_OK,
         CERTIFICATE_OK,
         PORT_BLOCKED,
@@ -370,6 +402,10 @@ class SMTP(DomainCheck):
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
         exchangers = ctx.stash.get(EXCHANGERS) or ()
+        instead = routing_row(ctx, no_domain=NOT_APPLICABLE, null_mx=NULL_MX)
+        if instead is not None:
+            ctx.stash[PROBES] = ()
+            return [instead]
         if not ctx.request.smtp:
             ctx.stash[PROBES] = tuple(
                 ExchangerProbe(exchanger.host, None, not_probed="--no-smtp")
@@ -384,6 +420,9 @@ class SMTP(DomainCheck):
             ]
         if not exchangers:
             ctx.stash[PROBES] = ()
+            unknown = unknown_mx_set(ctx)
+            if unknown:
+                return [MX_UNKNOWN.outcome(f"nothing probed on port 25: {unknown}")]
             return [NOTHING_TO_PROBE.outcome("no MX host to probe (see the MX section)")]
         chosen = exchangers[: ctx.request.max_exchangers]
         with ThreadPoolExecutor(
@@ -395,9 +434,14 @@ class SMTP(DomainCheck):
         if _blocked_here(probed):
             return [
                 _blocked_row(probed, port),
-                *(row for item in probed if item.probe.report is None for row in _rows(item, port)),
+                *(
+                    row
+                    for item in probed
+                    if item.probe.report is None
+                    for row in _rows(item, port, ctx.disabled)
+                ),
             ]
-        return [row for item in probed for row in _rows(item, port)]
+        return [row for item in probed for row in _rows(item, port, ctx.disabled)]
 
 
 # -- probing ---------------------------------------------------------------------------------
@@ -418,7 +462,10 @@ def _probe(ctx: DomainContext, exchanger: Exchanger) -> _Probed:
     request = ctx.request
     remaining = ctx.remaining()
     if remaining < MIN_PROBE_TIME:
-        why = f"the audit's deadline ({request.deadline:g} s) was reached"
+        why = (
+            f"less than {MIN_PROBE_TIME:g} s was left of the audit's "
+            f"{request.deadline:g} s (--deadline)"
+        )
         return _Probed(exchanger, ExchangerProbe(exchanger.host, None, not_probed=why))
     from smtpdoctor.api import Request
 
@@ -451,7 +498,7 @@ def _probe(ctx: DomainContext, exchanger: Exchanger) -> _Probed:
     reached = address if isinstance(address, str) else None
     tls = report.result("tls")
     if tls is None or "version" not in tls.outcome.details:  # no handshake: nothing to probe
-        return _Probed(exchanger, _facts(exchanger.host, report, (), reached))
+        return _Probed(exchanger, _facts(exchanger.host, report, (), reached, ctx.disabled))
     first = (reached,) if reached in exchanger.addresses else ()
     target = InjectionTarget(
         exchanger.host,
@@ -475,14 +522,20 @@ def _probe(ctx: DomainContext, exchanger: Exchanger) -> _Probed:
             timeout=request.timeout,
             deadline_at=time.monotonic() + min(ctx.remaining(), request.timeout * CHAIN_STEPS),
         )
-    return _Probed(exchanger, _facts(exchanger.host, report, chain, address_used), injection)
+    return _Probed(
+        exchanger, _facts(exchanger.host, report, chain, address_used, ctx.disabled), injection
+    )
 
 
 def _facts(
-    host: str, report: Report, chain: tuple[bytes, ...], address: str | None
+    host: str,
+    report: Report,
+    chain: tuple[bytes, ...],
+    address: str | None,
+    disabled: frozenset[str],
 ) -> ExchangerProbe:
     """The probe of ``host``, with the verdict on STARTTLS and the certificate."""
-    starttls, valid, problem = _verdict(report)
+    starttls, valid, problem = _verdict(report, disabled)
     return ExchangerProbe(
         host,
         report,
@@ -494,11 +547,14 @@ def _facts(
     )
 
 
-def _verdict(report: Report) -> tuple[bool | None, bool | None, str]:
+def _verdict(report: Report, disabled: frozenset[str]) -> tuple[bool | None, bool | None, str]:
     """``(starttls, certificate_valid, certificate_problem)``, read once from the pipeline's
     ``tls`` and ``certificate`` rows.  Valid means verification passed: trusted, in date, the
-    name matches — a certificate that expires soon or has a weak key is still valid."""
+    name matches — a certificate that expires soon or has a weak key is still valid.  A step
+    ``disabled`` (``--disable``) leaves what it would have found unknown."""
     tls = report.result("tls")
+    if "tls" in disabled:
+        return None, None, "STARTTLS was not tried (--disable tls)"
     if tls is None or tls.status in (Status.SKIP, Status.ERROR):
         stopped = next((row for row in report.results if row.status in _STOPPING), None)
         reason = f"{stopped.check_id}: {stopped.summary}" if stopped else "STARTTLS not tried"
@@ -508,6 +564,8 @@ def _verdict(report: Report) -> tuple[bool | None, bool | None, str]:
             return True, False, tls.summary
         return False, None, f"no TLS: {tls.summary}"
     certificate = report.result("certificate")
+    if "certificate" in disabled:
+        return True, None, "the certificate was not checked (--disable certificate)"
     if certificate is None or certificate.status in (Status.SKIP, Status.ERROR):
         return True, None, "the certificate was not checked"
     verification = certificate.outcome.details.get("verification")
@@ -521,21 +579,27 @@ def _verdict(report: Report) -> tuple[bool | None, bool | None, str]:
 
 
 def _blocked_here(probed: list[_Probed]) -> bool:
-    """Every MX probed timed out connecting (none refused, none answered): the port is most
-    likely blocked on this machine's side, not on each MX."""
+    """Every MX probed timed out: connecting (none refused), or connected but never greeted
+    (a firewall or proxy on this side that takes the connection over and stays silent).  The
+    port is then most likely blocked or intercepted on this machine's side, not on each MX."""
     reports = [item.probe.report for item in probed if item.probe.report is not None]
-    return bool(reports) and all(
-        (tcp := report.result("tcp")) is not None and tcp.outcome.finding in _CONNECT_TIMEOUTS
-        for report in reports
+    return bool(reports) and all(_timed_out(report) for report in reports)
+
+
+def _timed_out(report: Report) -> bool:
+    tcp, greeting = report.result("tcp"), report.result("greeting")
+    return (tcp is not None and tcp.outcome.finding in _CONNECT_TIMEOUTS) or (
+        greeting is not None and greeting.outcome.finding in _SILENT_GREETINGS
     )
 
 
 def _blocked_row(probed: list[_Probed], port: int) -> Outcome:
     hosts = tuple(item.exchanger.host for item in probed if item.probe.report is not None)
     return PORT_BLOCKED.outcome(
-        f"no answer on port {port} from {', '.join(hosts)} before the timeout: outgoing port "
-        f"{port} looks blocked from this machine (many ISPs and clouds block it); the MX "
-        "hosts were not tested — run from elsewhere, or use --no-smtp",
+        f"no answer on port {port} from {', '.join(hosts)} before the timeout (no connection, "
+        "or a connection on which nothing ever greeted): outgoing port "
+        f"{port} looks blocked or intercepted on this machine's side (many ISPs and clouds "
+        "block it); the MX hosts were not tested — run from elsewhere, or use --no-smtp",
         {"hosts": hosts, "port": port},
     )
 
@@ -543,8 +607,9 @@ def _blocked_row(probed: list[_Probed], port: int) -> Outcome:
 # -- the rows --------------------------------------------------------------------------------
 
 
-def _rows(item: _Probed, port: int) -> list[Outcome]:
-    """One MX's rows: what the pipeline's report says, in words a domain owner reads."""
+def _rows(item: _Probed, port: int, disabled: frozenset[str]) -> list[Outcome]:
+    """One MX's rows: what the pipeline's report says, in words a domain owner reads; a step
+    that ``disabled`` (``--disable``) turned off is said to be off."""
     host, report = item.exchanger.host, item.probe.report
     if report is None:
         return [
@@ -554,14 +619,46 @@ def _rows(item: _Probed, port: int) -> list[Outcome]:
         ]
     where = f"{host} ({item.probe.address})" if item.probe.address else host
     facts: dict[str, DetailValue] = {"host": host, "address": item.probe.address, "port": port}
-    rows = _session_rows(report, where, facts)
+    off = _disabled_step(report, disabled)
+    rows = _session_rows(report, where, facts, item.exchanger, stop_at=off)
+    if off is not None:
+        rows.append(
+            STEP_DISABLED.outcome(
+                f"{where}: --disable {off}: {_STEP_WORDS[off]} not checked",
+                {**facts, "disabled": off},
+            )
+        )
     rows += _other_problems(report, where, facts)
     if item.injection is not None:
         rows.append(_injection_row(item.injection, where, facts))
     return rows
 
 
-def _session_rows(report: Report, where: str, facts: dict[str, DetailValue]) -> list[Outcome]:
+def _disabled_step(report: Report, disabled: frozenset[str]) -> str | None:
+    """The first step this check sums up that ``--disable`` turned off, if any (the
+    connection, greeting and EHLO cannot be)."""
+    return next(
+        (
+            check_id
+            for check_id in _STEP_WORDS
+            if check_id in disabled
+            and (row := report.result(check_id)) is not None
+            and row.status is Status.SKIP
+        ),
+        None,
+    )
+
+
+def _session_rows(
+    report: Report,
+    where: str,
+    facts: dict[str, DetailValue],
+    exchanger: Exchanger,
+    *,
+    stop_at: str | None = None,
+) -> list[Outcome]:
+    """The rows of the connection, greeting, EHLO, STARTTLS and certificate steps, up to
+    ``stop_at`` (a step turned off: ``tls`` or ``certificate``), which gets none."""
     tcp = report.result("tcp")
     if tcp is None or tcp.status in (Status.FAIL, Status.ERROR, Status.SKIP):
         summary = tcp.summary if tcp is not None else "no connection was attempted"
@@ -575,8 +672,16 @@ def _session_rows(report: Report, where: str, facts: dict[str, DetailValue]) -> 
                 )
             ]
     tls = report.result("tls")
-    if tls is None:
+    if tls is None or stop_at == "tls":
         return []
+    if tls.outcome.finding == "tls.starttls-not-offered":
+        return [
+            NO_STARTTLS.outcome(
+                f"{where}: does not offer STARTTLS: mail to it crosses the network in clear, "
+                "readable and changeable by anyone on the path",
+                facts,
+            )
+        ]
     if tls.outcome.finding in _NO_STARTTLS_FINDINGS:
         return [NO_STARTTLS.outcome(f"{where}: {tls.summary}", facts)]
     if tls.status not in (Status.PASS, Status.WARN):
@@ -584,8 +689,8 @@ def _session_rows(report: Report, where: str, facts: dict[str, DetailValue]) -> 
     finding = OUTDATED_TLS if tls.status is Status.WARN else STARTTLS_OK
     rows = [finding.outcome(f"{where}: {tls.summary}", {**facts, **_tls_facts(tls)})]
     certificate = report.result("certificate")
-    if certificate is not None and certificate.status is not Status.SKIP:
-        rows.append(_certificate_row(certificate, where, facts))
+    if certificate is not None and stop_at is None and certificate.status is not Status.SKIP:
+        rows.append(_certificate_row(certificate, where, facts, exchanger.canonical_name))
     return rows
 
 
@@ -594,7 +699,11 @@ def _tls_facts(tls: CheckResult) -> dict[str, DetailValue]:
     return {key: details[key] for key in ("version", "cipher", "cipher_bits") if key in details}
 
 
-def _certificate_row(row: CheckResult, where: str, facts: dict[str, DetailValue]) -> Outcome:
+def _certificate_row(
+    row: CheckResult, where: str, facts: dict[str, DetailValue], alias_target: str = ""
+) -> Outcome:
+    """The certificate's row; for an MX that is an alias (CNAME) of ``alias_target`` and a
+    certificate that names the target, what that means for each kind of sender."""
     details = row.outcome.details
     evidence: dict[str, DetailValue] = {
         **facts,
@@ -607,7 +716,22 @@ def _certificate_row(row: CheckResult, where: str, facts: dict[str, DetailValue]
     if row.status is Status.PASS:
         return CERTIFICATE_OK.outcome(f"{where}: {row.summary}", evidence)
     finding = _CERTIFICATE_FINDINGS.get(row.outcome.finding or "", CERTIFICATE_UNTRUSTED)
-    return finding.outcome(f"{where}: {row.summary} — {_CONSEQUENCES[finding.id]}", evidence)
+    consequence = _CONSEQUENCES[finding.id]
+    sans = details.get("sans")
+    if (
+        finding is CERTIFICATE_NAME_MISMATCH
+        and alias_target
+        and isinstance(sans, tuple)
+        and hostname_matches(alias_target, [str(name) for name in sans])
+    ):
+        consequence = (
+            f"it matches the alias target {alias_target}, which DANE-TA senders accept when "
+            "DNSSEC vouches for the CNAME (RFC 7672 §3.2.2), as do DANE-EE (3 1 1) and "
+            "opportunistic ones; MTA-STS enforce senders match the name in the MX record "
+            "and refuse it"
+        )
+        evidence["alias_target"] = alias_target
+    return finding.outcome(f"{where}: {row.summary} — {consequence}", evidence)
 
 
 def _other_problems(report: Report, where: str, facts: dict[str, DetailValue]) -> list[Outcome]:

@@ -8,12 +8,11 @@ from collections.abc import Iterable
 
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
-from smtpdoctor.domain.checks import mx as mx_check
-from smtpdoctor.mailauth.dns import txt_strings
+from smtpdoctor.domain.facts import MAIL_ROUTING, MailRouting
+from smtpdoctor.mailauth.dns import MAX_TXT_RECORDS, txt_strings
 from smtpdoctor.mailauth.spf import (
     MAX_LOOKUPS,
     MAX_RECORD_CHARS,
-    MAX_TXT_RECORDS,
     MAX_VOID_LOOKUPS,
     Qualifier,
     RecordLookup,
@@ -29,12 +28,17 @@ from smtpdoctor.model.domain import Finding
 from smtpdoctor.model.results import DetailValue, Hint, Outcome, Status
 
 _RFC = "https://www.rfc-editor.org/rfc/rfc7208"
+#: The most characters of a record quoted in a row's summary (its details hold all of it).
+MAX_ECHOED = 300
 _EXAMPLE = (
     'Example: example.com. TXT "v=spf1 mx ip4:192.0.2.0/24 include:_spf.google.com ~all" — '
     "name the servers and services that send your mail, then say what happens to the rest."
 )
 
 RECORD = Finding("spf.record", Status.PASS, "SPF record published")
+NOT_APPLICABLE = Finding(
+    "spf.not-applicable", Status.SKIP, "Not checked: the domain does not exist (NXDOMAIN)"
+)
 MISSING = Finding(
     "spf.missing",
     Status.WARN,
@@ -109,6 +113,11 @@ SYNTAX_ERROR = Finding(
     ),
 )
 LOOKUPS = Finding("spf.lookups", Status.PASS, "DNS look-ups within the limit of 10")
+LOOKUPS_UNCOUNTED = Finding(
+    "spf.lookups-uncounted",
+    Status.INFO,
+    "DNS look-ups not fully counted: the count stops at a broken include, a loop or a cap",
+)
 LOOKUPS_NEAR_LIMIT = Finding(
     "spf.lookups-near-limit",
     Status.WARN,
@@ -385,12 +394,14 @@ class SPF(DomainCheck):
     requires = ("mx",)  # a null MX changes what the record should say
     findings = (
         RECORD,
+        NOT_APPLICABLE,
         MISSING,
         DNS_ERROR,
         MULTIPLE,
         TYPE_SPF_ONLY,
         SYNTAX_ERROR,
         LOOKUPS,
+        LOOKUPS_UNCOUNTED,
         LOOKUPS_NEAR_LIMIT,
         TOO_MANY_LOOKUPS,
         TOO_MANY_VOID_LOOKUPS,
@@ -415,14 +426,18 @@ class SPF(DomainCheck):
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
         """The record's rows, then one row per ``--sending-ip``."""
         domain = ctx.domain
+        routing = ctx.stash.get(MAIL_ROUTING, MailRouting.UNKNOWN)
+        if routing is MailRouting.NO_DOMAIN:
+            return [NOT_APPLICABLE.outcome(f"not checked: {domain} does not exist (NXDOMAIN)")]
         found = find_record(ctx.dns, domain)
-        null_mx = _has_null_mx(ctx)
+        null_mx = routing is MailRouting.NULL_MX
         if found.record is None:
             rows = [_no_record(ctx, found, null_mx)]
         else:
             rows = [
                 RECORD.outcome(
-                    f'{domain} publishes "{found.record.text}"', {"record": found.record.text}
+                    f'{domain} publishes "{shorten(found.record.text)}"',
+                    {"record": found.record.text},
                 )
             ]
             rows.extend(_record_rows(found.record, walk(ctx.dns, domain, found.record)))
@@ -430,7 +445,7 @@ class SPF(DomainCheck):
                 rows.append(
                     NO_MAIL_DOMAIN.outcome(
                         f"{domain} has a null MX (it takes no mail) but its SPF record is "
-                        f'"{found.record.text}", not "v=spf1 -all"',
+                        f'"{shorten(found.record.text)}", not "v=spf1 -all"',
                         {"record": found.record.text},
                     )
                 )
@@ -450,19 +465,20 @@ def _no_record(ctx: DomainContext, found: RecordLookup, null_mx: bool) -> Outcom
     if found.verdict is SPFVerdict.PERMERROR and len(found.texts) > 1:
         return MULTIPLE.outcome(
             f"{domain} has {len(found.texts)} TXT records starting with v=spf1: "
-            + "; ".join(f'"{text}"' for text in found.texts),
+            + "; ".join(f'"{shorten(text)}"' for text in found.texts[:2])
+            + (f" and {len(found.texts) - 2} more" if len(found.texts) > 2 else ""),
             {"records": found.texts},
         )
     if found.verdict is SPFVerdict.PERMERROR:
         return SYNTAX_ERROR.outcome(
-            f'{domain}\'s record "{found.texts[0]}": {found.problem}',
+            f'{domain}\'s record "{shorten(found.texts[0])}": {found.problem}',
             {"record": found.texts[0], "error": found.problem},
         )
     legacy = _type_spf_records(ctx, domain)
     if legacy:
         return TYPE_SPF_ONLY.outcome(
             f"{domain} has no v=spf1 TXT record ({found.problem}), but a record of the "
-            f'obsolete type SPF: "{legacy[0]}"',
+            f'obsolete type SPF: "{shorten(legacy[0])}"',
             {"question": asked, "type_spf": legacy},
         )
     if null_mx:
@@ -531,12 +547,19 @@ def _lookups_row(tree: SPFWalk) -> Outcome:
     parts = ([f"{own} in the record itself"] if own else []) + [
         f"{branch.term} {branch.lookups}" for branch in tree.own_branches
     ]
-    count = f"at least {tree.lookups}" if tree.incomplete else str(tree.lookups)
-    summary = f"{count} DNS look-ups of {MAX_LOOKUPS} allowed" + (
+    stopped = tree.broken  # evaluation ends at a broken include: nothing after it counts
+    count = f"at least {tree.lookups}" if tree.incomplete or stopped else str(tree.lookups)
+    noun = "look-up" if tree.lookups == 1 else "look-ups"
+    summary = f"{count} DNS {noun} of {MAX_LOOKUPS} allowed" + (
         f" ({', '.join(parts)})" if parts else ""
     )
     if tree.incomplete:
         summary += f"; {tree.incomplete}"
+    if stopped:
+        summary += (
+            f"; the count stops at {stopped[0].term} in {stopped[0].source}'s record, where "
+            f"every check ends in {stopped[0].verdict}"
+        )
     details: dict[str, DetailValue] = {
         "lookups": tree.lookups,
         "limit": MAX_LOOKUPS,
@@ -547,6 +570,8 @@ def _lookups_row(tree: SPFWalk) -> Outcome:
         finding = TOO_MANY_LOOKUPS
     elif tree.lookups >= MAX_LOOKUPS - 1:
         finding = LOOKUPS_NEAR_LIMIT
+    elif stopped or tree.incomplete:
+        finding = LOOKUPS_UNCOUNTED
     else:
         finding = LOOKUPS
     return finding.outcome(summary, details)
@@ -608,11 +633,10 @@ def _sender_row(ctx: DomainContext, address: str) -> Outcome:
     )
 
 
-def _has_null_mx(ctx: DomainContext) -> bool:
-    """Whether the ``mx`` section found that the domain takes no mail (a null MX, RFC 7505);
-    ``False`` when the ``mx`` check is not part of the audit."""
-    section = ctx.sections.get("mx")
-    return section is not None and section.row(mx_check.NULL_MX.id) is not None
+def shorten(text: str, limit: int = MAX_ECHOED) -> str:
+    """``text`` as quoted in a summary: at most ``limit`` characters, cut with "…" (the row's
+    details hold the whole record)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _type_spf_records(ctx: DomainContext, domain: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from smtpdoctor.core.hookspecs import hookimpl
 from smtpdoctor.domain.check import DomainCheck, DomainContext, RegisterDomainCheck
 from smtpdoctor.domain.checks.mta_sts import MTA_STS_POLICY
+from smtpdoctor.domain.checks.mx import routing_row
 from smtpdoctor.domain.facts import DANE_IN_PLACE
 from smtpdoctor.domain.mtasts import Mode
 from smtpdoctor.domain.tlsrpt import select_tlsrpt_record
@@ -89,15 +90,35 @@ INVALID = Finding(
 PUBLISHED = Finding("tls-rpt.published", Status.PASS, "TLS-RPT record published")
 
 
+NOT_APPLICABLE = Finding(
+    "tls-rpt.not-applicable", Status.SKIP, "Not checked: the domain does not exist (NXDOMAIN)"
+)
+NULL_MX = Finding(
+    "tls-rpt.null-mx", Status.INFO, "Not applicable: the domain accepts no mail (null MX)"
+)
+
+
 class TLSRPT(DomainCheck):
     """The TLS-RPT record: is there exactly one, and is it well-formed?"""
 
     id = "tls-rpt"
     title = "TLS-RPT"
-    requires = ("mta-sts", "dane")
-    findings = (MISSING, MISSING_WITH_POLICY, DNS_FAILED, MULTIPLE, INVALID, PUBLISHED)
+    requires = ("mx", "mta-sts", "dane")
+    findings = (
+        NOT_APPLICABLE,
+        NULL_MX,
+        MISSING,
+        MISSING_WITH_POLICY,
+        DNS_FAILED,
+        MULTIPLE,
+        INVALID,
+        PUBLISHED,
+    )
 
     def run(self, ctx: DomainContext) -> Iterable[Outcome]:
+        instead = routing_row(ctx, no_domain=NOT_APPLICABLE, null_mx=NULL_MX)
+        if instead is not None:
+            return [instead]
         name = f"_smtp._tls.{ctx.domain}"
         answer, texts = ctx.dns.txt(name)
         details: dict[str, DetailValue] = {"name": name}

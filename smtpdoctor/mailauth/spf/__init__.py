@@ -15,7 +15,6 @@ cost: DNS look-ups per include, void look-ups, broken includes and loops.
 
 from smtpdoctor.mailauth.spf.evaluate import (
     MAX_LOOKUPS,
-    MAX_TXT_RECORDS,
     MAX_VOID_LOOKUPS,
     Followed,
     RecordLookup,
@@ -42,7 +41,6 @@ from smtpdoctor.mailauth.spf.walk import Branch, SPFWalk, walk
 __all__ = [
     "MAX_LOOKUPS",
     "MAX_RECORD_CHARS",
-    "MAX_TXT_RECORDS",
     "MAX_VOID_LOOKUPS",
     "Branch",
     "Followed",

@@ -18,7 +18,7 @@ import dns.exception
 import dns.name
 import dns.rdtypes.ANY.MX
 
-from smtpdoctor.mailauth.dns import DNSQuestions, forward_confirmed, txt_strings
+from smtpdoctor.mailauth.dns import MAX_TXT_RECORDS, DNSQuestions, forward_confirmed, txt_strings
 from smtpdoctor.mailauth.spf.macros import MacroString, MacroSyntaxError, expand, parse_macro_string
 from smtpdoctor.mailauth.spf.record import (
     DNS_KINDS,
@@ -34,7 +34,6 @@ from smtpdoctor.net.resolver import Answer, DNSFailure
 
 __all__ = [
     "MAX_LOOKUPS",
-    "MAX_TXT_RECORDS",
     "MAX_VOID_LOOKUPS",
     "Followed",
     "RecordLookup",
@@ -54,9 +53,6 @@ MAX_VOID_LOOKUPS = 2
 #: look at (the rest are ignored) (§4.6.4).
 MAX_MX_NAMES = 10
 MAX_PTR_NAMES = 10
-#: TXT records of one name read when looking for the SPF record (longer ones are cut after
-#: :data:`~smtpdoctor.mailauth.spf.record.MAX_RECORD_CHARS`, and so are a syntax error).
-MAX_TXT_RECORDS = 100
 #: The longest explanation (``exp=``) kept, in characters.
 MAX_EXPLANATION_CHARS = 1024
 

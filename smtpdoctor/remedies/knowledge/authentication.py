@@ -11,6 +11,8 @@ from smtpdoctor.checks.authentication import (
     DISAGREES,
     DKIM_FAIL,
     DKIM_MISSING,
+    DMARC_ALIGNED_DKIM_FAIL,
+    DMARC_ALIGNED_SPF_FAIL,
     DMARC_FAIL,
     DNS_FAILED,
     NO_DMARC,
@@ -51,7 +53,57 @@ SECTIONS: tuple[Section, ...] = (
                     "https://www.rfc-editor.org/rfc/rfc7489#section-3.1",
                 ),
                 Tier.FINDING,
-                "dkim=pass d=esp.example, spf=fail, From: alice@example.com, p=reject",
+                "dkim=pass d=esp.example, spf=pass bounce.esp.example, From: alice@example.com, "
+                "p=reject",
+            ),
+            Remedy(
+                Match(check="authentication", finding=DMARC_ALIGNED_DKIM_FAIL),
+                Hint(
+                    "DMARC fails: the DKIM signature aligned with From does not verify",
+                    (
+                        "The signature is the right one — its d= is aligned with the From "
+                        "domain — but it does not verify, so it counts for nothing; SPF did "
+                        "not pass aligned either (the summary says why).",
+                        "The body hash does not match: the body was changed after signing (a "
+                        "footer, a disclaimer, a gateway re-encoding it) — sign after whatever "
+                        "changes it, or sign with c=relaxed/relaxed.",
+                        "The signature does not verify: a signed header was changed, or the "
+                        "service signs with a private key whose public key is not the one "
+                        "published — publish the key the service shows for that selector.",
+                        "No key, a revoked one or one under 1024 bits: publish "
+                        'SELECTOR._domainkey.DOMAIN TXT "v=DKIM1; k=rsa; p=…" (2048 bits) as '
+                        "the service gives it.",
+                        "Check the key with the command in the summary: smtpdoctor domain "
+                        "DOMAIN --dkim-selector SELECTOR.",
+                    ),
+                    "https://www.rfc-editor.org/rfc/rfc7489#section-3.1.1",
+                ),
+                Tier.FINDING,
+                "d=example.com s=s1: fail (the body hash does not match), spf=softfail, "
+                "p=quarantine",
+            ),
+            Remedy(
+                Match(check="authentication", finding=DMARC_ALIGNED_SPF_FAIL),
+                Hint(
+                    "DMARC fails: SPF is aligned with From but does not pass",
+                    (
+                        "No DKIM signature has a d= aligned with the From domain, so DMARC "
+                        "rests on SPF, whose MAIL FROM domain is aligned but does not pass for "
+                        "the address the message came from (spf_client_ip; the summary gives "
+                        "SPF's result).",
+                        "List the sending service in that domain's SPF record: example.com "
+                        'TXT "v=spf1 include:_spf.provider.example -all" — or ip4:ADDRESS for '
+                        "your own server; stay within 10 DNS look-ups.",
+                        "Better still, sign with the From domain as well: turn on DKIM for it "
+                        "in the sending service (a custom signing domain) and publish the key "
+                        "it gives you — an aligned signature survives forwarding, SPF does "
+                        "not.",
+                        _CHECK_DOMAIN,
+                    ),
+                    "https://www.rfc-editor.org/rfc/rfc7489#section-3.1.2",
+                ),
+                Tier.FINDING,
+                "dkim=pass d=esp.example, spf=fail example.com for 198.51.100.7, p=reject",
             ),
             Remedy(
                 Match(check="authentication", finding=DISAGREES),
@@ -74,6 +126,11 @@ SECTIONS: tuple[Section, ...] = (
                         "the mailbox side) — the receiver's verdict is the one that counted; "
                         "or it is signed with rsa-sha1, which RFC 8301 forbids and smtpdoctor "
                         "refuses while some receivers still accept it: sign with rsa-sha256.",
+                        "The receiver passes DMARC and we fail it: the receiver's verdict is "
+                        "the one that decided the message's fate; ours differs because of the "
+                        "DKIM or SPF difference the summary names — a body changed on the "
+                        "mailbox side after the receiver checked it needs no fix at the "
+                        "sender.",
                         "SPF differs: the receiver evaluated another address than the one "
                         "taken from the headers (spf_client_ip_from says which header), or "
                         "--dns-server shows a view of DNS the receiver does not have.",

@@ -110,6 +110,18 @@ CASES = {
         "spf.broken-include",
         "redirect=other.corp.test: the name exists but has no TXT records",
     ),
+    "the count stops at a loop, and does not pass": Case(
+        'corp.test. TXT "v=spf1 include:loop.corp.test -all"\n'
+        'loop.corp.test. TXT "v=spf1 include:corp.test -all"',
+        "spf.lookups-uncounted",
+        "at least 2 DNS look-ups of 10 allowed (include:loop.corp.test 2); the count stops "
+        "at include:corp.test in loop.corp.test's record",
+    ),
+    "a domain that does not exist is not checked": Case(
+        'other.test. TXT "v=spf1 -all"',
+        "spf.not-applicable",
+        "not checked: corp.test does not exist (NXDOMAIN)",
+    ),
     "an include loop is named": Case(
         'corp.test. TXT "v=spf1 include:loop.corp.test -all"\n'
         'loop.corp.test. TXT "v=spf1 include:corp.test -all"',
@@ -336,3 +348,27 @@ def test_a_record_of_type_spf_is_shown_whole() -> None:
     section = spf_section(f'corp.test. SPF "{long}"\ncorp.test. A 192.0.2.1')
 
     assert row(section, "spf.type-spf-only").outcome.details["type_spf"] == (long,)
+
+
+def test_one_look_up_is_singular() -> None:
+    section = spf_section('corp.test. TXT "v=spf1 a -all"\ncorp.test. A 192.0.2.1')
+    assert row(section, "spf.lookups").outcome.summary.startswith("1 DNS look-up of 10 allowed")
+
+
+def test_a_domain_that_does_not_exist_gets_one_skip_row_and_no_advice() -> None:
+    section = spf_section('other.test. TXT "v=spf1 -all"', sending_ips=("192.0.2.1",))
+    assert [(r.outcome.finding, r.status) for r in section.rows] == [
+        ("spf.not-applicable", Status.SKIP)
+    ]
+    assert section.rows[0].hints == ()
+
+
+def test_a_long_record_is_shortened_in_the_summary_and_whole_in_the_details() -> None:
+    terms = " ".join(f"ip4:192.0.2.{n}" for n in range(40))
+    text = f"v=spf1 {terms} -all"
+    strings = " ".join(f'"{text[i : i + 255]}"' for i in range(0, len(text), 255))
+    section = spf_section(f"corp.test. TXT {strings}")
+    record = row(section, "spf.record")
+    assert len(record.outcome.summary) < 400
+    assert record.outcome.summary.endswith('…"')
+    assert record.outcome.details["record"] == text
