@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from smtpdoctor.model.words import ExitCode
+from smtpdoctor.model.words import ExitCode, FailureKind
 
 if TYPE_CHECKING:
     from smtpdoctor.api import Doctor, Observer, Plan, Request
@@ -93,9 +93,8 @@ def execute(
     :returns: the report's exit status (130 when Ctrl-C ended the run), or 3 when it could
         not run or the output could not be written.
     """
-    from smtpdoctor.api import Doctor, SecretSources, failure_of
+    from smtpdoctor.api import Doctor, SecretSources
     from smtpdoctor.render import RenderOptions
-    from smtpdoctor.render.failures import render_failure
 
     secrets: tuple[str, ...] = ()
     try:
@@ -132,14 +131,34 @@ def execute(
     except (typer.Exit, typer.Abort):
         raise  # the command line's own endings (a usage error printed, Ctrl-D at a prompt)
     except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - words, never a traceback
-        failure = failure_of(error, secrets)
-        interrupted = failure.exit_code is ExitCode.INTERRUPTED
-        typer.echo(f"{chr(10) if interrupted else ''}smtpdoctor: {failure.message}", err=True)
-        document = render_failure(output_format, failure.message, failure.kind, failure.exit_code)
-        if document is not None and not emit(document, output):
-            return int(ExitCode.UNKNOWN)
-        return int(failure.exit_code)
+        return show_failure(error, output_format=output_format, output=output, secrets=secrets)
     return status if emit(shown, output) else int(ExitCode.UNKNOWN)
+
+
+def show_failure(
+    error: BaseException,
+    *,
+    output_format: str,
+    output: Path | None,
+    secrets: tuple[str, ...] = (),
+    render: Callable[[str, str, FailureKind, int], str | None] | None = None,
+) -> int:
+    """Say why a run could not be carried out — in words without ``secrets`` on standard
+    error, and as ``output_format``'s failure document (``render``, by default
+    :func:`~smtpdoctor.render.failures.render_failure`) where a monitor reads it; the exit
+    code (3 also when the document cannot be written)."""
+    from smtpdoctor.api import failure_of
+    from smtpdoctor.render.failures import render_failure
+
+    failure = failure_of(error, secrets)
+    interrupted = failure.exit_code is ExitCode.INTERRUPTED
+    typer.echo(f"{chr(10) if interrupted else ''}smtpdoctor: {failure.message}", err=True)
+    document = (render or render_failure)(
+        output_format, failure.message, failure.kind, failure.exit_code
+    )
+    if document is not None and not emit(document, output):
+        return int(ExitCode.UNKNOWN)
+    return int(failure.exit_code)
 
 
 def emit(text: str, output: Path | None) -> bool:

@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from smtpdoctor.cli.common import emit, plugin_selection, terminal_width, use_color
+from smtpdoctor.cli.common import (
+    emit,
+    plugin_selection,
+    show_failure,
+    terminal_width,
+    use_color,
+)
 from smtpdoctor.cli.help import CONNECTION, OUTPUT
 from smtpdoctor.cli.options import (
     CAFileOption,
@@ -133,7 +139,6 @@ def domain(
 ) -> None:
     """Audit a domain's mail security and deliverability: MX, port 25 and STARTTLS, MTA-STS,
     TLS-RPT, DANE, SPF, DMARC, DKIM, and what Gmail and Yahoo require of senders."""
-    from smtpdoctor.api import failure_of
     from smtpdoctor.core.hooks import RenderOptions
     from smtpdoctor.domain import DomainDoctor, DomainRequest
     from smtpdoctor.render.domain import (
@@ -164,12 +169,8 @@ def domain(
             report, output_format, RenderOptions(color=use_color(), width=terminal_width())
         )
     except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - words, never a traceback
-        failure = failure_of(error)
-        typer.echo(f"smtpdoctor: {failure.message}", err=True)
-        document = render_domain_failure(
-            output_format, failure.message, failure.kind, failure.exit_code
+        code = show_failure(
+            error, output_format=output_format, output=output, render=render_domain_failure
         )
-        if document is not None:
-            emit(document, output)
-        raise typer.Exit(int(failure.exit_code)) from None
+        raise typer.Exit(code) from None
     raise typer.Exit(report.exit_status if emit(shown, output) else int(ExitCode.UNKNOWN))

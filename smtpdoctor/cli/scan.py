@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, TypeVar
 
@@ -38,6 +37,7 @@ from smtpdoctor.model.words import DEFAULT_SLOW_GREETING, ExitCode, TLSMode
 
 if TYPE_CHECKING:
     from smtpdoctor.core.plugins import PluginSelection
+    from smtpdoctor.domain import DomainRequest
     from smtpdoctor.scan import BadLine, ScanTally, Shard
 
 EPILOG = (
@@ -212,7 +212,7 @@ def scan(
         fail_usage("--resume needs --output: the file whose recorded targets are skipped")
     selection = plugin_selection(plugin, disable)
     if domains:
-        from smtpdoctor.domain.request import DEFAULT_DEADLINE
+        from smtpdoctor.domain.request import DEFAULT_DEADLINE, DomainRequest
 
         server_only = {
             "port": "--port",
@@ -235,25 +235,29 @@ def scan(
                 "servers (a domain audit probes each MX on port 25 with STARTTLS, directly, "
                 "verifying certificates; it has no plugin options, shards or retries)"
             )
-        _scan_domains(
-            targets_file,
-            _DomainScanSettings(
-                dns_servers=tuple(dns_server or ()),
+        try:
+            audit = DomainRequest(
+                "template.invalid",
+                dns_servers=tuple(NameServer.parse(text) for text in dns_server or ()),
                 timeout=timeout,
                 # a domain audit's own default unless --deadline was given
                 deadline=deadline if _given(ctx, "deadline") else DEFAULT_DEADLINE,
                 smtp=not no_smtp,
                 helo_name=helo_name,
                 ca_file=ca_file,
-                ipv4=ipv4,
-                ipv6=ipv6,
+                family=address_family(ipv4=ipv4, ipv6=ipv6),
                 source_address=source_address,
-                concurrency=concurrency,
-                output=output,
-                resume=resume,
-                progress=progress,
-            ),
+            )
+        except ConfigError as exc:
+            fail_usage(str(exc))
+        _scan_domains(
+            targets_file,
+            audit,
             selection,
+            concurrency=concurrency,
+            output=output,
+            resume=resume,
+            progress=progress,
         )
     if no_smtp:
         fail_usage("--no-smtp needs --domains: a server scan is all SMTP")
@@ -321,86 +325,46 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
-@dataclass(frozen=True, slots=True)
-class _DomainScanSettings:
-    """The options of ``scan --domains``, as given."""
-
-    dns_servers: tuple[str, ...]
-    timeout: float
-    deadline: float
-    smtp: bool
-    helo_name: str | None
-    ca_file: Path | None
-    ipv4: bool
-    ipv6: bool
-    source_address: str | None
-    concurrency: int
-    output: Path | None
-    resume: bool
-    progress: bool | None
-
-
 def _scan_domains(
-    targets_file: str, settings: _DomainScanSettings, selection: PluginSelection
+    targets_file: str,
+    template: DomainRequest,
+    selection: PluginSelection,
+    *,
+    concurrency: int,
+    output: Path | None,
+    resume: bool,
+    progress: bool | None,
 ) -> NoReturn:
-    """``scan --domains``: audit every domain of the list, stream the records, summarise."""
+    """``scan --domains``: audit every domain of the list like ``template``, stream the
+    records, summarise."""
     from smtpdoctor.api import failure_of
-    from smtpdoctor.domain import DomainDoctor, DomainRequest
-    from smtpdoctor.model.words import ConfigError
+    from smtpdoctor.domain import DomainDoctor
     from smtpdoctor.render.table import wrapped
-    from smtpdoctor.scan import Shard, completed_targets
-    from smtpdoctor.scan.domains import (
-        DOMAIN_RECORD_SCHEMA,
-        count_domain,
-        parse_domains,
-        scan_domains,
-    )
-    from smtpdoctor.settings.config import NameServer, address_family
+    from smtpdoctor.scan import Shard
+    from smtpdoctor.scan.domains import count_domain, parse_domains, scan_domains
 
-    try:
-        template = DomainRequest(
-            "template.invalid",
-            dns_servers=tuple(NameServer.parse(text) for text in settings.dns_servers),
-            timeout=settings.timeout,
-            deadline=settings.deadline,
-            smtp=settings.smtp,
-            helo_name=settings.helo_name,
-            ca_file=settings.ca_file,
-            family=address_family(ipv4=settings.ipv4, ipv6=settings.ipv6),
-            source_address=settings.source_address,
-        )
-    except ConfigError as exc:
-        fail_usage(str(exc))
     domain_list = parse_domains(_read_lines(targets_file))
     for bad in domain_list.bad_lines:
         typer.echo(f"smtpdoctor: line {bad.number} skipped: {bad.reason}", err=True)
-    output = settings.output
-    done = (
-        completed_targets(_read_lines(str(output)), DOMAIN_RECORD_SCHEMA)
-        if settings.resume and output
-        else set()
-    )
-    todo = [domain for domain in domain_list.domains if domain not in done]
+    todo = domain_list.pending(_read_lines(str(output)) if resume and output else ())
     try:
         doctor = DomainDoctor(selection)
     except Exception as exc:  # noqa: BLE001 - a broken plugin: in words, before any audit
         fail_usage(failure_of(exc).message)
     tally, elapsed = _stream(
-        lambda record: scan_domains(
-            doctor, template, todo, record, concurrency=settings.concurrency
-        ),
+        lambda record: scan_domains(doctor, template, todo, record, concurrency=concurrency),
         count_domain,
         total=len(todo),
         noun="domain",
         output=output,
-        resume=settings.resume,
-        progress=settings.progress,
+        resume=resume,
+        progress=progress,
     )
     skipped = len(domain_list.domains) - len(todo)
     summary = _summary(
         tally,
         elapsed,
-        settings.concurrency,
+        concurrency,
         skipped,
         domain_list.bad_lines,
         Shard(),

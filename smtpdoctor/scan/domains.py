@@ -16,7 +16,7 @@ from typing import Any
 from smtpdoctor.domain import DomainDoctor, DomainReport, DomainRequest, normalise_domain
 from smtpdoctor.model.words import ConfigError, ExitCode
 from smtpdoctor.protocol.safetext import safe_data
-from smtpdoctor.scan.records import ScanTally
+from smtpdoctor.scan.records import ScanTally, completed_targets
 from smtpdoctor.scan.targets import BadLine
 
 DOMAIN_RECORD_SCHEMA = "https://smtpdoctor.dev/schema/scan-domain-record"
@@ -31,6 +31,12 @@ class DomainList:
 
     domains: tuple[str, ...]
     bad_lines: tuple[BadLine, ...]
+
+    def pending(self, recorded: Iterable[str] = ()) -> tuple[str, ...]:
+        """The domains not yet in ``recorded``, the JSON Lines of an earlier scan
+        (``--resume``): a line cut short does not count, so its domain is audited again."""
+        done = completed_targets(recorded, DOMAIN_RECORD_SCHEMA)
+        return tuple(domain for domain in self.domains if domain not in done)
 
 
 def parse_domains(lines: Iterable[str]) -> DomainList:

@@ -17,13 +17,16 @@ def audit(
     *,
     builtins: Sequence[str] = DOMAIN_BUILTINS,
     extra_plugins: Sequence[object] = (),
+    disabled: frozenset[str] = frozenset(),
     **request: Any,
 ) -> DomainReport:
     """Audit ``domain`` with the domain checks of ``builtins`` (all by default), asking only
-    ``dns_server``; short time-outs, no installed plugins."""
+    ``dns_server``; short time-outs, no installed plugins, ``disabled`` as ``--disable``."""
     request.setdefault("timeout", 2.0)
     request.setdefault("deadline", 30.0)
     doctor = DomainDoctor(
-        PluginSelection(autoload=False), builtins=builtins, extra_plugins=extra_plugins
+        PluginSelection(autoload=False, disabled=disabled),
+        builtins=builtins,
+        extra_plugins=extra_plugins,
     )
     return doctor.run(DomainRequest(domain, dns_servers=(dns_server.name_server,), **request))

@@ -65,7 +65,7 @@ class SeenPlugin:
         register(ExchangersSeen)
 
 
-def audit_mx(zone: str, domain: str = "example.test", **request: object) -> DomainReport:
+def audit_mx(zone: str, domain: str = "example.test", **request: Any) -> DomainReport:
     with DNSServer(zone) as dns_server:
         return audit(dns_server, domain, builtins=MX_ONLY, extra_plugins=[SeenPlugin()], **request)
 

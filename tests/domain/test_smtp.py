@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -65,6 +66,12 @@ class ProbesSeen(DomainCheck):
                     "starttls": tuple(str(probe.starttls) for probe in probes),
                     "certificate_valid": tuple(str(probe.certificate_valid) for probe in probes),
                     "certificate_problem": tuple(probe.certificate_problem for probe in probes),
+                    "posture": tuple(
+                        row.summary
+                        for probe in probes
+                        if probe.report is not None
+                        and (row := probe.report.result("posture")) is not None
+                    ),
                     "leaf": probes[0].peer_chain[0].hex()
                     if probes and probes[0].peer_chain
                     else "",
@@ -137,7 +144,7 @@ def conversation() -> Iterator[Callable[[Callable[[Peer], None]], ConversationSe
 
 
 def audit_smtp(
-    port: int, ca_file: Path | None = None, *, zone: str = ZONE, **request: object
+    port: int, ca_file: Path | None = None, *, zone: str = ZONE, **request: Any
 ) -> DomainReport:
     request.setdefault("helo_name", "probe.example.test")
     with DNSServer(zone) as dns_server:
@@ -206,6 +213,7 @@ def test_each_probe_goes_into_the_stash_with_the_handshakes_certificate_chain(
         "certificate_valid": ("True",),
         "certificate_problem": ("",),
         "leaf": ssl.PEM_cert_to_DER_cert(mx_pki.cert_pem).hex(),
+        "posture": ("no AUTH offered in clear",),
     }
 
 
@@ -623,50 +631,9 @@ def test_an_mx_host_whose_address_look_up_failed_is_not_said_to_have_no_address(
     assert "has no address" not in row.summary
 
 
-POSTURE_SEEN = Finding("posture-seen.row", Status.INFO, "The probe's posture row")
-
-
-class PostureSeen(DomainCheck):
-    """Reads the posture row of each probe's pipeline report."""
-
-    id = "posture-seen"
-    title = "Posture in the probes"
-    requires = ("smtp",)
-    findings = (POSTURE_SEEN,)
-
-    def run(self, ctx: DomainContext) -> Iterable[Outcome]:
-        probes = ctx.stash.get(PROBES) or ()
-        rows = [probe.report.result("posture") for probe in probes if probe.report is not None]
-        said = tuple(row.summary if row is not None else "-" for row in rows)
-        return [POSTURE_SEEN.outcome("seen", {"posture": said})]
-
-
-class PostureSeenPlugin:
-    @hookimpl
-    def smtpdoctor_register_domain_checks(self, register: Callable[[type], None]) -> None:
-        register(PostureSeen)
-
-
 def test_a_pipeline_check_disable_names_is_skipped_in_the_probes(
     mx_server: SMTPTestServer, ca_file: Path
 ) -> None:
-    with DNSServer(ZONE) as dns_server:
-        doctor = DomainDoctor(
-            PluginSelection(autoload=False, disabled=frozenset({"posture"})),
-            builtins=CHECKS,
-            extra_plugins=[PostureSeenPlugin()],
-        )
-        report = doctor.run(
-            DomainRequest(
-                "example.test",
-                dns_servers=(dns_server.name_server,),
-                timeout=2.0,
-                smtp_port=mx_server.port,
-                ca_file=ca_file,
-                helo_name="probe.example.test",
-            )
-        )
+    report = audit_smtp(mx_server.port, ca_file, disabled=frozenset({"posture"}))
 
-    row = report.row("posture-seen.row")
-    assert row is not None
-    assert row.outcome.details["posture"] == ("disabled (--disable)",)
+    assert probes_of(report)["posture"] == ("disabled (--disable)",)
